@@ -1,0 +1,97 @@
+"""The therapist-app portal: the app factory, split into register_* steps."""
+
+from __future__ import annotations
+
+import os
+
+import redis
+from flask import Flask
+from rq import Queue
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .config import CONFIGS
+from .extensions import babel, csrf, db, htmx, limiter, login_manager, mail, migrate
+
+__version__ = "0.1.0"
+
+
+def create_app(config_name: str | None = None, test_config: dict | None = None) -> Flask:
+    """Build the portal. ``config_name`` defaults to ``PORTAL_ENV`` and then to production."""
+    app = Flask(__name__, instance_relative_config=True)
+    config_name = config_name or os.environ.get("PORTAL_ENV", "production")
+    config_class = CONFIGS[config_name]
+    app.config.from_object(config_class)
+    app.config["PORTAL_ENV"] = config_name
+    if test_config:
+        app.config.update(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
+            app.instance_path, "portal.db"
+        )
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
+    config_class.check(app.config)
+    if app.config["PROXY_COUNT"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=1)
+
+    register_extensions(app)
+    register_redis(app)
+    register_blueprints(app)
+    from . import cli, errors, i18n, security
+
+    i18n.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    register_template_globals(app)
+    return app
+
+
+def register_template_globals(app: Flask) -> None:
+    from .auth.permissions import Permission, can
+    from .therapists.readiness import readiness_items
+
+    app.jinja_env.globals.update(can=can, Permission=Permission, readiness_items=readiness_items)
+
+
+def register_extensions(app: Flask) -> None:
+    from . import models  # noqa: F401  (registers every table on the metadata)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    mail.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    from .auth import routes as auth_routes
+
+    auth_routes.init_login_manager(login_manager)
+    babel.init_app(app, locale_selector=_select_locale)
+
+
+def _select_locale():
+    from .i18n import select_locale
+
+    return select_locale()
+
+
+def register_redis(app: Flask) -> None:
+    """Hang the Redis connection and the RQ queue on the app; nothing connects until used."""
+    app.redis = redis.Redis.from_url(
+        app.config["REDIS_URL"], socket_connect_timeout=1, socket_timeout=3
+    )
+    app.task_queue = Queue("portal", connection=app.redis)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .auth.routes import bp as auth_bp
+    from .groups.routes import bp as groups_bp
+    from .health.routes import bp as health_bp
+    from .schedule.routes import bp as schedule_bp
+    from .support.routes import bp as support_bp
+    from .therapists.routes import bp as therapists_bp
+    from .users.routes import bp as users_bp
+
+    for blueprint in (auth_bp, therapists_bp, schedule_bp, groups_bp, users_bp, support_bp, health_bp):
+        app.register_blueprint(blueprint)

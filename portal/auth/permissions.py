@@ -1,0 +1,77 @@
+"""Who may do what: the spec's role table in one place, plus tenant-scoped loaders."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import wraps
+from typing import TypeVar
+
+from flask import abort
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..extensions import db
+from .models import Role
+
+
+class Permission(StrEnum):
+    VIEW_THERAPISTS = "view_therapists"
+    EDIT_THERAPISTS = "edit_therapists"
+    MANAGE_PRACTICES = "manage_practices"
+    MANAGE_USERS = "manage_users"
+    VIEW_GROUP = "view_group"
+    SUPPORT_CONSOLE = "support_console"
+
+
+ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    Role.CHEF: frozenset(
+        {
+            Permission.VIEW_THERAPISTS,
+            Permission.EDIT_THERAPISTS,
+            Permission.MANAGE_PRACTICES,
+            Permission.MANAGE_USERS,
+            Permission.VIEW_GROUP,
+        }
+    ),
+    Role.THERAPEUT: frozenset({Permission.VIEW_THERAPISTS, Permission.EDIT_THERAPISTS}),
+    Role.SUPPORT: frozenset({Permission.SUPPORT_CONSOLE}),
+}
+
+
+def can(user, permission: Permission) -> bool:
+    """True when the signed-in user's role grants the permission (group roles need a group)."""
+    if not user.is_authenticated:
+        return False
+    if user.role != Role.SUPPORT and user.group_id is None:
+        return False
+    return permission in ROLE_PERMISSIONS.get(user.role, frozenset())
+
+
+def requires(permission: Permission):
+    """View decorator: sign-in required, then 403 unless the role grants ``permission``."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not can(current_user, permission):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.required_permission = permission
+        return wrapped
+
+    return decorator
+
+
+M = TypeVar("M")
+
+
+def get_in_group_or_404(model: type[M], object_id: int) -> M:
+    """Load an object of the signed-in user's group; another group's id answers 404."""
+    obj = db.session.scalar(
+        select(model).where(model.id == object_id, model.group_id == current_user.group_id)
+    )
+    if obj is None:
+        abort(404)
+    return obj

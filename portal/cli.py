@@ -1,0 +1,56 @@
+"""Flask CLI commands: create-user and demo-data."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from .auth.models import Role
+from .demo import GROUP_NAME, PASSWORD, USERS, load_demo_data
+from .extensions import db
+from .groups.models import PracticeGroup
+from .users.forms import MIN_PASSWORD_LENGTH
+from .users.services import create_user, email_taken
+from .validation import normalise_email
+
+
+def init_app(app: Flask) -> None:
+    @app.cli.command("create-user")
+    @click.argument("email")
+    @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+    @click.option("--group", "group_name", help="Praxisgruppe (wird angelegt, wenn es sie nicht gibt)")
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    def create_user_command(email: str, role: str, group_name: str | None, password: str) -> None:
+        """Legt einen Portal-Benutzer an."""
+        from wtforms.validators import ValidationError
+
+        try:
+            email = normalise_email(email)
+        except ValidationError as exc:
+            raise click.UsageError(str(exc)) from exc
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise click.UsageError(f"Das Passwort muss mindestens {MIN_PASSWORD_LENGTH} Zeichen lang sein.")
+        if role != Role.SUPPORT and not group_name:
+            raise click.UsageError("Für die Rollen chef und therapeut ist --group nötig.")
+        if email_taken(email):
+            raise click.UsageError(f"Für {email} gibt es bereits einen Zugang.")
+        group = None
+        if role != Role.SUPPORT:
+            group = db.session.scalar(select(PracticeGroup).where(PracticeGroup.name == group_name))
+            if group is None:
+                group = PracticeGroup(name=group_name)
+                db.session.add(group)
+                db.session.flush()
+                click.echo(f"Praxisgruppe „{group_name}“ angelegt.")
+        create_user(email, role, password, group.id if group else None)
+        db.session.commit()
+        click.echo(f"Benutzer {email} ({role}) angelegt.")
+
+    @app.cli.command("demo-data")
+    def demo_data_command() -> None:
+        """Legt die Demo-Praxisgruppe mit Therapeuten und je einem Benutzer pro Rolle an."""
+        load_demo_data()
+        click.echo(f"Demo-Daten bereit: {GROUP_NAME}")
+        for email, role in USERS:
+            click.echo(f"  {role.value:<10} {email}  Passwort: {PASSWORD}")

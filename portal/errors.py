@@ -1,0 +1,33 @@
+"""German error pages; htmx requests get a short fragment instead of a page."""
+
+from flask import Flask, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+
+from .extensions import htmx
+
+MESSAGES = {
+    400: lambda: _("Die Anfrage war fehlerhaft."),
+    403: lambda: _("Sie haben keine Berechtigung für diese Seite."),
+    404: lambda: _("Diese Seite gibt es nicht (mehr)."),
+    405: lambda: _("Diese Aktion ist hier nicht möglich."),
+    429: lambda: _("Zu viele Versuche. Bitte warten Sie einige Minuten und versuchen Sie es dann erneut."),
+    500: lambda: _("Ein unerwarteter Fehler ist aufgetreten. Bitte versuchen Sie es später erneut."),
+}
+
+
+def render_error(status: int, message: str | None = None):
+    message = message or MESSAGES.get(status, MESSAGES[500])()
+    template = "errors/_message.html" if htmx else "errors/error.html"
+    return render_template(template, status=status, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    for status in MESSAGES:
+        app.register_error_handler(status, lambda e, status=status: render_error(status))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(e):
+        return render_error(
+            400, _("Das Formular ist abgelaufen. Bitte laden Sie die Seite neu und versuchen Sie es erneut.")
+        )

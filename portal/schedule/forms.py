@@ -1,0 +1,79 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectField, StringField, TimeField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+
+from .models import CourseKind
+
+_REQUIRED_PRACTICE = _l("Bitte wählen Sie eine Praxis.")
+
+
+def _practice_choices(practices):
+    return [(p.id, p.name) for p in practices]
+
+
+class AppointmentForm(FlaskForm):
+    title = StringField(
+        _l("Bezeichnung"),
+        validators=[
+            DataRequired(_l("Bitte geben Sie eine Bezeichnung ein, z. B. „Krankengymnastik“.")),
+            Length(max=120, message=_l("Höchstens %(max)d Zeichen.")),
+        ],
+    )
+    day = DateField(_l("Datum"), validators=[InputRequired(_l("Bitte geben Sie ein gültiges Datum ein."))])
+    start = TimeField(_l("Beginn"), validators=[InputRequired(_l("Bitte geben Sie eine gültige Uhrzeit ein."))])
+    duration_minutes = IntegerField(
+        _l("Dauer (Minuten)"),
+        default=30,
+        validators=[
+            InputRequired(_l("Bitte geben Sie die Dauer in Minuten ein.")),
+            NumberRange(min=5, max=480, message=_l("Die Dauer muss zwischen %(min)s und %(max)s Minuten liegen.")),
+        ],
+    )
+    practice_id = SelectField(_l("Praxis"), coerce=int, validators=[InputRequired(_REQUIRED_PRACTICE)])
+
+    def __init__(self, *args, practices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.practice_id.choices = _practice_choices(practices)
+
+
+class CourseForm(FlaskForm):
+    kind = SelectField(
+        _l("Kursart"),
+        choices=[(CourseKind.REHASPORT.value, "Rehasport"), (CourseKind.FUNKTIONSTRAINING.value, "Funktionstraining")],
+    )
+    name = StringField(
+        _l("Kursname"),
+        validators=[
+            DataRequired(_l("Bitte geben Sie einen Kursnamen ein.")),
+            Length(max=120, message=_l("Höchstens %(max)d Zeichen.")),
+        ],
+    )
+    weekday = SelectField(_l("Wochentag"), coerce=int)
+    start_time = TimeField(_l("Beginn"), validators=[InputRequired(_l("Bitte geben Sie eine gültige Uhrzeit ein."))])
+    duration_minutes = IntegerField(
+        _l("Dauer (Minuten)"),
+        default=45,
+        validators=[
+            InputRequired(_l("Bitte geben Sie die Dauer in Minuten ein.")),
+            NumberRange(min=15, max=240, message=_l("Die Dauer muss zwischen %(min)s und %(max)s Minuten liegen.")),
+        ],
+    )
+    practice_id = SelectField(_l("Praxis"), coerce=int, validators=[InputRequired(_REQUIRED_PRACTICE)])
+
+    def __init__(self, *args, practices=(), weekdays=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.practice_id.choices = _practice_choices(practices)
+        self.weekday.choices = list(enumerate(weekdays))
+
+
+class AssignCourseForm(FlaskForm):
+    course_id = SelectField(_l("Vorhandener Kurs"), coerce=int)
+
+    def __init__(self, *args, choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.course_id.choices = list(choices)
+
+
+class ConfirmForm(FlaskForm):
+    """A bare button still posts through WTForms, so CSRF protects it."""

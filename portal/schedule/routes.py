@@ -1,0 +1,140 @@
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+
+from ..auth.permissions import Permission, get_in_group_or_404, requires
+from ..extensions import db, htmx
+from ..i18n import time_filter, weekday_filter, weekday_names
+from ..therapists.models import Therapist
+from .forms import AppointmentForm, AssignCourseForm, ConfirmForm, CourseForm
+from .models import Appointment, Course, CourseKind
+from .services import add_appointment, assign_course, create_course, remove_appointment, unassign_course
+
+bp = Blueprint("schedule", __name__, url_prefix="/therapeuten/<int:therapist_id>")
+
+KIND_LABELS = {CourseKind.REHASPORT: "Rehasport", CourseKind.FUNKTIONSTRAINING: "Funktionstraining"}
+APPOINTMENT_LIMIT = 100
+
+
+def _course_label(course: Course) -> str:
+    return (
+        f"{course.name} ({KIND_LABELS.get(course.kind, course.kind)}, "
+        f"{weekday_filter(course.weekday)} {time_filter(course.start_time)})"
+    )
+
+
+def _forms(therapist: Therapist, appointment_form=None, course_form=None, assign_form=None) -> dict:
+    practices = therapist.group.practices
+    assignable = db.session.scalars(
+        select(Course)
+        .where(Course.group_id == therapist.group_id,
+               or_(Course.therapist_id.is_(None), Course.therapist_id != therapist.id))
+        .order_by(Course.weekday, Course.start_time)
+    ).all()
+    return {
+        "appointment_form": appointment_form or AppointmentForm(practices=practices),
+        "course_form": course_form or CourseForm(practices=practices, weekdays=weekday_names()),
+        "assign_form": assign_form or AssignCourseForm(choices=[(c.id, _course_label(c)) for c in assignable]),
+        "confirm_form": ConfirmForm(),
+    }
+
+
+def _context(therapist: Therapist, **forms) -> dict:
+    appointments = db.session.scalars(
+        select(Appointment)
+        .where(Appointment.therapist_id == therapist.id)
+        .order_by(Appointment.starts_at.desc())
+        .limit(APPOINTMENT_LIMIT)
+    ).all()
+    courses = db.session.scalars(
+        select(Course).where(Course.therapist_id == therapist.id).order_by(Course.weekday, Course.start_time)
+    ).all()
+    return {
+        "therapist": therapist,
+        "appointments": appointments,
+        "courses": courses,
+        "kind_labels": KIND_LABELS,
+        **_forms(therapist, **forms),
+    }
+
+
+def _respond(therapist: Therapist, message: str | None = None, status: int = 200, **forms):
+    """The whole schedule section for htmx, the page otherwise (after a redirect on success)."""
+    if htmx:
+        return render_template("schedule/_schedule.html", message=message, **_context(therapist, **forms)), status
+    if status == 200:
+        if message:
+            flash(message, "success")
+        return redirect(url_for(".page", therapist_id=therapist.id))
+    return render_template("schedule/page.html", **_context(therapist, **forms)), status
+
+
+@bp.get("/termine")
+@requires(Permission.VIEW_THERAPISTS)
+def page(therapist_id: int):
+    therapist = get_in_group_or_404(Therapist, therapist_id)
+    return render_template("schedule/page.html", **_context(therapist))
+
+
+@bp.post("/termine")
+@requires(Permission.EDIT_THERAPISTS)
+def add_appointment_view(therapist_id: int):
+    therapist = get_in_group_or_404(Therapist, therapist_id)
+    form = AppointmentForm(practices=therapist.group.practices)
+    if not form.validate_on_submit():
+        return _respond(therapist, status=422, appointment_form=form)
+    appointment = add_appointment(therapist, form.data)
+    db.session.commit()
+    return _respond(therapist, _("Termin „%(title)s“ hinzugefügt.", title=appointment.title))
+
+
+@bp.post("/termine/<int:appointment_id>/entfernen")
+@requires(Permission.EDIT_THERAPISTS)
+def remove_appointment_view(therapist_id: int, appointment_id: int):
+    therapist = get_in_group_or_404(Therapist, therapist_id)
+    appointment = get_in_group_or_404(Appointment, appointment_id)
+    if appointment.therapist_id != therapist.id or not ConfirmForm().validate_on_submit():
+        abort(404 if appointment.therapist_id != therapist.id else 400)
+    remove_appointment(appointment)
+    db.session.commit()
+    return _respond(therapist, _("Termin entfernt."))
+
+
+@bp.post("/kurse")
+@requires(Permission.EDIT_THERAPISTS)
+def create_course_view(therapist_id: int):
+    therapist = get_in_group_or_404(Therapist, therapist_id)
+    form = CourseForm(practices=therapist.group.practices, weekdays=weekday_names())
+    if not form.validate_on_submit():
+        return _respond(therapist, status=422, course_form=form)
+    course = create_course(therapist, form.data)
+    db.session.commit()
+    return _respond(therapist, _("Kurs „%(name)s“ angelegt.", name=course.name))
+
+
+@bp.post("/kurse/zuordnen")
+@requires(Permission.EDIT_THERAPISTS)
+def assign_course_view(therapist_id: int):
+    therapist = get_in_group_or_404(Therapist, therapist_id)
+    choices = [(c.id, c.name) for c in db.session.scalars(select(Course).where(Course.group_id == therapist.group_id))]
+    form = AssignCourseForm(choices=choices)
+    if not form.validate_on_submit():
+        return _respond(therapist, status=422, assign_form=form)
+    course = get_in_group_or_404(Course, form.course_id.data)
+    assign_course(therapist, course)
+    db.session.commit()
+    return _respond(therapist, _("Kurs „%(name)s“ zugeordnet.", name=course.name))
+
+
+@bp.post("/kurse/<int:course_id>/entfernen")
+@requires(Permission.EDIT_THERAPISTS)
+def unassign_course_view(therapist_id: int, course_id: int):
+    therapist = get_in_group_or_404(Therapist, therapist_id)
+    course = get_in_group_or_404(Course, course_id)
+    if course.therapist_id != therapist.id:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    unassign_course(course)
+    db.session.commit()
+    return _respond(therapist, _("Kurs „%(name)s“ ist diesem Therapeuten nicht mehr zugeordnet.", name=course.name))

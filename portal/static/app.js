@@ -1,0 +1,69 @@
+// Behaviour the markup cannot express: CSRF header for htmx, the modal dialog's life cycle.
+(function () {
+  "use strict";
+
+  var openerId = null;
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    var token = document.querySelector('meta[name="csrf-token"]');
+    if (token) {
+      event.detail.headers["X-CSRFToken"] = token.content;
+    }
+  });
+
+  function slot() {
+    return document.getElementById("dialog-slot");
+  }
+
+  function restoreFocus() {
+    var opener = openerId && document.getElementById(openerId);
+    if (opener) {
+      opener.focus();
+    }
+  }
+
+  function dismiss(dialog) {
+    if (dialog.open) {
+      dialog.close();
+    }
+    dialog.remove();
+    restoreFocus();
+  }
+
+  document.addEventListener("click", function (event) {
+    var trigger = event.target.closest("[data-opens-dialog]");
+    if (trigger && trigger.id) {
+      openerId = trigger.id;
+    }
+    var closer = event.target.closest("[data-close-dialog]");
+    if (closer) {
+      event.preventDefault();
+      dismiss(closer.closest("dialog"));
+    }
+  });
+
+  // Escape closes a modal dialog natively; remove it so a stale form never lingers.
+  document.addEventListener("close", function (event) {
+    if (event.target.tagName === "DIALOG" && event.target.isConnected) {
+      dismiss(event.target);
+    }
+  }, true);
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target !== slot()) {
+      return;
+    }
+    var dialog = slot().querySelector("dialog");
+    if (!dialog) {
+      restoreFocus();
+      return;
+    }
+    if (!dialog.open) {
+      dialog.showModal();
+    }
+    var focus = dialog.querySelector("[aria-invalid=true]") || dialog.querySelector("input, select, textarea");
+    if (focus) {
+      focus.focus();
+    }
+  });
+})();

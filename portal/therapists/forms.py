@@ -1,0 +1,78 @@
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import BooleanField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..extensions import db
+from ..validation import EmailAddress
+from .models import Therapist
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class TherapistForm(FlaskForm):
+    first_name = StringField(
+        _l("Vorname"),
+        validators=[
+            DataRequired(_l("Bitte geben Sie einen Vornamen ein.")),
+            Length(max=80, message=_l("Der Vorname darf höchstens %(max)d Zeichen lang sein.")),
+        ],
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+    )
+    last_name = StringField(
+        _l("Nachname"),
+        validators=[
+            DataRequired(_l("Bitte geben Sie einen Nachnamen ein.")),
+            Length(max=80, message=_l("Der Nachname darf höchstens %(max)d Zeichen lang sein.")),
+        ],
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+    )
+    email = StringField(
+        _l("E-Mail"),
+        validators=[
+            Optional(),
+            Length(max=254, message=_l("Die E-Mail-Adresse darf höchstens %(max)d Zeichen lang sein.")),
+            EmailAddress(),
+        ],
+    )
+    practices = MultiCheckboxField(_l("Praxen"), coerce=int, validate_choice=True)
+    app_enabled = BooleanField(_l("App aktivieren"))
+
+    def __init__(self, *args, group_id: int, therapist_id: int | None = None, practices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._group_id = group_id
+        self._therapist_id = therapist_id
+        self.practices.choices = [(p.id, p.name) for p in practices]
+        self.practices.gettext = _  # German "not a valid choice" message
+
+    def validate_email(self, field) -> None:
+        if not field.data:
+            return
+        query = select(Therapist.id).where(
+            Therapist.group_id == self._group_id, func.lower(Therapist.email) == field.data.lower()
+        )
+        if self._therapist_id is not None:
+            query = query.where(Therapist.id != self._therapist_id)
+        if db.session.scalar(query) is not None:
+            raise ValidationError(
+                _("Diese E-Mail-Adresse ist in Ihrer Praxisgruppe bereits einem anderen Therapeuten zugeordnet.")
+            )
+
+    def validate_app_enabled(self, field) -> None:
+        if field.data and not (self.email.data or "").strip():
+            raise ValidationError(_("Für die App wird eine E-Mail-Adresse benötigt."))
+
+    def to_data(self) -> dict:
+        return {
+            "first_name": self.first_name.data,
+            "last_name": self.last_name.data,
+            "email": self.email.data or None,
+            "practice_ids": list(self.practices.data or []),
+            "app_enabled": bool(self.app_enabled.data),
+        }

@@ -1,0 +1,46 @@
+"""The therapist record: created for the group, assigned to practices."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Column, ForeignKey, String, Table, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..groups.models import Practice, PracticeGroup
+from ..timeutil import UTCDateTime, utcnow
+
+therapist_practice = Table(
+    "therapist_practice",
+    db.metadata,
+    Column("therapist_id", ForeignKey("therapist.id", ondelete="CASCADE"), primary_key=True),
+    Column("practice_id", ForeignKey("practice.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Therapist(db.Model):
+    __tablename__ = "therapist"
+    __table_args__ = (UniqueConstraint("group_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("practice_group.id", ondelete="CASCADE"), index=True)
+    first_name: Mapped[str] = mapped_column(String(80))
+    last_name: Mapped[str] = mapped_column(String(80))
+    email: Mapped[str | None] = mapped_column(String(254))
+    app_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    group: Mapped[PracticeGroup] = relationship()
+    practices: Mapped[list[Practice]] = relationship(
+        secondary=therapist_practice, order_by=Practice.name
+    )
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def sort_name(self) -> str:
+        return f"{self.last_name}, {self.first_name}"

@@ -1,0 +1,115 @@
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..auth.permissions import Permission, get_in_group_or_404, requires
+from ..extensions import db, htmx
+from ..groups.models import PracticeGroup
+from .forms import TherapistForm
+from .models import Therapist
+from .queries import ListParams, list_therapists, therapist_has_schedule
+from .readiness import readiness_items
+from .services import create_therapist, update_therapist
+
+bp = Blueprint("therapists", __name__, url_prefix="/therapeuten")
+
+
+def _group() -> PracticeGroup:
+    return db.session.get(PracticeGroup, current_user.group_id)
+
+
+def _form(therapist: Therapist | None = None, **kwargs) -> TherapistForm:
+    group = _group()
+    return TherapistForm(
+        group_id=group.id,
+        therapist_id=therapist.id if therapist else None,
+        practices=group.practices,
+        **kwargs,
+    )
+
+
+def _row_context(therapist: Therapist) -> dict:
+    return {
+        "therapist": therapist,
+        "has_schedule": therapist_has_schedule(therapist.id),
+        "licences_ok": therapist.group.app_licences_ok(),
+    }
+
+
+def _render_dialog(form: TherapistForm, therapist: Therapist | None, status: int = 200):
+    context = {"form": form, "therapist": therapist}
+    if therapist is not None:
+        row = _row_context(therapist)
+        context["readiness"] = readiness_items(
+            therapist, has_schedule=row["has_schedule"], licences_ok=row["licences_ok"]
+        )
+    template = "therapists/_dialog.html" if htmx else "therapists/edit_page.html"
+    return render_template(template, **context), status
+
+
+@bp.get("")
+@requires(Permission.VIEW_THERAPISTS)
+def index():
+    params = ListParams.from_args(request.args)
+    group = _group()
+    page = list_therapists(group.id, params, current_app.config["THERAPISTS_PER_PAGE"])
+    context = {
+        "page": page,
+        "params": params,
+        "practices": group.practices,
+        "licences_ok": group.app_licences_ok(),
+    }
+    if htmx and not htmx.history_restore_request and htmx.target == "therapist-table":
+        return render_template("therapists/_table.html", **context)
+    return render_template("therapists/index.html", **context)
+
+
+@bp.get("/neu")
+@requires(Permission.EDIT_THERAPISTS)
+def new():
+    return _render_dialog(_form(), None)
+
+
+@bp.post("")
+@requires(Permission.EDIT_THERAPISTS)
+def create():
+    form = _form()
+    if not form.validate_on_submit():
+        return _render_dialog(form, None, 422)
+    therapist = create_therapist(current_user.group_id, form.to_data())
+    db.session.commit()
+    message = _("%(name)s wurde angelegt.", name=therapist.full_name)
+    if htmx:
+        return render_template("therapists/_saved.html", message=message), 200, {
+            "HX-Trigger": "therapists-changed"
+        }
+    flash(message, "success")
+    return redirect(url_for(".index"))
+
+
+@bp.get("/<int:therapist_id>")
+@requires(Permission.VIEW_THERAPISTS)
+def edit(therapist_id: int):
+    therapist = get_in_group_or_404(Therapist, therapist_id)
+    form = _form(therapist, obj=therapist, data={"practices": [p.id for p in therapist.practices]})
+    return _render_dialog(form, therapist)
+
+
+@bp.post("/<int:therapist_id>")
+@requires(Permission.EDIT_THERAPISTS)
+def update(therapist_id: int):
+    therapist = get_in_group_or_404(Therapist, therapist_id)
+    form = _form(therapist)
+    if not form.validate_on_submit():
+        return _render_dialog(form, therapist, 422)
+    changes = update_therapist(therapist, form.to_data())
+    db.session.commit()
+    message = (
+        _("Änderungen an %(name)s gespeichert.", name=therapist.full_name)
+        if changes
+        else _("Keine Änderungen an %(name)s.", name=therapist.full_name)
+    )
+    if htmx:
+        return render_template("therapists/_saved.html", message=message, **_row_context(therapist))
+    flash(message, "success")
+    return redirect(url_for(".index"))
