@@ -1,0 +1,88 @@
+"""``bin/run``: the portal with demo data on embedded defaults, for a fresh machine.
+
+SQLite under ``instance/``, the Redis at ``REDIS_URL`` or one started here when none answers,
+an SMTP sink on loopback that keeps every mail under ``instance/mail-sink/``, an RQ worker,
+and the development web server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Therapeuten-App-Portal lokal starten")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
+    parser.add_argument("--host", default="127.0.0.1")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("PORTAL_ENV", "development")
+    from .embedded_redis import EmbeddedRedis, redis_answers
+    from .smtp_sink import SmtpSink
+
+    instance = ROOT / "instance"
+    instance.mkdir(exist_ok=True)
+    cleanups = []
+
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    if redis_answers(redis_url):
+        print(f"Redis:    {redis_url} (vorhanden)")
+    else:
+        embedded = EmbeddedRedis().start()
+        cleanups.append(embedded.stop)
+        redis_url = embedded.url
+        print(f"Redis:    {redis_url} (eingebettet gestartet, keiner antwortete)")
+    os.environ["REDIS_URL"] = redis_url
+
+    if not os.environ.get("MAIL_SERVER"):
+        sink = SmtpSink(instance / "mail-sink").start()
+        cleanups.append(sink.stop)
+        os.environ["MAIL_SERVER"], os.environ["MAIL_PORT"] = "127.0.0.1", str(sink.port)
+        print(f"SMTP:     127.0.0.1:{sink.port} (Sammelstelle, Mails unter {sink.directory})")
+
+    from flask_migrate import upgrade
+
+    from portal import create_app
+    from portal.demo import PASSWORD, USERS, load_demo_data
+
+    app = create_app()
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        load_demo_data()
+
+    worker = subprocess.Popen([sys.executable, str(ROOT / "worker.py")], cwd=ROOT)
+    cleanups.append(lambda: _stop(worker))
+    print(f"Worker:   RQ-Worker gestartet (PID {worker.pid})")
+    print()
+    print(f"Portal:   http://{args.host}:{args.port}/")
+    print("Demo-Anmeldungen (Passwort für alle: " + PASSWORD + "):")
+    for email, role in USERS:
+        print(f"  {role.value:<10} {email}")
+    print("Beenden mit Strg+C.")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        app.run(host=args.host, port=args.port, use_reloader=False, threaded=True)
+    finally:
+        for cleanup in reversed(cleanups):
+            cleanup()
+    return 0
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
