@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 
@@ -27,3 +28,8 @@ class EmailAddress:
     def __call__(self, form, field) -> None:
         if field.data:
             field.data = normalise_email(field.data)
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """WTForms select choices from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]

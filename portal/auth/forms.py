@@ -3,6 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField
 from wtforms.validators import DataRequired, Length
 
+from ..validation import choices
+
 
 class LoginForm(FlaskForm):
     email = EmailField(_l("E-Mail"), validators=[DataRequired(_l("Bitte geben Sie Ihre E-Mail-Adresse ein.")), Length(max=254)])
@@ -15,4 +17,4 @@ class LogoutForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    lang = SelectField(_l("Sprache"), choices=[("de", "Deutsch"), ("en", "English")])
+    lang = SelectField(_l("Sprache"), choices=choices([("de", "Deutsch"), ("en", "English")]))

@@ -3,13 +3,14 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from ..validation import choices
 from .models import CourseKind
 
 _REQUIRED_PRACTICE = _l("Bitte wählen Sie eine Praxis.")
 
 
 def _practice_choices(practices):
-    return [(p.id, p.name) for p in practices]
+    return choices((p.id, p.name) for p in practices)
 
 
 class AppointmentForm(FlaskForm):
@@ -30,7 +31,10 @@ class AppointmentForm(FlaskForm):
             NumberRange(min=5, max=480, message=_l("Die Dauer muss zwischen %(min)s und %(max)s Minuten liegen.")),
         ],
     )
-    practice_id = SelectField(_l("Praxis"), coerce=int, validators=[InputRequired(_REQUIRED_PRACTICE)])
+    practice_id = SelectField(
+        _l("Praxis"), coerce=int, validators=[InputRequired(_REQUIRED_PRACTICE)],
+        invalid_choice_message=_REQUIRED_PRACTICE, invalid_value_message=_REQUIRED_PRACTICE,
+    )
 
     def __init__(self, *args, practices=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -40,7 +44,9 @@ class AppointmentForm(FlaskForm):
 class CourseForm(FlaskForm):
     kind = SelectField(
         _l("Kursart"),
-        choices=[(CourseKind.REHASPORT.value, "Rehasport"), (CourseKind.FUNKTIONSTRAINING.value, "Funktionstraining")],
+        invalid_choice_message=_l("Bitte wählen Sie Rehasport oder Funktionstraining."),
+        choices=choices([(CourseKind.REHASPORT.value, "Rehasport"),
+                         (CourseKind.FUNKTIONSTRAINING.value, "Funktionstraining")]),
     )
     name = StringField(
         _l("Kursname"),
@@ -49,7 +55,11 @@ class CourseForm(FlaskForm):
             Length(max=120, message=_l("Höchstens %(max)d Zeichen.")),
         ],
     )
-    weekday = SelectField(_l("Wochentag"), coerce=int)
+    weekday = SelectField(
+        _l("Wochentag"), coerce=int,
+        invalid_choice_message=_l("Bitte wählen Sie einen Wochentag."),
+        invalid_value_message=_l("Bitte wählen Sie einen Wochentag."),
+    )
     start_time = TimeField(_l("Beginn"), validators=[InputRequired(_l("Bitte geben Sie eine gültige Uhrzeit ein."))])
     duration_minutes = IntegerField(
         _l("Dauer (Minuten)"),
@@ -59,20 +69,27 @@ class CourseForm(FlaskForm):
             NumberRange(min=15, max=240, message=_l("Die Dauer muss zwischen %(min)s und %(max)s Minuten liegen.")),
         ],
     )
-    practice_id = SelectField(_l("Praxis"), coerce=int, validators=[InputRequired(_REQUIRED_PRACTICE)])
+    practice_id = SelectField(
+        _l("Praxis"), coerce=int, validators=[InputRequired(_REQUIRED_PRACTICE)],
+        invalid_choice_message=_REQUIRED_PRACTICE, invalid_value_message=_REQUIRED_PRACTICE,
+    )
 
     def __init__(self, *args, practices=(), weekdays=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.practice_id.choices = _practice_choices(practices)
-        self.weekday.choices = list(enumerate(weekdays))
+        self.weekday.choices = choices(enumerate(weekdays))
 
 
 class AssignCourseForm(FlaskForm):
-    course_id = SelectField(_l("Vorhandener Kurs"), coerce=int)
+    course_id = SelectField(
+        _l("Vorhandener Kurs"), coerce=int,
+        invalid_choice_message=_l("Bitte wählen Sie einen Kurs Ihrer Praxisgruppe."),
+        invalid_value_message=_l("Bitte wählen Sie einen Kurs Ihrer Praxisgruppe."),
+    )
 
-    def __init__(self, *args, choices=(), **kwargs):
+    def __init__(self, *args, course_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.course_id.choices = list(choices)
+        self.course_id.choices = choices(course_choices)
 
 
 class ConfirmForm(FlaskForm):

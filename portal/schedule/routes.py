@@ -34,7 +34,7 @@ def _forms(therapist: Therapist, appointment_form=None, course_form=None, assign
     return {
         "appointment_form": appointment_form or AppointmentForm(practices=practices),
         "course_form": course_form or CourseForm(practices=practices, weekdays=weekday_names()),
-        "assign_form": assign_form or AssignCourseForm(choices=[(c.id, _course_label(c)) for c in assignable]),
+        "assign_form": assign_form or AssignCourseForm(course_choices=[(c.id, _course_label(c)) for c in assignable]),
         "confirm_form": ConfirmForm(),
     }
 
@@ -117,7 +117,7 @@ def create_course_view(therapist_id: int):
 def assign_course_view(therapist_id: int):
     therapist = get_in_group_or_404(Therapist, therapist_id)
     choices = [(c.id, c.name) for c in db.session.scalars(select(Course).where(Course.group_id == therapist.group_id))]
-    form = AssignCourseForm(choices=choices)
+    form = AssignCourseForm(course_choices=choices)
     if not form.validate_on_submit():
         return _respond(therapist, status=422, assign_form=form)
     course = get_in_group_or_404(Course, form.course_id.data)

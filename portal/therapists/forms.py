@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..extensions import db
-from ..validation import EmailAddress
+from ..validation import EmailAddress, choices
 from .models import Therapist
 
 
@@ -41,15 +41,18 @@ class TherapistForm(FlaskForm):
             EmailAddress(),
         ],
     )
-    practices = MultiCheckboxField(_l("Praxen"), coerce=int, validate_choice=True)
+    practices = MultiCheckboxField(
+        _l("Praxen"), coerce=int,
+        invalid_choice_message=_l("Bitte wählen Sie nur Praxen Ihrer Praxisgruppe."),
+        invalid_value_message=_l("Bitte wählen Sie nur Praxen Ihrer Praxisgruppe."),
+    )
     app_enabled = BooleanField(_l("App aktivieren"))
 
     def __init__(self, *args, group_id: int, therapist_id: int | None = None, practices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self._group_id = group_id
         self._therapist_id = therapist_id
-        self.practices.choices = [(p.id, p.name) for p in practices]
-        self.practices.gettext = _  # German "not a valid choice" message
+        self.practices.choices = choices((p.id, p.name) for p in practices)
 
     def validate_email(self, field) -> None:
         if not field.data:

@@ -4,7 +4,7 @@ from wtforms import EmailField, PasswordField, SelectField
 from wtforms.validators import DataRequired, Length
 
 from ..auth.models import Role
-from ..validation import EmailAddress
+from ..validation import EmailAddress, choices
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -20,8 +20,9 @@ class UserForm(FlaskForm):
     )
     role = SelectField(
         _l("Rolle"),
-        choices=[(Role.THERAPEUT.value, _l("therapeut – Therapeuten bearbeiten")),
-                 (Role.CHEF.value, _l("chef – zusätzlich Benutzer, Praxen und Scripts"))],
+        invalid_choice_message=_l("Bitte wählen Sie chef oder therapeut."),
+        choices=choices([(Role.THERAPEUT.value, _l("therapeut – Therapeuten bearbeiten")),
+                         (Role.CHEF.value, _l("chef – zusätzlich Benutzer, Praxen und Scripts"))]),
     )
     password = PasswordField(
         _l("Erstes Passwort"),

@@ -1,0 +1,137 @@
+"""Fixtures: a real Redis, a migrated database (SQLite, or PostgreSQL via TEST_DATABASE_URL),
+an app per test, a test client, and a small world of two practice groups."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from portal import create_app
+from portal.devtools.embedded_redis import EmbeddedRedis
+from portal.extensions import db
+from portal.models import Role
+
+from . import factories as f
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A real Redis: TEST_REDIS_URL when given, else a server started for this run."""
+    if os.environ.get("TEST_REDIS_URL"):
+        yield os.environ["TEST_REDIS_URL"]
+        return
+    with EmbeddedRedis() as server:
+        yield server.url
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    return os.environ.get("TEST_DATABASE_URL") or "sqlite:///" + str(tmp_path_factory.mktemp("db") / "portal.db")
+
+
+def make_app(database_url: str, redis_url: str, **overrides):
+    config = {"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url, "RATELIMIT_STORAGE_URI": redis_url}
+    config.update(overrides)
+    return create_app("testing", config)
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url, redis_url):
+    """Drop whatever a previous run left and build the schema through the migrations."""
+    app = make_app(database_url, redis_url)
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade(directory=str(ROOT / "migrations"))
+        db.engine.dispose()
+    return True
+
+
+def clean_database(app) -> None:
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(migrated, database_url, redis_url):
+    app = make_app(database_url, redis_url)
+    app.redis.flushdb()
+    yield app
+    clean_database(app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@dataclass
+class World:
+    group_a: int
+    group_b: int
+    practice_a1: int
+    practice_a2: int
+    practice_b: int
+    therapist_a: int
+    therapist_b: int
+    chef_a: str
+    therapeut_a: str
+    chef_b: str
+    support: str
+
+
+@pytest.fixture
+def world(app) -> World:
+    """Two licensed groups with a practice, a therapist and users each, plus one support user."""
+    with app.app_context():
+        a, b = f.group("Praxisgruppe Nord"), f.group("Praxisgruppe Süd")
+        pa1, pa2, pb = f.practice(a, "Praxis am Markt"), f.practice(a, "Praxis am Dom"), f.practice(b, "Praxis Süd")
+        ta = f.therapist(a, "Anna", "Schmidt", "anna.schmidt@praxis.example", practices=[pa1])
+        tb = f.therapist(b, "Bernd", "Berger", "bernd@sued.example", practices=[pb])
+        users = {
+            "chef_a": f.user(a, Role.CHEF, "chef@nord.example"),
+            "therapeut_a": f.user(a, Role.THERAPEUT, "empfang@nord.example"),
+            "chef_b": f.user(b, Role.CHEF, "chef@sued.example"),
+            "support": f.user(None, Role.SUPPORT, "support@hersteller.example"),
+        }
+        db.session.commit()
+        return World(a.id, b.id, pa1.id, pa2.id, pb.id, ta.id, tb.id, **{k: u.email for k, u in users.items()})
+
+
+def login(client, email: str, password: str = f.PASSWORD):
+    response = client.post("/anmelden", data={"email": email, "password": password})
+    assert response.status_code == 302, response.data.decode()[:500]
+    return response
+
+
+@pytest.fixture
+def as_user(client):
+    """``as_user(email)`` signs the test client in and returns it."""
+
+    def sign_in(email: str):
+        login(client, email)
+        return client
+
+    return sign_in
+
+
+HX = {"HX-Request": "true"}
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert match, "no CSRF token in page"
+    return match.group(1)

@@ -1,0 +1,125 @@
+"""The role table of the spec, and tenant isolation: another group's ids answer 404."""
+
+import pytest
+
+from portal.extensions import db
+from portal.models import Role, User
+
+from . import factories as f
+from .conftest import login
+
+CHEF, THERAPEUT, SUPPORT = Role.CHEF.value, Role.THERAPEUT.value, Role.SUPPORT.value
+GROUP_ROLES = {CHEF, THERAPEUT}
+
+# (method, url with placeholders, roles allowed)
+ROUTES = [
+    ("GET", "/therapeuten", GROUP_ROLES),
+    ("GET", "/therapeuten/neu", GROUP_ROLES),
+    ("POST", "/therapeuten", GROUP_ROLES),
+    ("GET", "/therapeuten/{therapist}", GROUP_ROLES),
+    ("POST", "/therapeuten/{therapist}", GROUP_ROLES),
+    ("GET", "/therapeuten/{therapist}/termine", GROUP_ROLES),
+    ("POST", "/therapeuten/{therapist}/termine", GROUP_ROLES),
+    ("POST", "/therapeuten/{therapist}/termine/{appointment}/entfernen", GROUP_ROLES),
+    ("POST", "/therapeuten/{therapist}/kurse", GROUP_ROLES),
+    ("POST", "/therapeuten/{therapist}/kurse/zuordnen", GROUP_ROLES),
+    ("POST", "/therapeuten/{therapist}/kurse/{course}/entfernen", GROUP_ROLES),
+    ("GET", "/praxisgruppe", {CHEF}),
+    ("POST", "/praxisgruppe/praxen", {CHEF}),
+    ("GET", "/praxisgruppe/praxen/{practice}/bearbeiten", {CHEF}),
+    ("POST", "/praxisgruppe/praxen/{practice}", {CHEF}),
+    ("POST", "/praxisgruppe/praxen/{practice}/loeschen", {CHEF}),
+    ("GET", "/benutzer", {CHEF}),
+    ("POST", "/benutzer", {CHEF}),
+    ("POST", "/benutzer/{user}/deaktivieren", {CHEF}),
+    ("POST", "/benutzer/{user}/aktivieren", {CHEF}),
+    ("GET", "/support", {SUPPORT}),
+]
+PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.set_language", "health.healthz", "auth.home"}
+
+
+def _objects(app, world, group_id, practice_id, therapist_id):
+    """A full set of ids in one group, for filling the URL placeholders."""
+    with app.app_context():
+        from portal.models import Practice, PracticeGroup, Therapist
+
+        g = db.session.get(PracticeGroup, group_id)
+        t = db.session.get(Therapist, therapist_id)
+        p = db.session.get(Practice, practice_id)
+        extra_user = f.user(g, Role.THERAPEUT)
+        ids = {
+            "therapist": t.id,
+            "practice": f.practice(g).id,  # unused, so deleting it is allowed
+            "appointment": f.appointment(t, p).id,
+            "course": f.course(g, p, t).id,
+            "user": extra_user.id,
+        }
+        db.session.commit()
+        return ids
+
+
+@pytest.mark.parametrize("role", [CHEF, THERAPEUT, SUPPORT, None])
+def test_every_route_answers_each_role_as_the_spec_table_says(app, client, world, role):
+    ids = _objects(app, world, world.group_a, world.practice_a1, world.therapist_a)
+    email = {CHEF: world.chef_a, THERAPEUT: world.therapeut_a, SUPPORT: world.support}.get(role)
+    if email:
+        login(client, email)
+    for method, template, allowed in ROUTES:
+        url = template.format(**ids)
+        response = client.open(url, method=method, data={})
+        if role is None:
+            assert response.status_code == 302 and "/anmelden" in response.headers["Location"], url
+        elif role in allowed:
+            assert response.status_code in (200, 302, 400, 422), (method, url, response.status_code)
+        else:
+            assert response.status_code == 403, (method, url, role, response.status_code)
+            assert "keine Berechtigung" in response.get_data(as_text=True)
+
+
+def test_every_view_is_covered_by_the_role_table(app):
+    covered = set()
+    adapter = app.url_map.bind("localhost")
+    for method, template, _ in ROUTES:
+        url = template.format(therapist=1, appointment=1, course=1, practice=1, user=1)
+        endpoint, _ = adapter.match(url, method=method)
+        covered.add(endpoint)
+    for endpoint, view in app.view_functions.items():
+        if endpoint in PUBLIC_ENDPOINTS:
+            continue
+        assert getattr(view, "required_permission", None) is not None, f"{endpoint} has no permission check"
+        assert endpoint in covered, f"{endpoint} is missing from the role table in this test"
+
+
+def test_another_groups_ids_answer_404_on_every_group_scoped_route(app, client, world):
+    foreign = _objects(app, world, world.group_b, world.practice_b, world.therapist_b)
+    login(client, world.chef_a)
+    checked = 0
+    for method, template, allowed in ROUTES:
+        if "{" not in template or CHEF not in allowed:
+            continue
+        response = client.open(template.format(**foreign), method=method, data={})
+        assert response.status_code == 404, (method, template, response.status_code)
+        checked += 1
+    assert checked >= 10
+    with app.app_context():
+        assert db.session.get(User, foreign["user"]).active  # nothing changed in the other group
+
+
+def test_own_ids_mixed_with_a_foreign_object_answer_404(app, client, world):
+    own = _objects(app, world, world.group_a, world.practice_a1, world.therapist_a)
+    foreign = _objects(app, world, world.group_b, world.practice_b, world.therapist_b)
+    login(client, world.chef_a)
+    url = f"/therapeuten/{own['therapist']}/termine/{foreign['appointment']}/entfernen"
+    assert client.post(url).status_code == 404
+    url = f"/therapeuten/{own['therapist']}/kurse/{foreign['course']}/entfernen"
+    assert client.post(url).status_code == 404
+    response = client.post(f"/therapeuten/{own['therapist']}/kurse/zuordnen", data={"course_id": foreign["course"]})
+    assert response.status_code == 422
+
+
+def test_a_group_user_without_group_gets_nothing(app, client):
+    with app.app_context():
+        f.user(None, Role.CHEF, "verwaist@portal.example")
+        db.session.commit()
+    login(client, "verwaist@portal.example")
+    assert client.get("/therapeuten").status_code == 403

@@ -1,0 +1,310 @@
+"""The therapist list (search, filters, sorting, pages) and the details dialog."""
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import AuditEvent, Therapist
+
+from . import factories as f
+from .conftest import HX
+
+
+def _therapist(app, therapist_id):
+    with app.app_context():
+        t = db.session.get(Therapist, therapist_id)
+        return {"first_name": t.first_name, "last_name": t.last_name, "email": t.email,
+                "app_enabled": t.app_enabled, "practices": sorted(p.id for p in t.practices)}
+
+
+def _counts(app):
+    with app.app_context():
+        return (db.session.scalar(select(func.count(Therapist.id))),
+                db.session.scalar(select(func.count(AuditEvent.id))))
+
+
+def _form(therapist, **changes):
+    data = {"first_name": therapist["first_name"], "last_name": therapist["last_name"],
+            "email": therapist["email"] or "", "practices": [str(p) for p in therapist["practices"]]}
+    if therapist["app_enabled"]:
+        data["app_enabled"] = "y"
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def _audit_actions(app, therapist_id=None):
+    with app.app_context():
+        query = select(AuditEvent.action).order_by(AuditEvent.id)
+        if therapist_id:
+            query = query.where(AuditEvent.therapist_id == therapist_id)
+        return list(db.session.scalars(query))
+
+
+# --- the list -----------------------------------------------------------------------------------
+
+def _many(app, world, n=30):
+    with app.app_context():
+        from portal.models import Practice, PracticeGroup
+        g = db.session.get(PracticeGroup, world.group_a)
+        p1, p2 = db.session.get(Practice, world.practice_a1), db.session.get(Practice, world.practice_a2)
+        for i in range(n):
+            f.therapist(g, f"Vorname{i:02d}", f"Nachname{i:02d}", f"person{i:02d}@liste.example",
+                        practices=[p1 if i % 2 else p2], app_enabled=i % 3 == 0)
+        db.session.commit()
+
+
+def test_list_shows_name_email_practices_and_app_status(as_user, world):
+    html = as_user(world.chef_a).get("/therapeuten").get_data(as_text=True)
+    row = re.search(r'<tr id="therapist-%d">(.*?)</tr>' % world.therapist_a, html, re.S).group(1)
+    assert "Schmidt, Anna" in row and "anna.schmidt@praxis.example" in row
+    assert "Praxis am Markt" in row and "nicht aktiviert" in row
+    assert "Bernd" not in html  # the other group's therapist
+
+
+def test_search_finds_by_name_and_by_email_fragment(app, as_user, world):
+    _many(app, world)
+    client = as_user(world.chef_a)
+    html = client.get("/therapeuten?q=nachname07").get_data(as_text=True)
+    assert "Nachname07" in html and "Nachname08" not in html and "1 Therapeut" in html
+    html = client.get("/therapeuten?q=person1").get_data(as_text=True)
+    assert "10 Therapeuten" in html  # person10 … person19
+    html = client.get("/therapeuten?q=anna schmidt").get_data(as_text=True)
+    assert "Schmidt, Anna" in html and "1 Therapeut" in html
+
+
+def test_search_treats_like_wildcards_literally(app, as_user, world):
+    _many(app, world, 3)
+    html = as_user(world.chef_a).get("/therapeuten?q=%25").get_data(as_text=True)
+    assert "Keine Therapeuten passen zu Ihrer Suche." in html
+
+
+def test_filters_by_practice_and_app_status(app, as_user, world):
+    _many(app, world)
+    client = as_user(world.chef_a)
+    html = client.get(f"/therapeuten?practice={world.practice_a2}").get_data(as_text=True)
+    assert "15 Therapeuten" in html and "Schmidt, Anna" not in html
+    html = client.get("/therapeuten?app=aktiv").get_data(as_text=True)
+    assert "10 Therapeuten" in html
+    html = client.get(f"/therapeuten?app=inaktiv&practice={world.practice_a1}").get_data(as_text=True)
+    assert "11 Therapeuten" in html  # 15 odd ones, 5 of them active, plus Anna Schmidt
+
+
+def test_sorting_and_pagination_keep_the_other_parameters(app, as_user, world):
+    _many(app, world)
+    client = as_user(world.chef_a)
+    html = client.get("/therapeuten?sort=-name").get_data(as_text=True)
+    names = re.findall(r'class="row-name">([^<]+)<', html)
+    assert names[0] == "Schmidt, Anna" and names[1] == "Nachname29, Vorname29" and len(names) == 25
+    assert "Seite 1 von 2" in html
+    assert 'href="/therapeuten?sort=-name&amp;page=2"' in html
+    html = client.get("/therapeuten?sort=-name&page=2").get_data(as_text=True)
+    assert re.findall(r'class="row-name">([^<]+)<', html)[-1] == "Nachname00, Vorname00"
+    html = client.get("/therapeuten?sort=email&q=person").get_data(as_text=True)
+    assert re.findall(r'class="row-name">([^<]+)<', html)[0] == "Nachname00, Vorname00"
+
+
+def test_malformed_list_parameters_fall_back_to_defaults(as_user, world):
+    response = as_user(world.chef_a).get("/therapeuten?page=abc&sort=drop&app=x&practice=y")
+    assert response.status_code == 200 and "Schmidt, Anna" in response.get_data(as_text=True)
+    response = as_user(world.chef_a).get("/therapeuten?page=999")
+    assert "Schmidt, Anna" in response.get_data(as_text=True)
+
+
+def test_htmx_gets_only_the_table_and_history_restore_gets_the_page(as_user, world):
+    client = as_user(world.chef_a)
+    fragment = client.get("/therapeuten?q=anna", headers={**HX, "HX-Target": "therapist-table"}).get_data(as_text=True)
+    assert fragment.lstrip().startswith('<div id="therapist-table"') and "<html" not in fragment
+    page = client.get("/therapeuten?q=anna", headers={**HX, "HX-History-Restore-Request": "true"})
+    assert "<html" in page.get_data(as_text=True)
+    assert "HX-Request" in page.headers["Vary"]
+
+
+def test_empty_group_shows_a_helpful_empty_state(app, client, world):
+    from portal.models import Role
+    with app.app_context():
+        g = f.group("Leer")
+        f.user(g, Role.CHEF, "chef@leer.example")
+        db.session.commit()
+    from .conftest import login
+    login(client, "chef@leer.example")
+    assert "Noch keine Therapeuten angelegt." in client.get("/therapeuten").get_data(as_text=True)
+
+
+def test_readiness_mark_lists_what_is_missing(app, as_user, world):
+    client = as_user(world.chef_a)
+    html = client.get("/therapeuten").get_data(as_text=True)
+    row = re.search(r'<tr id="therapist-%d">(.*?)</tr>' % world.therapist_a, html, re.S).group(1)
+    assert "2 Punkte offen" in row
+    assert "App nicht aktiviert" in row and "Kein Termin und kein Kurs zugeordnet" in row
+    with app.app_context():
+        from portal.models import Practice
+        t = db.session.get(Therapist, world.therapist_a)
+        t.app_enabled = True
+        f.appointment(t, db.session.get(Practice, world.practice_a1))
+        db.session.commit()
+    row = re.search(r'<tr id="therapist-%d">(.*?)</tr>' % world.therapist_a,
+                    client.get("/therapeuten").get_data(as_text=True), re.S).group(1)
+    assert "bereit" in row and "offen" not in row
+
+
+def test_missing_licence_shows_in_readiness_and_as_a_warning(app, client):
+    from portal.models import Role
+    from .conftest import login
+    with app.app_context():
+        g = f.group("Ohne Lizenz", licensed=False)
+        f.therapist(g, app_enabled=True)
+        f.user(g, Role.CHEF, "chef@ohne.example")
+        db.session.commit()
+    login(client, "chef@ohne.example")
+    html = client.get("/therapeuten").get_data(as_text=True)
+    assert "keine gültige Sync- und App-Lizenz" in html
+    assert "Sync- oder App-Lizenz der Praxisgruppe fehlt" in html
+
+
+# --- the dialog ---------------------------------------------------------------------------------
+
+def test_dialog_carries_the_seed_labels_and_buttons(as_user, world):
+    html = as_user(world.chef_a).get(f"/therapeuten/{world.therapist_a}", headers=HX).get_data(as_text=True)
+    assert html.lstrip().startswith("<dialog")
+    for label in ("Vorname", "Nachname", "E-Mail", "Praxen", "App aktivieren", ">OK<", ">Abbrechen<"):
+        assert label in html
+    assert 'value="Anna"' in html
+
+
+def test_without_htmx_the_dialog_is_a_page_of_its_own(as_user, world):
+    html = as_user(world.chef_a).get(f"/therapeuten/{world.therapist_a}").get_data(as_text=True)
+    assert "<html" in html and 'id="therapist-form"' in html
+
+
+def test_ok_saves_and_returns_the_updated_row_out_of_band(app, as_user, world):
+    client = as_user(world.therapeut_a)
+    before = _therapist(app, world.therapist_a)
+    response = client.post(f"/therapeuten/{world.therapist_a}", headers=HX,
+                           data=_form(before, first_name="Annika", practices=[str(world.practice_a2)]))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f'<tr id="therapist-{world.therapist_a}" hx-swap-oob="true">' in html
+    assert "Schmidt, Annika" in html and "Praxis am Dom" in html
+    assert "<dialog" not in html  # the dialog closes
+    after = _therapist(app, world.therapist_a)
+    assert after["first_name"] == "Annika" and after["practices"] == [world.practice_a2]
+    with app.app_context():
+        event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "therapist.updated")).one()
+        assert event.actor_label == world.therapeut_a and event.group_id == world.group_a
+        assert event.details["changes"]["first_name"] == ["Anna", "Annika"]
+
+
+def test_ticking_only_app_aktivieren_on_an_existing_therapist_saves(app, as_user, world):
+    """Regression for the seed's release 2023.0.5.0: the checkbox alone did not save."""
+    client = as_user(world.chef_a)
+    before = _therapist(app, world.therapist_a)
+    assert before["app_enabled"] is False
+    response = client.post(f"/therapeuten/{world.therapist_a}", headers=HX, data=_form(before, app_enabled="y"))
+    assert response.status_code == 200
+    after = _therapist(app, world.therapist_a)
+    assert after == {**before, "app_enabled": True}
+    assert _audit_actions(app, world.therapist_a) == ["therapist.updated", "therapist.app_activated"]
+
+
+def test_unticking_app_aktivieren_saves_and_is_audited(app, as_user, world):
+    with app.app_context():
+        db.session.get(Therapist, world.therapist_a).app_enabled = True
+        db.session.commit()
+    before = _therapist(app, world.therapist_a)
+    as_user(world.chef_a).post(f"/therapeuten/{world.therapist_a}", headers=HX, data=_form(before, app_enabled=None))
+    assert _therapist(app, world.therapist_a)["app_enabled"] is False
+    assert _audit_actions(app, world.therapist_a)[-1] == "therapist.app_deactivated"
+
+
+def test_ok_without_changes_saves_nothing_and_writes_no_audit(app, as_user, world):
+    before = _therapist(app, world.therapist_a)
+    html = as_user(world.chef_a).post(f"/therapeuten/{world.therapist_a}", headers=HX,
+                                      data=_form(before)).get_data(as_text=True)
+    assert "Keine Änderungen" in html and _audit_actions(app) == []
+
+
+def test_create_in_the_dialog_adds_the_therapist_and_refreshes_the_list(app, as_user, world):
+    client = as_user(world.chef_a)
+    response = client.post("/therapeuten", headers=HX, data={
+        "first_name": " Clara ", "last_name": "Neu", "email": "Clara.Neu@Praxis.EXAMPLE",
+        "practices": [str(world.practice_a1), str(world.practice_a2)], "app_enabled": "y"})
+    assert response.status_code == 200
+    assert response.headers["HX-Trigger"] == "therapists-changed"
+    assert "Clara Neu wurde angelegt." in response.get_data(as_text=True)
+    with app.app_context():
+        t = db.session.scalars(select(Therapist).where(Therapist.last_name == "Neu")).one()
+        assert (t.first_name, t.email, t.app_enabled, t.group_id) == ("Clara", "clara.neu@praxis.example", True,
+                                                                       world.group_a)
+        assert len(t.practices) == 2
+        actions = _audit_actions(app, t.id)
+    assert actions == ["therapist.created", "therapist.app_activated"]
+    assert "Neu, Clara" in client.get("/therapeuten").get_data(as_text=True)
+
+
+def test_create_without_htmx_redirects_to_the_list(app, as_user, world):
+    response = as_user(world.chef_a).post("/therapeuten", data={"first_name": "Ohne", "last_name": "Skript"})
+    assert response.status_code == 302 and response.headers["Location"] == "/therapeuten"
+    with app.app_context():
+        assert db.session.scalars(select(Therapist).where(Therapist.last_name == "Skript")).one().email is None
+
+
+INVALID = [
+    ({"first_name": ""}, "Bitte geben Sie einen Vornamen ein."),
+    ({"first_name": "   "}, "Bitte geben Sie einen Vornamen ein."),
+    ({"last_name": ""}, "Bitte geben Sie einen Nachnamen ein."),
+    ({"first_name": "x" * 81}, "Der Vorname darf höchstens 80 Zeichen lang sein."),
+    ({"last_name": "x" * 81}, "Der Nachname darf höchstens 80 Zeichen lang sein."),
+    ({"email": "kein-at-zeichen"}, "Bitte geben Sie eine gültige E-Mail-Adresse ein"),
+    ({"email": "a@b"}, "Bitte geben Sie eine gültige E-Mail-Adresse ein"),
+    ({"email": "x" * 250 + "@a.de"}, "höchstens 254 Zeichen"),
+    ({"email": "", "app_enabled": "y"}, "Für die App wird eine E-Mail-Adresse benötigt."),
+    ({"practices": ["999999"]}, "Bitte wählen Sie nur Praxen Ihrer Praxisgruppe."),
+    ({"practices": ["abc"]}, "Bitte wählen Sie nur Praxen Ihrer Praxisgruppe."),
+]
+
+
+@pytest.mark.parametrize("changes,message", INVALID)
+def test_invalid_edit_is_refused_with_a_german_message_and_changes_nothing(app, as_user, world, changes, message):
+    before = _therapist(app, world.therapist_a)
+    counts = _counts(app)
+    response = as_user(world.chef_a).post(f"/therapeuten/{world.therapist_a}", headers=HX,
+                                          data=_form(before, **changes))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert message in html and "<dialog" in html and 'aria-invalid="true"' in html
+    assert _therapist(app, world.therapist_a) == before
+    assert _counts(app) == counts
+
+
+@pytest.mark.parametrize("changes,message", INVALID)
+def test_invalid_create_is_refused_and_creates_nothing(app, as_user, world, changes, message):
+    counts = _counts(app)
+    data = {"first_name": "Neue", "last_name": "Person", "email": "neu@praxis.example", **changes}
+    response = as_user(world.chef_a).post("/therapeuten", headers=HX, data=data)
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    assert _counts(app) == counts
+
+
+def test_duplicate_email_within_the_group_is_refused(app, as_user, world):
+    counts = _counts(app)
+    response = as_user(world.chef_a).post("/therapeuten", headers=HX, data={
+        "first_name": "Zweite", "last_name": "Anna", "email": "ANNA.SCHMIDT@praxis.example"})
+    assert response.status_code == 422
+    assert "bereits einem anderen Therapeuten zugeordnet" in response.get_data(as_text=True)
+    assert _counts(app) == counts
+
+
+def test_the_same_email_in_another_group_is_allowed(app, as_user, world):
+    response = as_user(world.chef_b).post("/therapeuten", headers=HX, data={
+        "first_name": "Anna", "last_name": "Schmidt", "email": "anna.schmidt@praxis.example"})
+    assert response.status_code == 200
+
+
+def test_a_practice_of_another_group_cannot_be_assigned(app, as_user, world):
+    before = _therapist(app, world.therapist_a)
+    response = as_user(world.chef_a).post(f"/therapeuten/{world.therapist_a}", headers=HX,
+                                          data=_form(before, practices=[str(world.practice_b)]))
+    assert response.status_code == 422
+    assert _therapist(app, world.therapist_a) == before
