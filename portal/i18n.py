@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, get_locale
 
 DATETIME_FORMATS = {"de": "dd.MM.yyyy, HH:mm 'Uhr'", "en": "dd MMM yyyy, HH:mm"}
@@ -18,6 +18,8 @@ WEEKDAYS = {
 def select_locale() -> str:
     """The language stored in the session, else the browser's preference, else German."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return languages[0]
     chosen = session.get("lang")
     if chosen in languages:
         return chosen

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import has_request_context
 from flask_login import current_user
 
 from ..extensions import db
@@ -26,11 +27,8 @@ def record(
     The actor defaults to the signed-in portal user; jobs and CLI commands name themselves
     through ``actor_label``.
     """
-    if actor is None and actor_label is None:
-        try:
-            actor = current_user if current_user.is_authenticated else None
-        except RuntimeError:  # outside a request
-            actor = None
+    if actor is None and actor_label is None and has_request_context() and current_user.is_authenticated:
+        actor = current_user
     entry = AuditEvent(
         action=action,
         group_id=group_id,

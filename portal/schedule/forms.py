@@ -7,6 +7,9 @@ from ..validation import choices
 from .models import CourseKind
 
 _REQUIRED_PRACTICE = _l("Bitte wählen Sie eine Praxis.")
+_INVALID_DATE = _l("Bitte geben Sie ein gültiges Datum ein.")
+_INVALID_TIME = _l("Bitte geben Sie eine gültige Uhrzeit ein.")
+_DURATION = _l("Bitte geben Sie die Dauer in Minuten ein.")
 
 
 def _practice_choices(practices):
@@ -21,13 +24,14 @@ class AppointmentForm(FlaskForm):
             Length(max=120, message=_l("Höchstens %(max)d Zeichen.")),
         ],
     )
-    day = DateField(_l("Datum"), validators=[InputRequired(_l("Bitte geben Sie ein gültiges Datum ein."))])
-    start = TimeField(_l("Beginn"), validators=[InputRequired(_l("Bitte geben Sie eine gültige Uhrzeit ein."))])
+    day = DateField(_l("Datum"), validators=[InputRequired(_INVALID_DATE)], invalid_value_message=_INVALID_DATE)
+    start = TimeField(_l("Beginn"), validators=[InputRequired(_INVALID_TIME)], invalid_value_message=_INVALID_TIME)
     duration_minutes = IntegerField(
         _l("Dauer (Minuten)"),
         default=30,
+        invalid_value_message=_DURATION,
         validators=[
-            InputRequired(_l("Bitte geben Sie die Dauer in Minuten ein.")),
+            InputRequired(_DURATION),
             NumberRange(min=5, max=480, message=_l("Die Dauer muss zwischen %(min)s und %(max)s Minuten liegen.")),
         ],
     )
@@ -60,12 +64,13 @@ class CourseForm(FlaskForm):
         invalid_choice_message=_l("Bitte wählen Sie einen Wochentag."),
         invalid_value_message=_l("Bitte wählen Sie einen Wochentag."),
     )
-    start_time = TimeField(_l("Beginn"), validators=[InputRequired(_l("Bitte geben Sie eine gültige Uhrzeit ein."))])
+    start_time = TimeField(_l("Beginn"), validators=[InputRequired(_INVALID_TIME)], invalid_value_message=_INVALID_TIME)
     duration_minutes = IntegerField(
         _l("Dauer (Minuten)"),
         default=45,
+        invalid_value_message=_DURATION,
         validators=[
-            InputRequired(_l("Bitte geben Sie die Dauer in Minuten ein.")),
+            InputRequired(_DURATION),
             NumberRange(min=15, max=240, message=_l("Die Dauer muss zwischen %(min)s und %(max)s Minuten liegen.")),
         ],
     )

@@ -1,0 +1,142 @@
+"""The chef's pages: practices, licences (read-only) and portal users."""
+
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import AuditEvent, Practice, User
+
+from . import factories as f
+from .conftest import HX, login
+
+
+def _practices(app, group_id):
+    with app.app_context():
+        return sorted(db.session.scalars(select(Practice.name).where(Practice.group_id == group_id)))
+
+
+def _audit(app):
+    with app.app_context():
+        return db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+
+
+def test_group_page_shows_licences_read_only(as_user, world):
+    html = as_user(world.chef_a).get("/praxisgruppe").get_data(as_text=True)
+    assert "Praxisgruppe Nord" in html
+    assert "Synchronisierung" in html and "Therapeuten-App" in html and "Check-in-Terminal" in html
+    assert html.count('<span class="badge ok">aktiv</span>') == 3
+    assert "unbefristet" in html and "<input" not in html.split("Lizenzen")[1].split("Praxen")[0]
+
+
+def test_group_without_licences_shows_them_as_missing(app, client):
+    from portal.models import Role
+    with app.app_context():
+        g = f.group("Ohne", licensed=False)
+        f.user(g, Role.CHEF, "chef@ohne.example")
+        db.session.commit()
+    login(client, "chef@ohne.example")
+    assert client.get("/praxisgruppe").get_data(as_text=True).count("nicht vorhanden") == 3
+
+
+def test_add_rename_and_delete_a_practice(app, as_user, world):
+    client = as_user(world.chef_a)
+    html = client.post("/praxisgruppe/praxen", headers=HX, data={"name": "Praxis Neu", "city": "Bonn"}).get_data(
+        as_text=True)
+    assert "Praxis „Praxis Neu“ angelegt." in html
+    with app.app_context():
+        practice_id = db.session.scalar(select(Practice.id).where(Practice.name == "Praxis Neu"))
+    edit = client.get(f"/praxisgruppe/praxen/{practice_id}/bearbeiten", headers=HX).get_data(as_text=True)
+    assert 'value="Praxis Neu"' in edit
+    client.post(f"/praxisgruppe/praxen/{practice_id}", headers=HX, data={"name": "Praxis Umbenannt", "city": "Bonn"})
+    assert "Praxis Umbenannt" in _practices(app, world.group_a)
+    html = client.post(f"/praxisgruppe/praxen/{practice_id}/loeschen", headers=HX).get_data(as_text=True)
+    assert "gelöscht" in html and "Praxis Umbenannt" not in _practices(app, world.group_a)
+    assert _audit(app) == ["practice.created", "practice.updated", "practice.deleted"]
+
+
+def test_a_practice_in_use_cannot_be_deleted(app, as_user, world):
+    html = as_user(world.chef_a).post(f"/praxisgruppe/praxen/{world.practice_a1}/loeschen",
+                                      headers=HX).get_data(as_text=True)
+    assert "kann nicht gelöscht werden" in html
+    assert "Praxis am Markt" in _practices(app, world.group_a) and _audit(app) == []
+
+
+def test_practice_names_are_required_and_unique_in_the_group(app, as_user, world):
+    client = as_user(world.chef_a)
+    before = _practices(app, world.group_a)
+    response = client.post("/praxisgruppe/praxen", headers=HX, data={"name": "  ", "city": ""})
+    assert response.status_code == 422 and "Bitte geben Sie einen Namen für die Praxis ein." in response.get_data(
+        as_text=True)
+    response = client.post("/praxisgruppe/praxen", headers=HX, data={"name": "praxis am markt", "city": ""})
+    assert response.status_code == 422 and "gibt es in Ihrer Praxisgruppe schon" in response.get_data(as_text=True)
+    response = client.post(f"/praxisgruppe/praxen/{world.practice_a2}", headers=HX,
+                            data={"name": "Praxis am Markt", "city": ""})
+    assert response.status_code == 422
+    assert _practices(app, world.group_a) == before and _audit(app) == []
+    # another group may use the same name
+    client.post("/abmelden")
+    login(client, world.chef_b)
+    assert client.post("/praxisgruppe/praxen", headers=HX, data={"name": "Praxis am Markt"}).status_code == 200
+
+
+def test_chef_creates_a_user_who_can_then_sign_in(app, as_user, world):
+    client = as_user(world.chef_a)
+    html = client.post("/benutzer", headers=HX, data={
+        "email": "Neu@Nord.example", "role": "therapeut", "password": "ein-langes-passwort"}).get_data(as_text=True)
+    assert "Zugang für neu@nord.example angelegt." in html
+    with app.app_context():
+        u = db.session.scalar(select(User).where(User.email == "neu@nord.example"))
+        assert (u.role, u.group_id, u.active) == ("therapeut", world.group_a, True)
+    fresh = app.test_client()
+    assert fresh.post("/anmelden", data={"email": "neu@nord.example", "password": "ein-langes-passwort"}
+                      ).status_code == 302
+    assert _audit(app) == ["user.created"]
+
+
+def test_invalid_user_is_refused(app, as_user, world):
+    client = as_user(world.chef_a)
+    with app.app_context():
+        before = db.session.scalar(select(func.count(User.id)))
+    cases = [
+        ({"email": "kaputt", "role": "therapeut", "password": "ein-langes-passwort"}, "gültige E-Mail-Adresse"),
+        ({"email": "x@nord.example", "role": "therapeut", "password": "kurz"}, "mindestens 12 Zeichen"),
+        ({"email": "x@nord.example", "role": "support", "password": "ein-langes-passwort"}, "chef oder therapeut"),
+        ({"email": world.chef_b, "role": "chef", "password": "ein-langes-passwort"}, "bereits einen Zugang"),
+    ]
+    for data, message in cases:
+        response = client.post("/benutzer", headers=HX, data=data)
+        assert response.status_code == 422 and message in response.get_data(as_text=True), data
+    with app.app_context():
+        assert db.session.scalar(select(func.count(User.id))) == before
+    assert _audit(app) == []
+
+
+def test_deactivate_and_reactivate_a_user(app, as_user, world):
+    with app.app_context():
+        user_id = db.session.scalar(select(User.id).where(User.email == world.therapeut_a))
+    client = as_user(world.chef_a)
+    html = client.post(f"/benutzer/{user_id}/deaktivieren", headers=HX).get_data(as_text=True)
+    assert "wurde deaktiviert" in html
+    assert app.test_client().post("/anmelden", data={"email": world.therapeut_a, "password": f.PASSWORD}
+                                  ).status_code == 200
+    client.post(f"/benutzer/{user_id}/aktivieren", headers=HX)
+    assert app.test_client().post("/anmelden", data={"email": world.therapeut_a, "password": f.PASSWORD}
+                                  ).status_code == 302
+    assert _audit(app) == ["user.deactivated", "user.activated"]
+
+
+def test_a_chef_cannot_deactivate_themselves(app, as_user, world):
+    with app.app_context():
+        own_id = db.session.scalar(select(User.id).where(User.email == world.chef_a))
+    html = as_user(world.chef_a).post(f"/benutzer/{own_id}/deaktivieren", headers=HX).get_data(as_text=True)
+    assert "nicht deaktivieren" in html
+    with app.app_context():
+        assert db.session.get(User, own_id).active
+
+
+def test_support_sees_every_group_with_its_licences(app, as_user, world):
+    with app.app_context():
+        f.group("Ohne Lizenz GmbH", licensed=False)
+        db.session.commit()
+    html = as_user(world.support).get("/support").get_data(as_text=True)
+    assert "Praxisgruppe Nord" in html and "Praxisgruppe Süd" in html and "Ohne Lizenz GmbH" in html
+    assert "Therapeuten-App: fehlt" in html
