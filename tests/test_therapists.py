@@ -121,6 +121,15 @@ def test_htmx_gets_only_the_table_and_history_restore_gets_the_page(as_user, wor
     assert "HX-Request" in page.headers["Vary"]
 
 
+def test_filtering_pushes_the_canonical_url_but_a_refresh_does_not(as_user, world):
+    client = as_user(world.chef_a)
+    headers = {**HX, "HX-Target": "therapist-table", "HX-Trigger": "filter-form"}
+    response = client.get("/therapeuten?q=anna&practice=&app=&sort=name", headers=headers)
+    assert response.headers["HX-Push-Url"] == "/therapeuten?q=anna"
+    refresh = client.get("/therapeuten?q=anna", headers={**headers, "HX-Trigger": "therapist-table"})
+    assert "HX-Push-Url" not in refresh.headers
+
+
 def test_empty_group_shows_a_helpful_empty_state(app, client, world):
     from portal.models import Role
     with app.app_context():

@@ -61,7 +61,7 @@
     if (!dialog.open) {
       dialog.showModal();
     }
-    var focus = dialog.querySelector("[aria-invalid=true]") || dialog.querySelector("input, select, textarea");
+    var focus = dialog.querySelector("[aria-invalid=true]") || dialog.querySelector("input:not([type=hidden]), select, textarea");
     if (focus) {
       focus.focus();
     }

@@ -60,7 +60,10 @@ def index():
         "licences_ok": group.app_licences_ok(),
     }
     if htmx and not htmx.history_restore_request and htmx.target == "therapist-table":
-        return render_template("therapists/_table.html", **context)
+        headers = {}
+        if htmx.trigger != "therapist-table":  # a filter, sort or page link: push the canonical URL
+            headers["HX-Push-Url"] = url_for(".index", **params.as_args())
+        return render_template("therapists/_table.html", **context), 200, headers
     return render_template("therapists/index.html", **context)
 
 

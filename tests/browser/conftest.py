@@ -1,0 +1,67 @@
+"""Browser tests: Debian's Chromium driven by Playwright against the portal served from a thread."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from ..conftest import make_app
+
+AXE = next((Path(__file__).resolve().parents[1] / "vendor").glob("axe-*.min.js"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def _chromium() -> str:
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        pytest.fail("Chromium fehlt: bin/test installiert es als root mit apt-get, sonst CHROMIUM_PATH setzen.")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": _chromium(), "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # A tablet at the counter; bypass_csp lets the test inject axe-core.
+    return {**browser_context_args, "locale": "de-DE", "timezone_id": "Europe/Berlin",
+            "viewport": {"width": 1024, "height": 768}, "bypass_csp": True}
+
+
+@pytest.fixture
+def live_server(app, database_url, redis_url):
+    """The portal with CSRF on, served on a free loopback port for the length of one test."""
+    served = make_app(database_url, redis_url, WTF_CSRF_ENABLED=True)
+    server = make_server("127.0.0.1", 0, served, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+def serious_accessibility_violations(page) -> list[str]:
+    """Run axe-core on the page; return the serious and critical violations, readable."""
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate("async () => (await axe.run(document)).violations")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} – {[n['target'] for n in v['nodes']][:3]}"
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def sign_in(page, base_url: str, email: str, password: str) -> None:
+    page.goto(f"{base_url}/anmelden")
+    page.get_by_label("E-Mail").fill(email)
+    page.get_by_label("Passwort").fill(password)
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_url(f"{base_url}/therapeuten")
