@@ -29,6 +29,9 @@ def create_app(config_name: str | None = None, test_config: dict | None = None) 
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
             app.instance_path, "portal.db"
         )
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # a local file has no connection to lose: skip the ping on every checkout
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
     config_class.check(app.config)
     if app.config["PROXY_COUNT"]:
@@ -49,9 +52,12 @@ def create_app(config_name: str | None = None, test_config: dict | None = None) 
 
 def register_template_globals(app: Flask) -> None:
     from .auth.permissions import Permission, can
-    from .therapists.readiness import readiness_items
+    from .therapists.readiness import readiness_items, readiness_problems, row_labels
 
-    app.jinja_env.globals.update(can=can, Permission=Permission, readiness_items=readiness_items)
+    app.jinja_env.globals.update(
+        can=can, Permission=Permission, readiness_items=readiness_items,
+        readiness_problems=readiness_problems, row_labels=row_labels,
+    )
 
 
 def register_extensions(app: Flask) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_date, format_datetime, get_locale
+from flask import Flask, current_app, g, has_request_context, request, session
+from flask_babel import format_date, format_datetime, get_locale, get_translations
 
 DATETIME_FORMATS = {"de": "dd.MM.yyyy, HH:mm 'Uhr'", "en": "dd MMM yyyy, HH:mm"}
 DATE_FORMATS = {"de": "dd.MM.yyyy", "en": "dd MMM yyyy"}
@@ -24,6 +24,25 @@ def select_locale() -> str:
     if chosen in languages:
         return chosen
     return request.accept_languages.best_match(languages) or languages[0]
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction; translate it later with ``translate``."""
+    return message
+
+
+def _translations():
+    """The request's translations, looked up once per request rather than once per string."""
+    try:
+        return g._portal_translations
+    except AttributeError:
+        g._portal_translations = get_translations()
+        return g._portal_translations
+
+
+def translate(message: str, **variables) -> str:
+    text = _translations().ugettext(message)
+    return text % variables if variables else text
 
 
 def current_language() -> str:
@@ -55,6 +74,12 @@ def weekday_filter(value: int) -> str:
 
 
 def init_app(app: Flask) -> None:
+    # Templates translate many strings per page: use the per-request cached catalogue.
+    app.jinja_env.install_gettext_callables(
+        lambda message: _translations().ugettext(message),
+        lambda singular, plural, num: _translations().ungettext(singular, plural, num),
+        newstyle=True,
+    )
     app.add_template_filter(datetime_filter, "datetime")
     app.add_template_filter(date_filter, "date")
     app.add_template_filter(time_filter, "time")

@@ -12,7 +12,7 @@ CATALOGUE = ROOT / "portal/translations/en/LC_MESSAGES/messages.po"
 
 def _source_messages() -> set:
     method_map = [("portal/**.py", "python"), ("portal/templates/**.html", "jinja2")]
-    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None, "N_": None}
     found = set()
     for _filename, _lineno, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map=method_map, keywords=keywords

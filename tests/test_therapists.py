@@ -63,6 +63,16 @@ def test_list_shows_name_email_practices_and_app_status(as_user, world):
     assert "Bernd" not in html  # the other group's therapist
 
 
+def test_row_links_lead_to_the_dialog_and_the_schedule_page(app, as_user, world):
+    client = as_user(world.chef_a)
+    html = client.get("/therapeuten").get_data(as_text=True)
+    with app.test_request_context():
+        from flask import url_for
+        schedule_url = url_for("schedule.page", therapist_id=world.therapist_a)
+    assert f'href="{schedule_url}"' in html
+    assert client.get(schedule_url).status_code == 200
+
+
 def test_search_finds_by_name_and_by_email_fragment(app, as_user, world):
     _many(app, world)
     client = as_user(world.chef_a)
@@ -72,6 +82,26 @@ def test_search_finds_by_name_and_by_email_fragment(app, as_user, world):
     assert "10 Therapeuten" in html  # person10 … person19
     html = client.get("/therapeuten?q=anna schmidt").get_data(as_text=True)
     assert "Schmidt, Anna" in html and "1 Therapeut" in html
+
+
+def test_search_ignores_case_also_for_umlauts(app, as_user, world):
+    with app.app_context():
+        from portal.models import PracticeGroup
+        f.therapist(db.session.get(PracticeGroup, world.group_a), "Jürgen", "Müller", "j.mueller@praxis.example")
+        db.session.commit()
+    client = as_user(world.chef_a)
+    for query in ("müller", "MÜLLER", "jürgen mü", "MUELLER"):
+        assert "Müller, Jürgen" in client.get(f"/therapeuten?q={query}").get_data(as_text=True), query
+
+
+def test_search_follows_a_renamed_therapist(app, as_user, world):
+    with app.app_context():
+        therapist = db.session.get(Therapist, world.therapist_a)
+        therapist.last_name, therapist.email = "Schmitt", "anna.s@praxis.example"
+        db.session.commit()
+    client = as_user(world.chef_a)
+    assert "Schmitt, Anna" in client.get("/therapeuten?q=schmitt").get_data(as_text=True)
+    assert "Keine Therapeuten passen" in client.get("/therapeuten?q=schmidt").get_data(as_text=True)
 
 
 def test_search_treats_like_wildcards_literally(app, as_user, world):

@@ -4,6 +4,6 @@
 # run this again; tests/test_i18n.py fails while an entry is untranslated.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-.venv/bin/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .
+.venv/bin/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k N_ -o portal/translations/messages.pot .
 .venv/bin/pybabel -q update -i portal/translations/messages.pot -d portal/translations --width 100
 .venv/bin/pybabel -q compile -d portal/translations

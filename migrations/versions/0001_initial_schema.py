@@ -70,6 +70,7 @@ def upgrade():
     sa.Column('last_name', sa.String(length=80), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=True),
     sa.Column('app_enabled', sa.Boolean(), nullable=False),
+    sa.Column('search_text', sa.String(length=420), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['group_id'], ['practice_group.id'], name=op.f('fk_therapist_group_id_practice_group'), ondelete='CASCADE'),
@@ -78,6 +79,7 @@ def upgrade():
     )
     with op.batch_alter_table('therapist', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_therapist_group_id'), ['group_id'], unique=False)
+        batch_op.create_index('ix_therapist_group_name', ['group_id', 'last_name', 'first_name', 'id'], unique=False)
 
     op.create_table('appointment',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -168,6 +170,7 @@ def downgrade():
 
     op.drop_table('appointment')
     with op.batch_alter_table('therapist', schema=None) as batch_op:
+        batch_op.drop_index('ix_therapist_group_name')
         batch_op.drop_index(batch_op.f('ix_therapist_group_id'))
 
     op.drop_table('therapist')

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, ForeignKey, String, Table, UniqueConstraint
+from sqlalchemy import Boolean, Column, ForeignKey, Index, String, Table, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -21,7 +21,11 @@ therapist_practice = Table(
 
 class Therapist(db.Model):
     __tablename__ = "therapist"
-    __table_args__ = (UniqueConstraint("group_id", "email"),)
+    __table_args__ = (
+        UniqueConstraint("group_id", "email"),
+        # the list's default order, walked without a sort
+        Index("ix_therapist_group_name", "group_id", "last_name", "first_name", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("practice_group.id", ondelete="CASCADE"), index=True)
@@ -29,6 +33,8 @@ class Therapist(db.Model):
     last_name: Mapped[str] = mapped_column(String(80))
     email: Mapped[str | None] = mapped_column(String(254))
     app_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "vorname nachname e-mail", case-folded in Python (SQLite's lower() leaves umlauts alone)
+    search_text: Mapped[str] = mapped_column(String(420), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -44,3 +50,13 @@ class Therapist(db.Model):
     @property
     def sort_name(self) -> str:
         return f"{self.last_name}, {self.first_name}"
+
+
+def search_text_for(first_name: str, last_name: str, email: str | None) -> str:
+    return " ".join(part for part in (first_name, last_name, email or "") if part).casefold()
+
+
+@event.listens_for(Therapist, "before_insert")
+@event.listens_for(Therapist, "before_update")
+def _keep_search_text(mapper, connection, therapist: Therapist) -> None:
+    therapist.search_text = search_text_for(therapist.first_name, therapist.last_name, therapist.email)

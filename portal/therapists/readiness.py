@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+
+from ..i18n import N_, translate
 
 
 @dataclass(frozen=True)
@@ -15,27 +17,46 @@ class ReadinessItem:
     problem: str
 
 
+# key, label when met, problem when not met
+ITEMS = (
+    ("licence", N_("Praxisgruppe hat Sync- und App-Lizenz"), N_("Sync- oder App-Lizenz der Praxisgruppe fehlt")),
+    ("email", N_("Gültige E-Mail-Adresse hinterlegt"), N_("Keine E-Mail-Adresse hinterlegt")),
+    ("app", N_("App aktiviert"), N_("App nicht aktiviert")),
+    ("schedule", N_("Mindestens ein Termin oder Kurs zugeordnet"), N_("Kein Termin und kein Kurs zugeordnet")),
+)
+
+
+def _states(therapist, has_schedule: bool, licences_ok: bool) -> dict[str, bool]:
+    return {
+        "licence": licences_ok,
+        "email": bool(therapist.email),
+        "app": bool(therapist.app_enabled),
+        "schedule": has_schedule,
+    }
+
+
 def readiness_items(therapist, *, has_schedule: bool, licences_ok: bool) -> list[ReadinessItem]:
     """The checklist in the spec's order: licences, e-mail, activation, then rule 1."""
-    return [
-        ReadinessItem(
-            "licence", licences_ok,
-            _l("Praxisgruppe hat Sync- und App-Lizenz"),
-            _l("Sync- oder App-Lizenz der Praxisgruppe fehlt"),
-        ),
-        ReadinessItem(
-            "email", bool(therapist.email),
-            _l("Gültige E-Mail-Adresse hinterlegt"),
-            _l("Keine E-Mail-Adresse hinterlegt"),
-        ),
-        ReadinessItem(
-            "app", bool(therapist.app_enabled),
-            _l("App aktiviert"),
-            _l("App nicht aktiviert"),
-        ),
-        ReadinessItem(
-            "schedule", has_schedule,
-            _l("Mindestens ein Termin oder Kurs zugeordnet"),
-            _l("Kein Termin und kein Kurs zugeordnet"),
-        ),
-    ]
+    states = _states(therapist, has_schedule, licences_ok)
+    return [ReadinessItem(key, states[key], translate(label), translate(problem)) for key, label, problem in ITEMS]
+
+
+def readiness_problems(therapist, *, has_schedule: bool, licences_ok: bool) -> list[str]:
+    """The unmet items as translated text, for the list's readiness mark."""
+    states = _states(therapist, has_schedule, licences_ok)
+    return [translate(problem) for key, _label, problem in ITEMS if not states[key]]
+
+
+def row_labels() -> dict:
+    """The list row's fixed texts, translated once per table instead of once per row."""
+    return {
+        "activated": translate(N_("aktiviert")),
+        "not_activated": translate(N_("nicht aktiviert")),
+        "ready": translate(N_("bereit")),
+        "details": translate(N_("Details")),
+        "schedule": translate(N_("Termine")),
+        # the name is filled in per row with |format
+        "details_of": translate(N_("Details von %(name)s"), name="%(name)s"),
+        "schedule_of": translate(N_("Termine und Kurse von %(name)s"), name="%(name)s"),
+        "open_items": {n: ngettext("%(num)s Punkt offen", "%(num)s Punkte offen", n) for n in range(1, 5)},
+    }

@@ -1,13 +1,15 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..auth.permissions import Permission, get_in_group_or_404, requires
 from ..extensions import db, htmx
 from ..groups.models import PracticeGroup
 from .forms import TherapistForm
 from .models import Therapist
-from .queries import ListParams, list_therapists, therapist_has_schedule
+from .queries import ListParams, TherapistRow, list_therapists, therapist_has_schedule
 from .readiness import readiness_items
 from .services import create_therapist, update_therapist
 
@@ -15,7 +17,12 @@ bp = Blueprint("therapists", __name__, url_prefix="/therapeuten")
 
 
 def _group() -> PracticeGroup:
-    return db.session.get(PracticeGroup, current_user.group_id)
+    """The signed-in user's group with practices and licences, in one query."""
+    return db.session.scalars(
+        select(PracticeGroup)
+        .where(PracticeGroup.id == current_user.group_id)
+        .options(joinedload(PracticeGroup.practices), joinedload(PracticeGroup.licences))
+    ).unique().one()
 
 
 def _form(therapist: Therapist | None = None, **kwargs) -> TherapistForm:
@@ -28,20 +35,13 @@ def _form(therapist: Therapist | None = None, **kwargs) -> TherapistForm:
     )
 
 
-def _row_context(therapist: Therapist) -> dict:
-    return {
-        "therapist": therapist,
-        "has_schedule": therapist_has_schedule(therapist.id),
-        "licences_ok": therapist.group.app_licences_ok(),
-    }
-
-
 def _render_dialog(form: TherapistForm, therapist: Therapist | None, status: int = 200):
     context = {"form": form, "therapist": therapist}
     if therapist is not None:
-        row = _row_context(therapist)
         context["readiness"] = readiness_items(
-            therapist, has_schedule=row["has_schedule"], licences_ok=row["licences_ok"]
+            therapist,
+            has_schedule=therapist_has_schedule(therapist.id),
+            licences_ok=therapist.group.app_licences_ok(),
         )
     template = "therapists/_dialog.html" if htmx else "therapists/edit_page.html"
     return render_template(template, **context), status
@@ -113,6 +113,7 @@ def update(therapist_id: int):
         else _("Keine Änderungen an %(name)s.", name=therapist.full_name)
     )
     if htmx:
-        return render_template("therapists/_saved.html", message=message, **_row_context(therapist))
+        return render_template("therapists/_saved.html", message=message, row=TherapistRow.of(therapist),
+                               licences_ok=therapist.group.app_licences_ok())
     flash(message, "success")
     return redirect(url_for(".index"))
