@@ -15,9 +15,8 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
 from types import SimpleNamespace
 from urllib.parse import urlencode
 
@@ -29,10 +28,18 @@ sys.path.insert(0, str(ROOT))
 
 from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
-from portal.therapists.models import search_text_for  # noqa: E402
 from portal.models import (  # noqa: E402
-    Appointment, Licence, LicenceKind, Practice, PracticeGroup, Role, Therapist, User, therapist_practice,
+    Appointment,
+    Licence,
+    LicenceKind,
+    Practice,
+    PracticeGroup,
+    Role,
+    Therapist,
+    User,
+    therapist_practice,
 )
+from portal.therapists.models import search_text_for  # noqa: E402
 
 PASSWORD = "benchmark-passwort"
 VIEWS = {
@@ -58,14 +65,14 @@ def build(app, n: int, name: str) -> tuple[int, int]:
              "email": f"t{i}@{name.lower().replace(' ', '')}.example", "app_enabled": i % 3 == 0,
              "search_text": search_text_for(f"Vorname{i}", f"{SURNAMES[i % 10]}{i}",
                                             f"t{i}@{name.lower().replace(' ', '')}.example"),
-             "created_at": datetime.now(timezone.utc), "updated_at": datetime.now(timezone.utc)}
+             "created_at": datetime.now(UTC), "updated_at": datetime.now(UTC)}
             for i in range(n)
         ]
         db.session.execute(insert(Therapist), rows)
         ids = [t for (t,) in db.session.execute(db.select(Therapist.id).where(Therapist.group_id == group.id))]
         db.session.execute(insert(therapist_practice), [
             {"therapist_id": t, "practice_id": p.id} for t in ids for p in practices])
-        start = datetime(2026, 11, 26, 8, tzinfo=timezone.utc)
+        start = datetime(2026, 11, 26, 8, tzinfo=UTC)
         db.session.execute(insert(Appointment), [
             {"group_id": group.id, "therapist_id": t, "practice_id": practices[0].id, "title": "KG",
              "starts_at": start + timedelta(hours=k), "duration_minutes": 30}
@@ -122,9 +129,9 @@ def plain_page_time(app, group_id: int, path: str, runs: int) -> float:
     """Median time to render the same page from plain objects with Jinja alone.
 
     The view's rows are loaded once with the real query and copied into SimpleNamespace
-    objects (plain dicts with attribute access); then a bare jinja2 Environment renders the portal's own templates from them, with
-    trivial stand-ins for url_for, CSRF and the signed-in user. What the page costs beyond this
-    is Flask, the session, the ORM and the SQL queries.
+    objects (plain dicts with attribute access); then a bare jinja2 Environment renders the
+    portal's own templates from them, with trivial stand-ins for url_for, CSRF and the
+    signed-in user. What the page costs beyond this is Flask, the session, the ORM and SQL.
     """
     from flask import request
 

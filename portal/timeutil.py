@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
@@ -13,7 +13,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def today_berlin() -> date:
@@ -25,7 +25,7 @@ def as_utc(value: datetime) -> datetime:
     """Treat a naive value as local Berlin time and return it in UTC."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=BERLIN)
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -39,9 +39,9 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)

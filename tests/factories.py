@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
 from werkzeug.security import generate_password_hash
 
 from portal.extensions import db
 from portal.models import (
-    Appointment, Course, CourseKind, Licence, LicenceKind, Practice, PracticeGroup, Role, Therapist, User,
+    Appointment,
+    Course,
+    CourseKind,
+    Licence,
+    LicenceKind,
+    Practice,
+    PracticeGroup,
+    Role,
+    Therapist,
+    User,
 )
 
 PASSWORD = "richtig-langes-passwort"
@@ -60,9 +69,10 @@ def user(g: PracticeGroup | None, role: Role, email: str | None = None, active: 
     return u
 
 
-def appointment(t: Therapist, p: Practice, when: datetime | None = None, title: str = "Krankengymnastik") -> Appointment:
+def appointment(t: Therapist, p: Practice, when: datetime | None = None,
+                title: str = "Krankengymnastik") -> Appointment:
     a = Appointment(group_id=t.group_id, therapist_id=t.id, practice_id=p.id, title=title,
-                    starts_at=when or datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc) + timedelta(days=next(_seq)),
+                    starts_at=when or datetime(2026, 11, 26, 9, 0, tzinfo=UTC) + timedelta(days=next(_seq)),
                     duration_minutes=30)
     db.session.add(a)
     db.session.flush()

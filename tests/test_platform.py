@@ -1,7 +1,7 @@
 """Configuration, security headers, CSRF, health, the audit log's guard, migrations, CLI, languages."""
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -196,5 +196,5 @@ def test_english_catalogue_and_language_switch(client, world):
 def test_times_are_shown_in_berlin_time(app):
     from portal.i18n import datetime_filter
     with app.test_request_context("/"):
-        assert datetime_filter(datetime(2026, 11, 26, 13, 47, tzinfo=timezone.utc)) == "26.11.2026, 14:47 Uhr"
-        assert datetime_filter(datetime(2026, 7, 1, 12, 0, tzinfo=timezone.utc)) == "01.07.2026, 14:00 Uhr"
+        assert datetime_filter(datetime(2026, 11, 26, 13, 47, tzinfo=UTC)) == "26.11.2026, 14:47 Uhr"
+        assert datetime_filter(datetime(2026, 7, 1, 12, 0, tzinfo=UTC)) == "01.07.2026, 14:00 Uhr"

@@ -1,6 +1,6 @@
 """Appointments and courses per therapist (rule 1)."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
@@ -27,7 +27,7 @@ def test_add_appointment_in_berlin_time_and_see_it_listed(app, as_user, world):
     assert "26.11.2026, 14:30 Uhr" in html
     with app.app_context():
         a = db.session.scalars(select(Appointment)).one()
-        assert a.starts_at == datetime(2026, 11, 26, 13, 30, tzinfo=timezone.utc)  # CET is UTC+1
+        assert a.starts_at == datetime(2026, 11, 26, 13, 30, tzinfo=UTC)  # CET is UTC+1
         assert db.session.scalars(select(AuditEvent.action)).all() == ["appointment.added"]
 
 

@@ -34,6 +34,10 @@ def _form(therapist, **changes):
     return {k: v for k, v in data.items() if v is not None}
 
 
+def _row_html(html: str, therapist_id: int) -> str:
+    return re.search(rf'<tr id="therapist-{therapist_id}">(.*?)</tr>', html, re.S).group(1)
+
+
 def _audit_actions(app, therapist_id=None):
     with app.app_context():
         query = select(AuditEvent.action).order_by(AuditEvent.id)
@@ -57,7 +61,7 @@ def _many(app, world, n=30):
 
 def test_list_shows_name_email_practices_and_app_status(as_user, world):
     html = as_user(world.chef_a).get("/therapeuten").get_data(as_text=True)
-    row = re.search(r'<tr id="therapist-%d">(.*?)</tr>' % world.therapist_a, html, re.S).group(1)
+    row = _row_html(html, world.therapist_a)
     assert "Schmidt, Anna" in row and "anna.schmidt@praxis.example" in row
     assert "Praxis am Markt" in row and "nicht aktiviert" in row
     assert "Bernd" not in html  # the other group's therapist
@@ -174,7 +178,7 @@ def test_empty_group_shows_a_helpful_empty_state(app, client, world):
 def test_readiness_mark_lists_what_is_missing(app, as_user, world):
     client = as_user(world.chef_a)
     html = client.get("/therapeuten").get_data(as_text=True)
-    row = re.search(r'<tr id="therapist-%d">(.*?)</tr>' % world.therapist_a, html, re.S).group(1)
+    row = _row_html(html, world.therapist_a)
     assert "2 Punkte offen" in row
     assert "App nicht aktiviert" in row and "Kein Termin und kein Kurs zugeordnet" in row
     with app.app_context():
@@ -183,13 +187,13 @@ def test_readiness_mark_lists_what_is_missing(app, as_user, world):
         t.app_enabled = True
         f.appointment(t, db.session.get(Practice, world.practice_a1))
         db.session.commit()
-    row = re.search(r'<tr id="therapist-%d">(.*?)</tr>' % world.therapist_a,
-                    client.get("/therapeuten").get_data(as_text=True), re.S).group(1)
+    row = _row_html(client.get("/therapeuten").get_data(as_text=True), world.therapist_a)
     assert "bereit" in row and "offen" not in row
 
 
 def test_missing_licence_shows_in_readiness_and_as_a_warning(app, client):
     from portal.models import Role
+
     from .conftest import login
     with app.app_context():
         g = f.group("Ohne Lizenz", licensed=False)

@@ -7,8 +7,12 @@ from ..validation import choices
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("E-Mail"), validators=[DataRequired(_l("Bitte geben Sie Ihre E-Mail-Adresse ein.")), Length(max=254)])
-    password = PasswordField(_l("Passwort"), validators=[DataRequired(_l("Bitte geben Sie Ihr Passwort ein.")), Length(max=200)])
+    email = EmailField(
+        _l("E-Mail"), validators=[DataRequired(_l("Bitte geben Sie Ihre E-Mail-Adresse ein.")), Length(max=254)]
+    )
+    password = PasswordField(
+        _l("Passwort"), validators=[DataRequired(_l("Bitte geben Sie Ihr Passwort ein.")), Length(max=200)]
+    )
     next = HiddenField()
 
 

@@ -31,7 +31,8 @@ def add_practice(group_id: int, name: str, city: str) -> Practice:
 
 
 def update_practice(practice: Practice, name: str, city: str) -> None:
-    changes = {k: [getattr(practice, k), v] for k, v in (("name", name), ("city", city or "")) if getattr(practice, k) != v}
+    wanted = {"name": name, "city": city or ""}
+    changes = {key: [getattr(practice, key), value] for key, value in wanted.items() if getattr(practice, key) != value}
     if not changes:
         return
     practice.name, practice.city = name, city or ""
