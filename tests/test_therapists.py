@@ -213,7 +213,19 @@ def test_dialog_carries_the_seed_labels_and_buttons(as_user, world):
     assert html.lstrip().startswith("<dialog")
     for label in ("Vorname", "Nachname", "E-Mail", "Praxen", "App aktivieren", ">OK<", ">Abbrechen<"):
         assert label in html
-    assert 'value="Anna"' in html
+    assert 'value="Anna"' in html and 'value="anna.schmidt@praxis.example"' in html
+    assert re.search(rf'<input checked id="practices-\d" name="practices" type="checkbox" value="{world.practice_a1}"',
+                     html)
+    assert not re.search(rf'<input checked[^>]*value="{world.practice_a2}"', html)
+    assert not re.search(r'<input checked[^>]*name="app_enabled"', html)
+
+
+def test_dialog_shows_app_aktivieren_ticked_for_an_activated_therapist(app, as_user, world):
+    with app.app_context():
+        db.session.get(Therapist, world.therapist_a).app_enabled = True
+        db.session.commit()
+    html = as_user(world.chef_a).get(f"/therapeuten/{world.therapist_a}", headers=HX).get_data(as_text=True)
+    assert re.search(r'<input checked[^>]*name="app_enabled"', html)
 
 
 def test_without_htmx_the_dialog_is_a_page_of_its_own(as_user, world):

@@ -94,7 +94,10 @@ def create():
 @requires(Permission.VIEW_THERAPISTS)
 def edit(therapist_id: int):
     therapist = get_in_group_or_404(Therapist, therapist_id)
-    form = _form(therapist, obj=therapist, data={"practices": [p.id for p in therapist.practices]})
+    form = _form(therapist, data={
+        "first_name": therapist.first_name, "last_name": therapist.last_name, "email": therapist.email,
+        "practices": [p.id for p in therapist.practices], "app_enabled": therapist.app_enabled,
+    })
     return _render_dialog(form, therapist)
 
 
