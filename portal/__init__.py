@@ -9,7 +9,7 @@ from flask import Flask
 from rq import Queue
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .config import CONFIGS
+from .config import CONFIGS, from_environment
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, mail, migrate
 
 __version__ = "0.1.0"
@@ -21,6 +21,7 @@ def create_app(config_name: str | None = None, test_config: dict | None = None) 
     config_name = config_name or os.environ.get("PORTAL_ENV", "production")
     config_class = CONFIGS[config_name]
     app.config.from_object(config_class)
+    app.config.update(from_environment())
     app.config["PORTAL_ENV"] = config_name
     if test_config:
         app.config.update(test_config)

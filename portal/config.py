@@ -1,4 +1,4 @@
-"""Settings read from the environment, one class per way of running the portal."""
+"""Settings: defaults per way of running the portal, overridden from the environment."""
 
 from __future__ import annotations
 
@@ -7,24 +7,47 @@ import os
 _DEV_SECRET = "dev-only-not-secret"
 
 
-def _env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
-    return value if value not in (None, "") else default
+def _bool(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+# config key: (environment variable, conversion); read when an app is created, not at import
+ENVIRONMENT = {
+    "SECRET_KEY": ("SECRET_KEY", str),
+    "SQLALCHEMY_DATABASE_URI": ("DATABASE_URL", str),
+    "REDIS_URL": ("REDIS_URL", str),
+    "MAIL_SERVER": ("MAIL_SERVER", str),
+    "MAIL_PORT": ("MAIL_PORT", int),
+    "MAIL_USE_TLS": ("MAIL_USE_TLS", _bool),
+    "MAIL_USERNAME": ("MAIL_USERNAME", str),
+    "MAIL_PASSWORD": ("MAIL_PASSWORD", str),
+    "MAIL_DEFAULT_SENDER": ("MAIL_DEFAULT_SENDER", str),
+    "LOGIN_FAILURE_LIMIT": ("LOGIN_FAILURE_LIMIT", str),
+    "PROXY_COUNT": ("PROXY_COUNT", int),
+}
+
+
+def from_environment() -> dict:
+    """The settings the environment sets (empty variables count as unset)."""
+    settings = {}
+    for key, (variable, convert) in ENVIRONMENT.items():
+        value = os.environ.get(variable)
+        if value not in (None, ""):
+            settings[key] = convert(value)
+    return settings
 
 
 class Config:
-    SECRET_KEY = _env("SECRET_KEY")
-    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")  # None: SQLite under instance/
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None  # None: SQLite under instance/
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-    REDIS_URL = _env("REDIS_URL", "redis://127.0.0.1:6379/0")
-    MAIL_SERVER = _env("MAIL_SERVER", "localhost")
-    MAIL_PORT = int(_env("MAIL_PORT", "25"))
-    MAIL_USE_TLS = _env("MAIL_USE_TLS", "false").lower() == "true"
-    MAIL_USERNAME = _env("MAIL_USERNAME")
-    MAIL_PASSWORD = _env("MAIL_PASSWORD")
-    MAIL_DEFAULT_SENDER = _env(
-        "MAIL_DEFAULT_SENDER", "Therapeuten-App <zugang@praxisportal.example>"
-    )
+    REDIS_URL = "redis://127.0.0.1:6379/0"
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "Therapeuten-App <zugang@praxisportal.example>"
 
     BABEL_DEFAULT_LOCALE = "de"
     BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
@@ -42,13 +65,13 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
     # Failed portal sign-ins allowed per client address before it has to wait.
-    LOGIN_FAILURE_LIMIT = _env("LOGIN_FAILURE_LIMIT", "10 per 15 minutes")
+    LOGIN_FAILURE_LIMIT = "10 per 15 minutes"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_KEY_PREFIX = "portal-limit"
     # Number of reverse proxies in front of the portal whose X-Forwarded-For to trust.
-    PROXY_COUNT = int(_env("PROXY_COUNT", "0"))
+    PROXY_COUNT = 0
 
     THERAPISTS_PER_PAGE = 25
     DEV_TOOLS = False
@@ -72,10 +95,10 @@ class ProductionConfig(Config):
 
 
 class DevelopmentConfig(Config):
-    SECRET_KEY = _env("SECRET_KEY", _DEV_SECRET)
+    SECRET_KEY = _DEV_SECRET
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
-    MAIL_PORT = int(_env("MAIL_PORT", "8025"))
+    MAIL_PORT = 8025
     DEV_TOOLS = True
 
 

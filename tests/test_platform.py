@@ -198,3 +198,16 @@ def test_times_are_shown_in_berlin_time(app):
     with app.test_request_context("/"):
         assert datetime_filter(datetime(2026, 11, 26, 13, 47, tzinfo=UTC)) == "26.11.2026, 14:47 Uhr"
         assert datetime_filter(datetime(2026, 7, 1, 12, 0, tzinfo=UTC)) == "01.07.2026, 14:00 Uhr"
+
+
+def test_settings_are_read_from_the_environment_when_the_app_is_created(monkeypatch, database_url):
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6399/3")
+    monkeypatch.setenv("MAIL_PORT", "2525")
+    monkeypatch.setenv("MAIL_USE_TLS", "true")
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("SECRET_KEY", "")  # empty counts as unset: development's own key applies
+    app = create_app("development")
+    assert app.config["REDIS_URL"] == "redis://127.0.0.1:6399/3"
+    assert app.config["MAIL_PORT"] == 2525 and app.config["MAIL_USE_TLS"] is True
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == database_url
+    assert app.config["SECRET_KEY"] == "dev-only-not-secret"
