@@ -19,7 +19,23 @@ therapist_practice = Table(
 )
 
 
-class Therapist(db.Model):
+class PersonName:
+    """Name formats shared by the therapist model and the list's plain rows."""
+
+    __slots__ = ()
+    first_name: str
+    last_name: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def sort_name(self) -> str:
+        return f"{self.last_name}, {self.first_name}"
+
+
+class Therapist(PersonName, db.Model):
     __tablename__ = "therapist"
     __table_args__ = (
         UniqueConstraint("group_id", "email"),
@@ -42,14 +58,6 @@ class Therapist(db.Model):
     practices: Mapped[list[Practice]] = relationship(
         secondary=therapist_practice, order_by=Practice.name
     )
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}"
-
-    @property
-    def sort_name(self) -> str:
-        return f"{self.last_name}, {self.first_name}"
 
 
 def search_text_for(first_name: str, last_name: str, email: str | None) -> str:

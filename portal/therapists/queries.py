@@ -10,7 +10,7 @@ from sqlalchemy import and_, exists, func, or_, select, union
 from ..extensions import db
 from ..groups.models import Practice
 from ..schedule.models import Appointment, Course
-from .models import Therapist, therapist_practice
+from .models import PersonName, Therapist, therapist_practice
 
 SORTS = {
     "name": (Therapist.last_name, Therapist.first_name, Therapist.id),
@@ -56,7 +56,7 @@ class ListParams:
 
 
 @dataclass(frozen=True, slots=True)
-class TherapistRow:
+class TherapistRow(PersonName):
     """What one line of the list shows: plain values, no ORM object behind it."""
 
     id: int
@@ -66,14 +66,6 @@ class TherapistRow:
     app_enabled: bool
     practices: tuple[str, ...]
     has_schedule: bool
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}"
-
-    @property
-    def sort_name(self) -> str:
-        return f"{self.last_name}, {self.first_name}"
 
     @classmethod
     def of(cls, therapist: Therapist) -> TherapistRow:
