@@ -53,11 +53,15 @@ def create_app(config_name: str | None = None, test_config: dict | None = None) 
 
 def register_template_globals(app: Flask) -> None:
     from .auth.permissions import Permission, can
+    from .codes import display as code_display
     from .therapists.readiness import readiness_items, readiness_problems, row_labels
 
     app.jinja_env.globals.update(
         can=can, Permission=Permission, readiness_items=readiness_items,
         readiness_problems=readiness_problems, row_labels=row_labels,
+        code_status_label=code_display.status_label, code_last_sent_label=code_display.last_sent_label,
+        code_tone=code_display.status_tone, delivery_label=code_display.delivery_label,
+        delivery_tone=code_display.delivery_tone,
     )
 
 
@@ -93,6 +97,7 @@ def register_redis(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .auth.routes import bp as auth_bp
+    from .codes.routes import bp as codes_bp
     from .groups.routes import bp as groups_bp
     from .health.routes import bp as health_bp
     from .schedule.routes import bp as schedule_bp
@@ -100,5 +105,9 @@ def register_blueprints(app: Flask) -> None:
     from .therapists.routes import bp as therapists_bp
     from .users.routes import bp as users_bp
 
-    for blueprint in (auth_bp, therapists_bp, schedule_bp, groups_bp, users_bp, support_bp, health_bp):
+    for blueprint in (auth_bp, therapists_bp, schedule_bp, codes_bp, groups_bp, users_bp, support_bp, health_bp):
         app.register_blueprint(blueprint)
+    if app.config["DEV_TOOLS"]:
+        from .devmail.routes import bp as devmail_bp
+
+        app.register_blueprint(devmail_bp)

@@ -23,6 +23,15 @@ ENVIRONMENT = {
     "MAIL_PASSWORD": ("MAIL_PASSWORD", str),
     "MAIL_DEFAULT_SENDER": ("MAIL_DEFAULT_SENDER", str),
     "LOGIN_FAILURE_LIMIT": ("LOGIN_FAILURE_LIMIT", str),
+    "MAIL_REPLY_TO": ("MAIL_REPLY_TO", str),
+    "MAIL_TIMEOUT": ("MAIL_TIMEOUT", float),
+    "MAIL_SINK_DIR": ("MAIL_SINK_DIR", str),
+    "ACCESS_CODE_SECRET": ("ACCESS_CODE_SECRET", str),
+    "ACCESS_CODE_LENGTH": ("ACCESS_CODE_LENGTH", int),
+    "ACCESS_CODE_VALIDITY_MINUTES": ("ACCESS_CODE_VALIDITY_MINUTES", int),
+    "DKIM_DOMAIN": ("DKIM_DOMAIN", str),
+    "DKIM_SELECTOR": ("DKIM_SELECTOR", str),
+    "DKIM_PRIVATE_KEY_PATH": ("DKIM_PRIVATE_KEY_PATH", str),
     "PROXY_COUNT": ("PROXY_COUNT", int),
 }
 
@@ -48,6 +57,21 @@ class Config:
     MAIL_USERNAME: str | None = None
     MAIL_PASSWORD: str | None = None
     MAIL_DEFAULT_SENDER = "Therapeuten-App <zugang@praxisportal.example>"
+    MAIL_REPLY_TO: str | None = None  # defaults to the sender
+    MAIL_TIMEOUT = 15.0  # seconds for each SMTP conversation step
+    MAIL_SINK_DIR: str | None = None  # development: the mail viewer reads this folder
+    DKIM_DOMAIN: str | None = None
+    DKIM_SELECTOR: str | None = None
+    DKIM_PRIVATE_KEY_PATH: str | None = None
+
+    # Access codes (spec "Access codes"): the HMAC key defaults to one derived from SECRET_KEY.
+    ACCESS_CODE_SECRET: str | None = None
+    ACCESS_CODE_LENGTH = 6
+    ACCESS_CODE_VALIDITY_MINUTES = 15
+    ACCESS_CODE_MAX_ATTEMPTS = 5
+    ACCESS_CODE_RESEND_COOLDOWN_SECONDS = 30
+    ACCESS_CODE_RETRY_DELAYS = (30, 120, 600, 1800)  # seconds before each new SMTP attempt
+    ACCESS_CODE_STUCK_AFTER_SECONDS = 300  # a "sending" claim older than this belongs to a dead worker
 
     BABEL_DEFAULT_LOCALE = "de"
     BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
@@ -79,6 +103,8 @@ class Config:
     @classmethod
     def check(cls, app_config: dict) -> None:
         """Refuse settings that are unsafe for this way of running."""
+        if app_config["ACCESS_CODE_LENGTH"] < 6:
+            raise RuntimeError("ACCESS_CODE_LENGTH muss mindestens 6 sein.")
 
 
 class ProductionConfig(Config):
@@ -86,6 +112,7 @@ class ProductionConfig(Config):
 
     @classmethod
     def check(cls, app_config: dict) -> None:
+        super().check(app_config)
         secret = app_config.get("SECRET_KEY") or ""
         if len(secret) < 32 or secret == _DEV_SECRET:
             raise RuntimeError(

@@ -11,6 +11,7 @@ CSP = "; ".join(
         "font-src 'self'",
         "connect-src 'self'",
         "object-src 'none'",
+        "frame-src 'self'",
         "base-uri 'self'",
         "form-action 'self'",
         "frame-ancestors 'none'",
@@ -23,7 +24,7 @@ def init_app(app: Flask) -> None:
     def set_security_headers(response):
         headers = response.headers
         headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("X-Frame-Options", "DENY")  # the dev mail viewer's HTML part sets SAMEORIGIN
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")

@@ -260,7 +260,8 @@ def test_ticking_only_app_aktivieren_on_an_existing_therapist_saves(app, as_user
     assert response.status_code == 200
     after = _therapist(app, world.therapist_a)
     assert after == {**before, "app_enabled": True}
-    assert _audit_actions(app, world.therapist_a) == ["therapist.updated", "therapist.app_activated"]
+    assert _audit_actions(app, world.therapist_a) == ["therapist.updated", "therapist.app_activated",
+                                                      "code.requested"]
 
 
 def test_unticking_app_aktivieren_saves_and_is_audited(app, as_user, world):
@@ -294,7 +295,7 @@ def test_create_in_the_dialog_adds_the_therapist_and_refreshes_the_list(app, as_
                                                                        world.group_a)
         assert len(t.practices) == 2
         actions = _audit_actions(app, t.id)
-    assert actions == ["therapist.created", "therapist.app_activated"]
+    assert actions == ["therapist.created", "therapist.app_activated", "code.requested"]
     assert "Neu, Clara" in client.get("/therapeuten").get_data(as_text=True)
 
 

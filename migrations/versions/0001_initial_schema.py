@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 02:27:38.164196
+Create Date: 2026-11-26 02:56:47.636608
 
 """
 from alembic import op
@@ -70,6 +70,7 @@ def upgrade():
     sa.Column('last_name', sa.String(length=80), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=True),
     sa.Column('app_enabled', sa.Boolean(), nullable=False),
+    sa.Column('email_refused', sa.Text(), nullable=True),
     sa.Column('search_text', sa.String(length=420), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
@@ -119,6 +120,38 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_audit_event_group_id'), ['group_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_event_therapist_id'), ['therapist_id'], unique=False)
 
+    op.create_table('code_request',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('group_id', sa.Integer(), nullable=False),
+    sa.Column('therapist_id', sa.Integer(), nullable=False),
+    sa.Column('requested_by_id', sa.Integer(), nullable=True),
+    sa.Column('requested_at', sa.DateTime(), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('delivery', sa.String(length=20), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('enqueued_at', sa.DateTime(), nullable=True),
+    sa.Column('sending_started_at', sa.DateTime(), nullable=True),
+    sa.Column('next_attempt_at', sa.DateTime(), nullable=True),
+    sa.Column('accepted_at', sa.DateTime(), nullable=True),
+    sa.Column('message_id', sa.String(length=255), nullable=True),
+    sa.Column('smtp_response', sa.Text(), nullable=True),
+    sa.Column('code_hash', sa.LargeBinary(length=32), nullable=True),
+    sa.Column('expires_at', sa.DateTime(), nullable=True),
+    sa.Column('failed_attempts', sa.Integer(), nullable=False),
+    sa.Column('locked_at', sa.DateTime(), nullable=True),
+    sa.Column('used_at', sa.DateTime(), nullable=True),
+    sa.Column('used_by', sa.String(length=200), nullable=True),
+    sa.Column('superseded_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['group_id'], ['practice_group.id'], name=op.f('fk_code_request_group_id_practice_group'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['requested_by_id'], ['portal_user.id'], name=op.f('fk_code_request_requested_by_id_portal_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['therapist_id'], ['therapist.id'], name=op.f('fk_code_request_therapist_id_therapist'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_code_request'))
+    )
+    with op.batch_alter_table('code_request', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_code_request_delivery'), ['delivery'], unique=False)
+        batch_op.create_index(batch_op.f('ix_code_request_group_id'), ['group_id'], unique=False)
+        batch_op.create_index('ix_code_request_therapist_latest', ['therapist_id', 'id'], unique=False)
+
     op.create_table('course',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('group_id', sa.Integer(), nullable=False),
@@ -157,6 +190,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_course_group_id'))
 
     op.drop_table('course')
+    with op.batch_alter_table('code_request', schema=None) as batch_op:
+        batch_op.drop_index('ix_code_request_therapist_latest')
+        batch_op.drop_index(batch_op.f('ix_code_request_group_id'))
+        batch_op.drop_index(batch_op.f('ix_code_request_delivery'))
+
+    op.drop_table('code_request')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_event_therapist_id'))
         batch_op.drop_index(batch_op.f('ix_audit_event_group_id'))

@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         sink = SmtpSink(instance / "mail-sink").start()
         cleanups.append(sink.stop)
         os.environ["MAIL_SERVER"], os.environ["MAIL_PORT"] = "127.0.0.1", str(sink.port)
+        os.environ["MAIL_SINK_DIR"] = str(sink.directory)
         print(f"SMTP:     127.0.0.1:{sink.port} (Sammelstelle, Mails unter {sink.directory})")
 
     from flask_migrate import upgrade

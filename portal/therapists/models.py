@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, String, Table, UniqueConstraint, event
+from sqlalchemy import Boolean, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -49,6 +49,8 @@ class Therapist(PersonName, db.Model):
     last_name: Mapped[str] = mapped_column(String(80))
     email: Mapped[str | None] = mapped_column(String(254))
     app_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the mail server's answer when it refused the address for good; cleared when the address changes
+    email_refused: Mapped[str | None] = mapped_column(Text)
     # "vorname nachname e-mail", case-folded in Python (SQLite's lower() leaves umlauts alone)
     search_text: Mapped[str] = mapped_column(String(420), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

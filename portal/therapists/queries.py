@@ -7,6 +7,7 @@ from math import ceil
 
 from sqlalchemy import and_, exists, func, or_, select
 
+from ..codes.services import CodeStatus, status_for, statuses_for
 from ..extensions import db
 from ..groups.models import Practice
 from ..schedule.models import Appointment, Course
@@ -66,13 +67,16 @@ class TherapistRow(PersonName):
     app_enabled: bool
     practices: tuple[str, ...]
     has_schedule: bool
+    email_refused: bool = False
+    code: CodeStatus | None = None
 
     @classmethod
     def of(cls, therapist: Therapist) -> TherapistRow:
         """The row of one therapist, e.g. to swap it into the list after the dialog saved it."""
         return cls(therapist.id, therapist.first_name, therapist.last_name, therapist.email,
                    therapist.app_enabled, tuple(p.name for p in therapist.practices),
-                   therapist_has_schedule(therapist.id))
+                   therapist_has_schedule(therapist.id), therapist.email_refused is not None,
+                   status_for(therapist.id))
 
 
 @dataclass
@@ -130,7 +134,8 @@ def _page_query(conditions: list, columns: tuple, descending: bool, per_page: in
     that the database evaluates once: one round trip whose cost does not grow with the group.
     """
     page_rows = (
-        select(Therapist.id, Therapist.first_name, Therapist.last_name, Therapist.email, Therapist.app_enabled)
+        select(Therapist.id, Therapist.first_name, Therapist.last_name, Therapist.email, Therapist.app_enabled,
+               Therapist.email_refused.is_not(None).label("email_refused"))
         .where(*conditions)
         .order_by(*(c.desc() if descending else c for c in columns))
         .limit(per_page)
@@ -154,7 +159,8 @@ def _page_query(conditions: list, columns: tuple, descending: bool, per_page: in
 
 
 def list_therapists(group_id: int, params: ListParams, per_page: int) -> TherapistPage:
-    """One page of the group's therapists as plain rows, in one query (two past the last page)."""
+    """One page of the group's therapists as plain rows: one query for the rows (two past the
+    last page) and one for their code statuses."""
     conditions = _filters(group_id, params)
     columns = SORTS[params.sort.lstrip("-")]
     descending = params.sort.startswith("-")
@@ -165,10 +171,11 @@ def list_therapists(group_id: int, params: ListParams, per_page: int) -> Therapi
         page = max(1, ceil(total / per_page))
         found = db.session.execute(_page_query(conditions, columns, descending, per_page, page)).all()
     total = found[0].total if found else 0
+    codes = statuses_for([row.id for row in found])
     rows = [
         TherapistRow(row.id, row.first_name, row.last_name, row.email, row.app_enabled,
                      tuple(sorted(row.practices.split(_SEPARATOR))) if row.practices else (),
-                     bool(row.has_schedule))
+                     bool(row.has_schedule), bool(row.email_refused), codes[row.id])
         for row in found
     ]
     return TherapistPage(rows=rows, total=total, page=page, per_page=per_page)

@@ -20,7 +20,8 @@ class ReadinessItem:
 # key, label when met, problem when not met
 ITEMS = (
     ("licence", N_("Praxisgruppe hat Sync- und App-Lizenz"), N_("Sync- oder App-Lizenz der Praxisgruppe fehlt")),
-    ("email", N_("Gültige E-Mail-Adresse hinterlegt"), N_("Keine E-Mail-Adresse hinterlegt")),
+    ("email", N_("Gültige, empfangsbereite E-Mail-Adresse hinterlegt"),
+     N_("Keine E-Mail-Adresse hinterlegt oder vom Mailserver abgelehnt")),
     ("app", N_("App aktiviert"), N_("App nicht aktiviert")),
     ("schedule", N_("Mindestens ein Termin oder Kurs zugeordnet"), N_("Kein Termin und kein Kurs zugeordnet")),
 )
@@ -29,7 +30,7 @@ ITEMS = (
 def _states(therapist, has_schedule: bool, licences_ok: bool) -> dict[str, bool]:
     return {
         "licence": licences_ok,
-        "email": bool(therapist.email),
+        "email": bool(therapist.email) and not therapist.email_refused,
         "app": bool(therapist.app_enabled),
         "schedule": has_schedule,
     }

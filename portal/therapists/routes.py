@@ -5,6 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..auth.permissions import Permission, get_in_group_or_404, requires
+from ..codes.services import send_and_report, status_for
 from ..extensions import db, htmx
 from ..groups.models import PracticeGroup
 from .forms import TherapistForm
@@ -38,6 +39,7 @@ def _form(therapist: Therapist | None = None, **kwargs) -> TherapistForm:
 def _render_dialog(form: TherapistForm, therapist: Therapist | None, status: int = 200):
     context = {"form": form, "therapist": therapist}
     if therapist is not None:
+        context["code"] = status_for(therapist.id)
         context["readiness"] = readiness_items(
             therapist,
             has_schedule=therapist_has_schedule(therapist.id),
@@ -79,14 +81,14 @@ def create():
     form = _form()
     if not form.validate_on_submit():
         return _render_dialog(form, None, 422)
-    therapist = create_therapist(current_user.group_id, form.to_data())
+    result = create_therapist(current_user.group_id, form.to_data(), actor=current_user)
     db.session.commit()
-    message = _("%(name)s wurde angelegt.", name=therapist.full_name)
+    message, category = _with_code(_("%(name)s wurde angelegt.", name=result.therapist.full_name), result)
     if htmx:
-        return render_template("therapists/_saved.html", message=message), 200, {
+        return render_template("therapists/_saved.html", message=message, category=category), 200, {
             "HX-Trigger": "therapists-changed"
         }
-    flash(message, "success")
+    flash(message, category)
     return redirect(url_for(".index"))
 
 
@@ -108,15 +110,21 @@ def update(therapist_id: int):
     form = _form(therapist)
     if not form.validate_on_submit():
         return _render_dialog(form, therapist, 422)
-    changes = update_therapist(therapist, form.to_data())
+    result = update_therapist(therapist, form.to_data(), actor=current_user)
     db.session.commit()
-    message = (
-        _("Änderungen an %(name)s gespeichert.", name=therapist.full_name)
-        if changes
-        else _("Keine Änderungen an %(name)s.", name=therapist.full_name)
-    )
+    saved = (_("Änderungen an %(name)s gespeichert.", name=therapist.full_name) if result.changes
+             else _("Keine Änderungen an %(name)s.", name=therapist.full_name))
+    message, category = _with_code(saved, result)
     if htmx:
-        return render_template("therapists/_saved.html", message=message, row=TherapistRow.of(therapist),
-                               licences_ok=therapist.group.app_licences_ok())
-    flash(message, "success")
+        return render_template("therapists/_saved.html", message=message, category=category,
+                               row=TherapistRow.of(therapist), licences_ok=therapist.group.app_licences_ok())
+    flash(message, category)
     return redirect(url_for(".index"))
+
+
+def _with_code(message: str, result) -> tuple[str, str]:
+    """Send a code the save requested (after the commit) and add what happened to the message."""
+    if result.code is None:
+        return message, "success"
+    outcome = send_and_report(result.code)
+    return f"{message} {outcome.message}", outcome.category if outcome.category != "info" else "success"

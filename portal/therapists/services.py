@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from sqlalchemy import select
 
 from ..audit.services import record
+from ..codes.services import RequestOutcome, request_code
 from ..extensions import db
 from ..groups.models import Practice
 from .models import Therapist
 
 FIELDS = ("first_name", "last_name", "email", "app_enabled")
+
+
+@dataclass
+class SaveResult:
+    """What saving the dialog did: the therapist, the changed fields, and a code request if one was made."""
+
+    therapist: Therapist
+    changes: dict = field(default_factory=dict)
+    code: RequestOutcome | None = None
 
 
 def _practices(group_id: int, practice_ids: list[int]) -> list[Practice]:
@@ -22,8 +34,8 @@ def _practices(group_id: int, practice_ids: list[int]) -> list[Practice]:
     )
 
 
-def create_therapist(group_id: int, data: dict) -> Therapist:
-    """Add a therapist to the group; the caller commits."""
+def create_therapist(group_id: int, data: dict, actor=None) -> SaveResult:
+    """Add a therapist to the group (and request a code when "App aktivieren" is ticked); the caller commits."""
     therapist = Therapist(group_id=group_id, **{f: data[f] for f in FIELDS})
     therapist.practices = _practices(group_id, data["practice_ids"])
     db.session.add(therapist)
@@ -39,16 +51,16 @@ def create_therapist(group_id: int, data: dict) -> Therapist:
             "app_enabled": therapist.app_enabled,
         },
     )
-    if therapist.app_enabled:
-        _authorisation_changed(therapist)
-    return therapist
+    code = _authorisation_changed(therapist, actor) if therapist.app_enabled else None
+    return SaveResult(therapist, code=code)
 
 
-def update_therapist(therapist: Therapist, data: dict) -> dict:
-    """Apply the dialog's values; returns the changes as {field: [old, new]} (empty: nothing to do).
+def update_therapist(therapist: Therapist, data: dict, actor=None) -> SaveResult:
+    """Apply the dialog's values; the result's changes are {field: [old, new]} (empty: nothing to do).
 
     "App aktivieren" is compared like every other field, so ticking only the checkbox saves
-    (the seed's release 2023.0.5.0 lost exactly that change).
+    (the seed's release 2023.0.5.0 lost exactly that change). Activating requests a code; a
+    changed address is no longer counted as refused by the mail server.
     """
     changes: dict[str, list] = {}
     for name in FIELDS:
@@ -63,7 +75,9 @@ def update_therapist(therapist: Therapist, data: dict) -> dict:
         changes["practices"] = [old_practices, new_practices]
         therapist.practices = new_practice_objs
     if not changes:
-        return changes
+        return SaveResult(therapist)
+    if "email" in changes:
+        therapist.email_refused = None
     db.session.flush()
     record(
         "therapist.updated",
@@ -71,16 +85,16 @@ def update_therapist(therapist: Therapist, data: dict) -> dict:
         therapist_id=therapist.id,
         details={"name": therapist.full_name, "changes": changes},
     )
-    if "app_enabled" in changes:
-        _authorisation_changed(therapist)
-    return changes
+    code = _authorisation_changed(therapist, actor) if "app_enabled" in changes else None
+    return SaveResult(therapist, changes, code)
 
 
-def _authorisation_changed(therapist: Therapist) -> None:
-    """Record the authorisation change the spec's audit log asks for."""
+def _authorisation_changed(therapist: Therapist, actor) -> RequestOutcome | None:
+    """Record the authorisation change; activating also requests an access code (rule 3)."""
     record(
         "therapist.app_activated" if therapist.app_enabled else "therapist.app_deactivated",
         group_id=therapist.group_id,
         therapist_id=therapist.id,
         details={"name": therapist.full_name, "email": therapist.email},
     )
+    return request_code(therapist, actor) if therapist.app_enabled else None

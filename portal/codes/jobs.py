@@ -1,0 +1,146 @@
+"""RQ jobs for access codes. They carry request ids only; the database is the record of truth."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from email.utils import make_msgid
+
+from flask import current_app
+from redis.exceptions import RedisError
+from sqlalchemy import or_, select, update
+
+from ..audit.services import record
+from ..extensions import db
+from ..timeutil import utcnow
+from . import hashing, mailer
+from .models import CodeRequest, Delivery
+
+JOB_ACTOR = "Versanddienst"
+
+
+def _ceil_minute(value: datetime) -> datetime:
+    rounded = value.replace(second=0, microsecond=0)
+    return rounded if rounded == value else rounded + timedelta(minutes=1)
+
+
+def _claim(request_id: int, now: datetime) -> bool:
+    """Take the request for this worker; only one worker can, and never once it was accepted."""
+    claimed = db.session.execute(
+        update(CodeRequest)
+        .where(CodeRequest.id == request_id, CodeRequest.superseded_at.is_(None),
+               CodeRequest.delivery.in_([Delivery.PENDING, Delivery.QUEUED, Delivery.RETRYING]))
+        .values(delivery=Delivery.SENDING, sending_started_at=now, attempts=CodeRequest.attempts + 1)
+    ).rowcount == 1
+    db.session.commit()
+    return claimed
+
+
+def send_code(request_id: int) -> str:
+    """Generate a code, store its keyed hash, mail it, and record what the SMTP server said.
+
+    The plain code lives in this function's memory and in the mail only. The validity runs from
+    the server's acceptance: the mail states the expiry rounded up to the minute, and the stored
+    expiry is never earlier than that nor than acceptance plus the validity.
+    """
+    now = utcnow()
+    if not _claim(request_id, now):
+        return "skipped"
+    request = db.session.get(CodeRequest, request_id)
+    validity = timedelta(minutes=current_app.config["ACCESS_CODE_VALIDITY_MINUTES"])
+    code = hashing.new_code()
+    request.code_hash = hashing.code_hash(request.id, code)
+    request.message_id = make_msgid(domain=mailer.message_id_domain())
+    stated_expiry = _ceil_minute(now + validity)
+    message = mailer.build_message(request, code, stated_expiry)
+    db.session.commit()
+    try:
+        answer = mailer.send(message)
+    except mailer.TemporaryFailure as exc:
+        return _temporary_failure(request, str(exc))
+    except mailer.PermanentFailure as exc:
+        return _refused(request, str(exc))
+    finally:
+        del code, message
+    accepted = utcnow()
+    request.delivery = Delivery.ACCEPTED
+    request.accepted_at = accepted
+    request.expires_at = max(stated_expiry, accepted + validity)
+    request.smtp_response = answer
+    request.next_attempt_at = None
+    if request.therapist.email == request.email:
+        request.therapist.email_refused = None
+    record("code.sent", group_id=request.group_id, therapist_id=request.therapist_id,
+           details={"code_request_id": request.id, "email": request.email, "message_id": request.message_id},
+           actor_label=JOB_ACTOR)
+    db.session.commit()
+    return "accepted"
+
+
+def _temporary_failure(request: CodeRequest, answer: str) -> str:
+    delays = current_app.config["ACCESS_CODE_RETRY_DELAYS"]
+    request.smtp_response = answer
+    if request.attempts <= len(delays):
+        delay = timedelta(seconds=delays[request.attempts - 1])
+        request.delivery = Delivery.RETRYING
+        request.next_attempt_at = utcnow() + delay
+        db.session.commit()
+        try:
+            current_app.task_queue.enqueue_in(delay, send_code, request.id)
+        except RedisError:
+            pass  # the sweeper enqueues it when it is due
+        return "retrying"
+    request.delivery = Delivery.FAILED
+    request.next_attempt_at = None
+    record("code.failed", group_id=request.group_id, therapist_id=request.therapist_id,
+           details={"code_request_id": request.id, "answer": answer}, actor_label=JOB_ACTOR)
+    db.session.commit()
+    return "failed"
+
+
+def _refused(request: CodeRequest, answer: str) -> str:
+    request.delivery = Delivery.REFUSED
+    request.smtp_response = answer
+    request.next_attempt_at = None
+    if request.therapist.email == request.email:
+        request.therapist.email_refused = answer
+    record("code.refused", group_id=request.group_id, therapist_id=request.therapist_id,
+           details={"code_request_id": request.id, "email": request.email, "answer": answer},
+           actor_label=JOB_ACTOR)
+    db.session.commit()
+    return "refused"
+
+
+def sweep() -> int:
+    """Every minute (rq cron): hand over what Redis never got or lost. Returns how many.
+
+    Pending requests (Redis was down), retries that are due, queued ones that waited too long
+    and claims of a killed worker stuck in "sending". Enqueueing twice is harmless: a request
+    is claimed once, and never again after the server accepted it.
+    """
+    now = utcnow()
+    stuck = now - timedelta(seconds=current_app.config["ACCESS_CODE_STUCK_AFTER_SECONDS"])
+    open_request = CodeRequest.superseded_at.is_(None)
+    dead_claim = (CodeRequest.delivery == Delivery.SENDING) & (CodeRequest.sending_started_at < stuck) & (
+        CodeRequest.accepted_at.is_(None))
+    waiting = or_(
+        CodeRequest.delivery == Delivery.PENDING,
+        (CodeRequest.delivery == Delivery.RETRYING) & (CodeRequest.next_attempt_at <= now - timedelta(seconds=60)),
+        (CodeRequest.delivery == Delivery.QUEUED) & (CodeRequest.enqueued_at <= stuck),
+        dead_claim,
+    )
+    due = db.session.scalars(select(CodeRequest.id).where(open_request, waiting)).all()
+    if not due:
+        return 0
+    # a dead worker's claim becomes claimable again before its job is enqueued
+    db.session.execute(update(CodeRequest).where(CodeRequest.id.in_(due), dead_claim)
+                       .values(delivery=Delivery.QUEUED))
+    db.session.commit()
+    for request_id in due:
+        current_app.task_queue.enqueue(send_code, request_id, job_id=f"code-request-{request_id}")
+    db.session.execute(
+        update(CodeRequest)
+        .where(CodeRequest.id.in_(due), CodeRequest.delivery.in_([Delivery.PENDING, Delivery.QUEUED]))
+        .values(delivery=Delivery.QUEUED, enqueued_at=now)
+    )
+    db.session.commit()
+    return len(due)

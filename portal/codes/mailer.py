@@ -1,0 +1,114 @@
+"""The code e-mail: built with Flask-Mail from paired templates, sent in one SMTP conversation
+whose answers we keep (the mail log shows them), optionally DKIM-signed."""
+
+from __future__ import annotations
+
+import smtplib
+from datetime import datetime
+from email.utils import parseaddr
+
+from flask import current_app, render_template
+from flask_mail import Message
+
+from ..groups.models import PracticeGroup
+from ..i18n import datetime_filter
+from .models import CodeRequest
+
+SUBJECT = "Ihr Zugangscode für die Therapeuten-App"
+
+
+class TemporaryFailure(Exception):
+    """The server could not be reached or answered 4xx: try again later."""
+
+
+class PermanentFailure(Exception):
+    """The server refused for good (5xx); the text is its answer."""
+
+
+def message_id_domain() -> str:
+    return parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1].rpartition("@")[2] or "localhost"
+
+
+def build_message(request: CodeRequest, code: str, expires_at: datetime) -> Message:
+    """The German code mail, plain text and HTML saying the same; no remote content, no tracking."""
+    group = request.therapist.group if request.therapist else PracticeGroup(name="")
+    context = {
+        "code": code,
+        "therapist": request.therapist,
+        "group_name": group.name,
+        "expires": datetime_filter(expires_at),
+        "validity_minutes": current_app.config["ACCESS_CODE_VALIDITY_MINUTES"],
+    }
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    message = Message(
+        subject=SUBJECT,
+        sender=sender,
+        recipients=[request.email],
+        reply_to=current_app.config.get("MAIL_REPLY_TO") or sender,
+        body=render_template("codes/email/code.txt", **context),
+        html=render_template("codes/email/code.html", **context),
+        extra_headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
+    )
+    message.msgId = request.message_id
+    return message
+
+
+def _dkim_sign(data: bytes) -> bytes:
+    config = current_app.config
+    if not (config.get("DKIM_DOMAIN") and config.get("DKIM_SELECTOR") and config.get("DKIM_PRIVATE_KEY_PATH")):
+        return data
+    import dkim  # dkimpy: only needed when a key is configured
+
+    with open(config["DKIM_PRIVATE_KEY_PATH"], "rb") as key_file:
+        key = key_file.read()
+    signature = dkim.sign(
+        data, config["DKIM_SELECTOR"].encode(), config["DKIM_DOMAIN"].encode(), key,
+        include_headers=[b"from", b"to", b"subject", b"date", b"message-id", b"reply-to"],
+    )
+    return signature + data
+
+
+def _check(reply: tuple[int, bytes], accepted: tuple[int, ...]) -> str:
+    code, text = reply
+    answer = f"{code} {text.decode(errors='replace')}".strip()
+    if code in accepted:
+        return answer
+    if 400 <= code < 500:
+        raise TemporaryFailure(answer)
+    raise PermanentFailure(answer)
+
+
+def send(message: Message) -> str:
+    """Deliver the message to the configured SMTP server and return its final answer.
+
+    Connection problems and 4xx answers raise ``TemporaryFailure``, 5xx ``PermanentFailure``.
+    """
+    state = current_app.extensions["mail"]
+    timeout = current_app.config["MAIL_TIMEOUT"]
+    envelope_from = parseaddr(message.sender if isinstance(message.sender, str) else message.sender[1])[1]
+    data = _dkim_sign(message.as_bytes())
+    try:
+        smtp_class = smtplib.SMTP_SSL if state.use_ssl else smtplib.SMTP
+        with smtp_class(state.server, state.port, timeout=timeout) as host:
+            _check(host.ehlo(), (250,))
+            if state.use_tls:
+                host.starttls()
+                host.ehlo()
+            if state.username and state.password:
+                host.login(state.username, state.password)
+            _check(host.mail(envelope_from), (250,))
+            for recipient in message.recipients:
+                _check(host.rcpt(recipient), (250, 251))
+            answer = _check(host.data(data), (250,))
+            try:
+                host.quit()
+            except smtplib.SMTPException:
+                pass  # the mail is accepted; a rude goodbye changes nothing
+            return answer
+    except (TemporaryFailure, PermanentFailure):
+        raise
+    except smtplib.SMTPResponseException as exc:
+        _check((exc.smtp_code, exc.smtp_error), ())
+        raise  # pragma: no cover - _check always raises for an error code
+    except (OSError, smtplib.SMTPException) as exc:
+        raise TemporaryFailure(f"Mailserver nicht erreichbar: {exc.__class__.__name__}: {exc}") from exc
