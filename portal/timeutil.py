@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
@@ -11,9 +11,28 @@ from sqlalchemy.types import TypeDecorator
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
+class Clock:
+    """The portal's clock. Tests set it to a fixed time; everything reads it through ``utcnow``."""
+
+    def __init__(self) -> None:
+        self._fixed: datetime | None = None
+
+    def now(self) -> datetime:
+        return self._fixed or datetime.now(UTC)
+
+    def set(self, value: datetime | None) -> None:
+        self._fixed = value
+
+    def advance(self, delta: timedelta) -> None:
+        self._fixed = self.now() + delta
+
+
+clock = Clock()
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC."""
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def today_berlin() -> date:

@@ -10,12 +10,15 @@ from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
+from rq import SimpleWorker
 from sqlalchemy import text
 
 from portal import create_app
 from portal.devtools.embedded_redis import EmbeddedRedis
+from portal.devtools.smtp_sink import SmtpSink
 from portal.extensions import db
 from portal.models import Role
+from portal.timeutil import clock
 
 from . import factories as f
 
@@ -35,6 +38,20 @@ def redis_url():
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     return os.environ.get("TEST_DATABASE_URL") or "sqlite:///" + str(tmp_path_factory.mktemp("db") / "portal.db")
+
+
+@pytest.fixture(scope="session")
+def smtp_sink(tmp_path_factory):
+    """A real SMTP server (aiosmtpd) on loopback that keeps what it accepts."""
+    sink = SmtpSink(tmp_path_factory.mktemp("mail")).start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_clock():
+    yield
+    clock.set(None)
 
 
 def make_app(database_url: str, redis_url: str, **overrides):
@@ -66,8 +83,10 @@ def clean_database(app) -> None:
 
 
 @pytest.fixture
-def app(migrated, database_url, redis_url):
-    app = make_app(database_url, redis_url)
+def app(migrated, database_url, redis_url, smtp_sink):
+    for old in smtp_sink.directory.glob("*.eml"):
+        old.unlink()
+    app = make_app(database_url, redis_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_sink.port)
     app.redis.flushdb()
     yield app
     clean_database(app)
@@ -135,3 +154,9 @@ def csrf_token_from(html: str) -> str:
     match = re.search(r'name="csrf-token" content="([^"]+)"', html)
     assert match, "no CSRF token in page"
     return match.group(1)
+
+
+def run_jobs(app) -> None:
+    """Run every queued job in this process with a real RQ SimpleWorker, then return."""
+    with app.app_context():
+        SimpleWorker([app.task_queue], connection=app.redis).work(burst=True)
