@@ -1,8 +1,9 @@
 """``bin/run``: the portal with demo data on embedded defaults, for a fresh machine.
 
 SQLite under ``instance/``, the Redis at ``REDIS_URL`` or one started here when none answers,
-an SMTP sink on loopback that keeps every mail under ``instance/mail-sink/``, an RQ worker,
-and the development web server.
+an SMTP sink on loopback that keeps every mail under ``instance/mail-sink/`` (readable at
+``/dev/mails``), an RQ worker with its scheduler, ``rq cron`` for the recurring jobs, and the
+development web server.
 """
 
 from __future__ import annotations
@@ -61,8 +62,13 @@ def main(argv: list[str] | None = None) -> int:
     worker = subprocess.Popen([sys.executable, str(ROOT / "worker.py")], cwd=ROOT)
     cleanups.append(lambda: _stop(worker))
     print(f"Worker:   RQ-Worker gestartet (PID {worker.pid})")
+    cron = subprocess.Popen([sys.executable, "-m", "rq.cli", "cron", "portal.cron_config", "--url", redis_url,
+                             "--logging-level", "WARNING"], cwd=ROOT)
+    cleanups.append(lambda: _stop(cron))
+    print(f"Cron:     rq cron mit portal/cron_config.py (PID {cron.pid})")
     print()
     print(f"Portal:   http://{args.host}:{args.port}/")
+    print(f"Mails:    http://{args.host}:{args.port}/dev/mails (was die SMTP-Sammelstelle empfangen hat)")
     print("Demo-Anmeldungen (Passwort für alle: " + PASSWORD + "):")
     for email, role in USERS:
         print(f"  {role.value:<10} {email}")
