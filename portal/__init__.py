@@ -39,6 +39,7 @@ def create_app(config_name: str | None = None, test_config: dict | None = None) 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=1)
 
     register_extensions(app)
+    _tune_sqlite(app)
     register_redis(app)
     register_blueprints(app)
     from . import cli, errors, i18n, security
@@ -85,6 +86,25 @@ def _select_locale():
     from .i18n import select_locale
 
     return select_locale()
+
+
+def _tune_sqlite(app: Flask) -> None:
+    """WAL lets the web server read while the worker writes; NORMAL sync is safe with WAL."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+    if engine.url.get_backend_name() != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
 
 
 def register_redis(app: Flask) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import or_, select, update
 
 from ..audit.services import record
 from ..extensions import db
+from ..jobs import fresh_session
 from ..timeutil import utcnow
 from . import hashing, mailer
 from .models import CodeRequest, Delivery
@@ -23,18 +24,21 @@ def _ceil_minute(value: datetime) -> datetime:
     return rounded if rounded == value else rounded + timedelta(minutes=1)
 
 
-def _claim(request_id: int, now: datetime) -> bool:
-    """Take the request for this worker; only one worker can, and never once it was accepted."""
+def _claim(request_id: int, now: datetime, code_hash: bytes, message_id: str) -> bool:
+    """Take the request for this worker with the new code's hash; only one worker can, and
+    never once the server accepted it."""
     claimed = db.session.execute(
         update(CodeRequest)
         .where(CodeRequest.id == request_id, CodeRequest.superseded_at.is_(None),
                CodeRequest.delivery.in_([Delivery.PENDING, Delivery.QUEUED, Delivery.RETRYING]))
-        .values(delivery=Delivery.SENDING, sending_started_at=now, attempts=CodeRequest.attempts + 1)
+        .values(delivery=Delivery.SENDING, sending_started_at=now, attempts=CodeRequest.attempts + 1,
+                code_hash=code_hash, message_id=message_id)
     ).rowcount == 1
     db.session.commit()
     return claimed
 
 
+@fresh_session
 def send_code(request_id: int) -> str:
     """Generate a code, store its keyed hash, mail it, and record what the SMTP server said.
 
@@ -43,16 +47,13 @@ def send_code(request_id: int) -> str:
     expiry is never earlier than that nor than acceptance plus the validity.
     """
     now = utcnow()
-    if not _claim(request_id, now):
+    code = hashing.new_code()
+    if not _claim(request_id, now, hashing.code_hash(request_id, code), make_msgid(domain=mailer.message_id_domain())):
         return "skipped"
     request = db.session.get(CodeRequest, request_id)
     validity = timedelta(minutes=current_app.config["ACCESS_CODE_VALIDITY_MINUTES"])
-    code = hashing.new_code()
-    request.code_hash = hashing.code_hash(request.id, code)
-    request.message_id = make_msgid(domain=mailer.message_id_domain())
     stated_expiry = _ceil_minute(now + validity)
     message = mailer.build_message(request, code, stated_expiry)
-    db.session.commit()
     try:
         answer = mailer.send(message)
     except mailer.TemporaryFailure as exc:
@@ -85,7 +86,7 @@ def _temporary_failure(request: CodeRequest, answer: str) -> str:
         request.next_attempt_at = utcnow() + delay
         db.session.commit()
         try:
-            current_app.task_queue.enqueue_in(delay, send_code, request.id)
+            current_app.task_queue.enqueue_in(delay, send_code, request.id, result_ttl=0)
         except RedisError:
             pass  # the sweeper enqueues it when it is due
         return "retrying"
@@ -110,6 +111,7 @@ def _refused(request: CodeRequest, answer: str) -> str:
     return "refused"
 
 
+@fresh_session
 def sweep() -> int:
     """Every minute (rq cron): hand over what Redis never got or lost. Returns how many.
 
@@ -136,7 +138,7 @@ def sweep() -> int:
                        .values(delivery=Delivery.QUEUED))
     db.session.commit()
     for request_id in due:
-        current_app.task_queue.enqueue(send_code, request_id, job_id=f"code-request-{request_id}")
+        current_app.task_queue.enqueue(send_code, request_id, job_id=f"code-request-{request_id}", result_ttl=0)
     db.session.execute(
         update(CodeRequest)
         .where(CodeRequest.id.in_(due), CodeRequest.delivery.in_([Delivery.PENDING, Delivery.QUEUED]))

@@ -87,7 +87,7 @@ def request_code(therapist: Therapist, actor=None) -> RequestOutcome:
 def dispatch(request: CodeRequest) -> bool:
     """Hand a committed request to Redis. False when Redis is down: it stays pending for the sweeper."""
     try:
-        current_app.task_queue.enqueue(SEND_JOB, request.id, job_id=f"code-request-{request.id}")
+        current_app.task_queue.enqueue(SEND_JOB, request.id, job_id=f"code-request-{request.id}", result_ttl=0)
     except RedisError:
         current_app.logger.warning("Redis nicht erreichbar; Code-Anforderung %s bleibt ausstehend", request.id)
         return False
