@@ -459,3 +459,32 @@ def test_the_development_mail_viewer_shows_text_and_html(migrated, database_url,
 
 def test_the_mail_viewer_does_not_exist_outside_development(as_user, world):
     assert as_user(world.chef_a).get("/dev/mails").status_code == 404
+
+
+def test_the_mail_is_dkim_signed_when_a_key_is_configured(migrated, database_url, redis_url, world, smtp_sink,
+                                                          tmp_path):
+    import base64
+    import subprocess
+
+    import dkim
+
+    key_path = tmp_path / "dkim.pem"
+    subprocess.run(["openssl", "genrsa", "-traditional", "-out", str(key_path), "2048"], check=True,
+                   capture_output=True)
+    der = subprocess.run(["openssl", "rsa", "-in", str(key_path), "-pubout", "-outform", "DER"], check=True,
+                         capture_output=True).stdout
+    public = base64.b64encode(der).decode()
+    app = make_app(database_url, redis_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_sink.port,
+                   DKIM_DOMAIN="praxisportal.example", DKIM_SELECTOR="portal", DKIM_PRIVATE_KEY_PATH=str(key_path))
+    client = app.test_client()
+    client.post("/anmelden", data={"email": world.chef_a, "password": "richtig-langes-passwort"})
+    activate(app, client, world.therapist_a)
+    run_jobs(app)
+    raw = sorted(smtp_sink.directory.glob("*.eml"))[0].read_bytes()
+    assert raw.startswith(b"DKIM-Signature:") and b"d=praxisportal.example" in raw
+
+    def dns(name, timeout=5):
+        assert name == b"portal._domainkey.praxisportal.example."
+        return f"v=DKIM1; k=rsa; p={public}".encode()
+
+    assert dkim.verify(raw, dnsfunc=dns)
