@@ -136,6 +136,7 @@ def plain_page_time(app, group_id: int, path: str, runs: int) -> float:
     from flask import request
 
     from portal.auth.permissions import Permission
+    from portal.codes import display as code_display
     from portal.i18n import datetime_filter
     from portal.therapists.queries import ListParams, list_therapists
     from portal.therapists.readiness import readiness_problems, row_labels
@@ -149,7 +150,8 @@ def plain_page_time(app, group_id: int, path: str, runs: int) -> float:
         page.rows = [
             SimpleNamespace(id=r.id, first_name=r.first_name, last_name=r.last_name, email=r.email,
                             app_enabled=r.app_enabled, full_name=r.full_name, sort_name=r.sort_name,
-                            practices=list(r.practices), has_schedule=r.has_schedule)
+                            practices=list(r.practices), has_schedule=r.has_schedule,
+                            email_refused=r.email_refused, code=r.code)
             for r in page.rows
         ]
         labels = row_labels()
@@ -158,6 +160,8 @@ def plain_page_time(app, group_id: int, path: str, runs: int) -> float:
             url_for=lambda endpoint, **kw: "/" + endpoint + ("?" + urlencode(kw) if kw else ""),
             csrf_token=lambda: "token", can=lambda user, permission: True, Permission=Permission,
             readiness_problems=readiness_problems, row_labels=lambda: labels,
+            code_status_label=code_display.status_label, code_last_sent_label=code_display.last_sent_label,
+            code_tone=code_display.status_tone,
             get_flashed_messages=lambda **kw: [], current_lang="de",
             current_user=SimpleNamespace(is_authenticated=True, email="chef@x.example", role="chef"),
             request=SimpleNamespace(blueprint="therapists", full_path=path + "?"),
