@@ -116,16 +116,20 @@ def register_redis(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from .api.routes import bp as api_bp
     from .auth.routes import bp as auth_bp
     from .codes.routes import bp as codes_bp
+    from .devices.routes import bp as devices_bp
     from .groups.routes import bp as groups_bp
     from .health.routes import bp as health_bp
     from .schedule.routes import bp as schedule_bp
+    from .scripts.routes import bp as scripts_bp
     from .support.routes import bp as support_bp
     from .therapists.routes import bp as therapists_bp
     from .users.routes import bp as users_bp
 
-    for blueprint in (auth_bp, therapists_bp, schedule_bp, codes_bp, groups_bp, users_bp, support_bp, health_bp):
+    for blueprint in (auth_bp, therapists_bp, schedule_bp, codes_bp, groups_bp, users_bp, support_bp, health_bp,
+                      api_bp, scripts_bp, devices_bp):
         app.register_blueprint(blueprint)
     if app.config["DEV_TOOLS"]:
         from .devmail.routes import bp as devmail_bp

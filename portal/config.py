@@ -33,6 +33,8 @@ ENVIRONMENT = {
     "DKIM_SELECTOR": ("DKIM_SELECTOR", str),
     "DKIM_PRIVATE_KEY_PATH": ("DKIM_PRIVATE_KEY_PATH", str),
     "PROXY_COUNT": ("PROXY_COUNT", int),
+    "THERAPIST_DB_DIR": ("THERAPIST_DB_DIR", str),
+    "API_RATE_LIMIT": ("API_RATE_LIMIT", str),
 }
 
 
@@ -98,6 +100,8 @@ class Config:
     PROXY_COUNT = 0
 
     THERAPISTS_PER_PAGE = 25
+    THERAPIST_DB_DIR: str | None = None  # default: instance/therapist-dbs
+    API_RATE_LIMIT = "120 per minute"  # per client address, on every app API route
     DEV_TOOLS = False
 
     @classmethod

@@ -1,7 +1,18 @@
 """``rq cron portal.cron_config``: the portal's recurring jobs, run by ``worker.py``'s queue."""
 
+import os
+import time
+
 from rq import cron
 
+from portal.appdb.jobs import saturday_run
 from portal.codes.jobs import sweep
 
 cron.register(sweep, queue_name="portal", interval=60, name="code-sweeper")
+
+# Saturday 03:00 Europe/Berlin. rq cron reads cron expressions in the process's local time, so
+# this process runs in Berlin time whatever the server's zone (UTC+1 in winter, UTC+2 in summer).
+os.environ["TZ"] = "Europe/Berlin"
+time.tzset()
+cron.register(saturday_run, queue_name="portal", cron="0 3 * * 6", name="therapist-databases-saturday",
+              job_timeout=4 * 3600)

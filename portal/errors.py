@@ -1,6 +1,6 @@
 """German error pages; htmx requests get a short fragment instead of a page."""
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
@@ -17,6 +17,11 @@ MESSAGES = {
 
 
 def render_error(status: int, message: str | None = None):
+    if request.path.startswith("/api/"):
+        from .api.errors import api_error
+
+        code = {404: "not_found", 405: "method_not_allowed", 429: "too_many_attempts"}.get(status)
+        return api_error(status, code or ("server_error" if status >= 500 else "invalid_request"))
     message = message or MESSAGES.get(status, MESSAGES[500])()
     template = "errors/_message.html" if htmx else "errors/error.html"
     return render_template(template, status=status, message=message), status

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pytest
 from flask_migrate import upgrade
 from rq import SimpleWorker
 from sqlalchemy import text
+from werkzeug.serving import make_server
 
 from portal import create_app
 from portal.devtools.embedded_redis import EmbeddedRedis
@@ -54,8 +57,12 @@ def _fresh_clock():
     clock.set(None)
 
 
+THERAPIST_DB_DIR = tempfile.mkdtemp(prefix="portal-test-therapist-dbs-")
+
+
 def make_app(database_url: str, redis_url: str, **overrides):
-    config = {"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url, "RATELIMIT_STORAGE_URI": redis_url}
+    config = {"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url, "RATELIMIT_STORAGE_URI": redis_url,
+              "THERAPIST_DB_DIR": THERAPIST_DB_DIR}
     config.update(overrides)
     return create_app("testing", config)
 
@@ -90,6 +97,18 @@ def app(migrated, database_url, redis_url, smtp_sink):
     app.redis.flushdb()
     yield app
     clean_database(app)
+
+
+@pytest.fixture
+def live_server(app, database_url, redis_url):
+    """The portal with CSRF on, served on a free loopback port for the length of one test."""
+    served = make_app(database_url, redis_url, WTF_CSRF_ENABLED=True)
+    server = make_server("127.0.0.1", 0, served, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
 
 
 @pytest.fixture

@@ -28,6 +28,11 @@ ROUTES = [
     ("POST", "/therapeuten/{therapist}/zugangscode", GROUP_ROLES),
     ("GET", "/mail-protokoll", GROUP_ROLES),
     ("GET", "/mail-protokoll?therapist={therapist}", GROUP_ROLES),
+    ("GET", "/therapeuten/{therapist}/geraete", GROUP_ROLES),
+    ("POST", "/therapeuten/{therapist}/geraete/{device}/beenden", {CHEF}),
+    ("GET", "/scripts", {CHEF}),
+    ("POST", "/scripts/datenbanken", {CHEF}),
+    ("GET", "/scripts/laeufe/{run}", {CHEF}),
     ("GET", "/praxisgruppe", {CHEF}),
     ("POST", "/praxisgruppe/praxen", {CHEF}),
     ("GET", "/praxisgruppe/praxen/{practice}/bearbeiten", {CHEF}),
@@ -39,7 +44,9 @@ ROUTES = [
     ("POST", "/benutzer/{user}/aktivieren", {CHEF}),
     ("GET", "/support", {SUPPORT}),
 ]
-PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.set_language", "health.healthz", "auth.home"}
+PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.set_language", "health.healthz", "auth.home",
+                    # the app API authenticates devices by bearer token, not portal users (tests/test_api.py)
+                    "api.create_session", "api.database", "api.sync", "api.delete_session", "api.openapi"}
 
 
 def _objects(app, world, group_id, practice_id, therapist_id):
@@ -51,7 +58,15 @@ def _objects(app, world, group_id, practice_id, therapist_id):
         t = db.session.get(Therapist, therapist_id)
         p = db.session.get(Practice, practice_id)
         extra_user = f.user(g, Role.THERAPEUT)
+        from portal.models import Device, ScriptRun
+        device = Device(group_id=g.id, therapist_id=t.id, token_hash=f"token-{t.id}-{g.id}".encode().ljust(32, b"x"),
+                        name="iPhone", platform="ios")
+        run = ScriptRun(group_id=g.id, script="generate_missing", started_by_label="x", status="done")
+        db.session.add_all([device, run])
+        db.session.flush()
         ids = {
+            "device": device.id,
+            "run": run.id,
             "therapist": t.id,
             "practice": f.practice(g).id,  # unused, so deleting it is allowed
             "appointment": f.appointment(t, p).id,
@@ -84,7 +99,7 @@ def test_every_view_is_covered_by_the_role_table(app):
     covered = set()
     adapter = app.url_map.bind("localhost")
     for method, template, _ in ROUTES:
-        url = template.format(therapist=1, appointment=1, course=1, practice=1, user=1)
+        url = template.format(therapist=1, appointment=1, course=1, practice=1, user=1, device=1, run=1)
         endpoint, _ = adapter.match(url.split("?")[0], method=method)
         covered.add(endpoint)
     for endpoint, view in app.view_functions.items():

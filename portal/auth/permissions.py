@@ -21,6 +21,8 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"
     VIEW_GROUP = "view_group"
     SUPPORT_CONSOLE = "support_console"
+    RUN_SCRIPTS = "run_scripts"
+    END_DEVICE_SESSIONS = "end_device_sessions"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -31,6 +33,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.MANAGE_PRACTICES,
             Permission.MANAGE_USERS,
             Permission.VIEW_GROUP,
+            Permission.RUN_SCRIPTS,
+            Permission.END_DEVICE_SESSIONS,
         }
     ),
     Role.THERAPEUT: frozenset({Permission.VIEW_THERAPISTS, Permission.EDIT_THERAPISTS}),

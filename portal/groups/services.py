@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import exists, func, select
 
+from ..appdb.services import mark_stale
 from ..audit.services import record
 from ..extensions import db
 from ..schedule.models import Appointment, Course
@@ -36,6 +37,10 @@ def update_practice(practice: Practice, name: str, city: str) -> None:
     if not changes:
         return
     practice.name, practice.city = name, city or ""
+    mark_stale(db.session.scalars(select(therapist_practice.c.therapist_id)
+                                  .where(therapist_practice.c.practice_id == practice.id)))
+    mark_stale(db.session.scalars(select(Appointment.therapist_id).where(Appointment.practice_id == practice.id)))
+    mark_stale(db.session.scalars(select(Course.therapist_id).where(Course.practice_id == practice.id)))
     record("practice.updated", group_id=practice.group_id, details={"practice_id": practice.id, "changes": changes})
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from ..appdb.services import mark_stale
 from ..audit.services import record
 from ..extensions import db
 from ..groups.models import Practice
@@ -43,6 +44,7 @@ def add_appointment(therapist: Therapist, data: dict) -> Appointment:
         details={"appointment_id": appointment.id, "title": appointment.title,
                  "starts_at": appointment.starts_at.isoformat(), "practice": practice.name},
     )
+    mark_stale([therapist.id])
     return appointment
 
 
@@ -54,6 +56,7 @@ def remove_appointment(appointment: Appointment) -> None:
         details={"appointment_id": appointment.id, "title": appointment.title,
                  "starts_at": appointment.starts_at.isoformat()},
     )
+    mark_stale([appointment.therapist_id])
     db.session.delete(appointment)
 
 
@@ -78,6 +81,7 @@ def create_course(therapist: Therapist, data: dict) -> Course:
         therapist_id=therapist.id,
         details={"course_id": course.id, "name": course.name, "kind": course.kind},
     )
+    mark_stale([therapist.id])
     return course
 
 
@@ -91,6 +95,7 @@ def assign_course(therapist: Therapist, course: Course) -> None:
         therapist_id=therapist.id,
         details={"course_id": course.id, "name": course.name, "previous_therapist_id": previous},
     )
+    mark_stale([therapist.id, previous])
 
 
 def unassign_course(course: Course) -> None:
@@ -101,4 +106,5 @@ def unassign_course(course: Course) -> None:
         therapist_id=course.therapist_id,
         details={"course_id": course.id, "name": course.name},
     )
+    mark_stale([course.therapist_id])
     course.therapist_id = None

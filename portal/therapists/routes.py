@@ -6,8 +6,10 @@ from sqlalchemy.orm import joinedload
 
 from ..auth.permissions import Permission, get_in_group_or_404, requires
 from ..codes.services import send_and_report, status_for
+from ..devices.routes import devices_of
 from ..extensions import db, htmx
 from ..groups.models import PracticeGroup
+from ..schedule.forms import ConfirmForm
 from .forms import TherapistForm
 from .models import Therapist
 from .queries import ListParams, TherapistRow, list_therapists, therapist_has_schedule
@@ -40,6 +42,8 @@ def _render_dialog(form: TherapistForm, therapist: Therapist | None, status: int
     context = {"form": form, "therapist": therapist}
     if therapist is not None:
         context["code"] = status_for(therapist.id)
+        context["devices"] = devices_of(therapist.id)
+        context["confirm_form"] = ConfirmForm()
         context["readiness"] = readiness_items(
             therapist,
             has_schedule=therapist_has_schedule(therapist.id),

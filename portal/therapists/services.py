@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from ..appdb.services import mark_stale, request_generation
 from ..audit.services import record
 from ..codes.services import RequestOutcome, request_code
 from ..extensions import db
@@ -78,6 +79,8 @@ def update_therapist(therapist: Therapist, data: dict, actor=None) -> SaveResult
         return SaveResult(therapist)
     if "email" in changes:
         therapist.email_refused = None
+    if changes.keys() - {"app_enabled"}:
+        mark_stale([therapist.id])
     db.session.flush()
     record(
         "therapist.updated",
@@ -97,4 +100,7 @@ def _authorisation_changed(therapist: Therapist, actor) -> RequestOutcome | None
         therapist_id=therapist.id,
         details={"name": therapist.full_name, "email": therapist.email},
     )
-    return request_code(therapist, actor) if therapist.app_enabled else None
+    if not therapist.app_enabled:
+        return None
+    request_generation(therapist)  # nobody should wait for Saturday
+    return request_code(therapist, actor)

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
-
-from ..conftest import make_app
 
 AXE = next((Path(__file__).resolve().parents[1] / "vendor").glob("axe-*.min.js"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -34,18 +30,6 @@ def browser_context_args(browser_context_args):
     # A tablet at the counter; bypass_csp lets the test inject axe-core.
     return {**browser_context_args, "locale": "de-DE", "timezone_id": "Europe/Berlin",
             "viewport": {"width": 1024, "height": 768}, "bypass_csp": True}
-
-
-@pytest.fixture
-def live_server(app, database_url, redis_url):
-    """The portal with CSRF on, served on a free loopback port for the length of one test."""
-    served = make_app(database_url, redis_url, WTF_CSRF_ENABLED=True)
-    server = make_server("127.0.0.1", 0, served, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
 
 
 def serious_accessibility_violations(page) -> list[str]:

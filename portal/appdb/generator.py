@@ -1,0 +1,133 @@
+"""Writing one therapist's SQLite database: only that therapist's data, atomically, hashed."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import uuid
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..extensions import db
+from ..groups.models import Practice
+from ..schedule.models import Appointment, Course
+from ..therapists.models import Therapist, therapist_practice
+from ..timeutil import BERLIN, today_berlin, utcnow
+
+SCHEMA_VERSION = 1
+WINDOW_PAST_DAYS = 30
+WINDOW_FUTURE_DAYS = 90
+
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE therapist (id INTEGER PRIMARY KEY, first_name TEXT NOT NULL, last_name TEXT NOT NULL, email TEXT);
+CREATE TABLE practice (id INTEGER PRIMARY KEY, name TEXT NOT NULL, city TEXT NOT NULL);
+CREATE TABLE appointment (id INTEGER PRIMARY KEY, practice_id INTEGER NOT NULL REFERENCES practice(id),
+    title TEXT NOT NULL, starts_at TEXT NOT NULL, duration_minutes INTEGER NOT NULL);
+CREATE TABLE course (id INTEGER PRIMARY KEY, practice_id INTEGER NOT NULL REFERENCES practice(id),
+    kind TEXT NOT NULL, name TEXT NOT NULL, weekday INTEGER NOT NULL, start_time TEXT NOT NULL,
+    duration_minutes INTEGER NOT NULL, capacity INTEGER NOT NULL);
+CREATE TABLE course_session (id INTEGER PRIMARY KEY, course_id INTEGER NOT NULL REFERENCES course(id),
+    day TEXT NOT NULL, starts_at TEXT NOT NULL);
+CREATE TABLE participant (id INTEGER PRIMARY KEY, course_id INTEGER NOT NULL REFERENCES course(id),
+    name TEXT NOT NULL);
+CREATE INDEX ix_appointment_starts_at ON appointment(starts_at);
+CREATE INDEX ix_course_session_day ON course_session(day);
+"""
+
+
+def database_root() -> Path:
+    root = current_app.config.get("THERAPIST_DB_DIR") or os.path.join(current_app.instance_path, "therapist-dbs")
+    return Path(root)
+
+
+def path_for(group_id: int, therapist_id: int) -> Path:
+    return database_root() / str(group_id) / f"therapist-{therapist_id}.sqlite"
+
+
+def window(today: date | None = None) -> tuple[datetime, datetime]:
+    """The appointment window around today, as UTC instants of Berlin midnights."""
+    today = today or today_berlin()
+    start = datetime.combine(today - timedelta(days=WINDOW_PAST_DAYS), datetime.min.time(), BERLIN)
+    end = datetime.combine(today + timedelta(days=WINDOW_FUTURE_DAYS + 1), datetime.min.time(), BERLIN)
+    return start, end
+
+
+def collect_rows(therapist: Therapist) -> dict[str, list[tuple]]:
+    """Everything the file holds, as plain tuples; only this therapist's rows."""
+    start, end = window()
+    practices = db.session.execute(
+        select(Practice.id, Practice.name, Practice.city)
+        .join(therapist_practice, therapist_practice.c.practice_id == Practice.id)
+        .where(therapist_practice.c.therapist_id == therapist.id)
+    ).all()
+    appointments = db.session.execute(
+        select(Appointment.id, Appointment.practice_id, Appointment.title, Appointment.starts_at,
+               Appointment.duration_minutes)
+        .where(Appointment.therapist_id == therapist.id, Appointment.starts_at >= start, Appointment.starts_at < end)
+        .order_by(Appointment.starts_at)
+    ).all()
+    courses = db.session.execute(
+        select(Course.id, Course.practice_id, Course.kind, Course.name, Course.weekday, Course.start_time,
+               Course.duration_minutes, Course.capacity)
+        .where(Course.therapist_id == therapist.id)
+    ).all()
+    # the practices an appointment or course refers to, even when not assigned to the therapist
+    known = {p.id for p in practices}
+    extra_ids = {a.practice_id for a in appointments} | {c.practice_id for c in courses}
+    if extra_ids - known:
+        practices += db.session.execute(
+            select(Practice.id, Practice.name, Practice.city).where(Practice.id.in_(extra_ids - known))
+        ).all()
+    sessions, first_day = [], start.astimezone(BERLIN).date()
+    days = (end - start).days
+    session_id = 0
+    for course in courses:
+        offset = (course.weekday - first_day.weekday()) % 7
+        for day_index in range(offset, days, 7):
+            day = first_day + timedelta(days=day_index)
+            session_id += 1
+            begins = datetime.combine(day, course.start_time, BERLIN)
+            sessions.append((session_id, course.id, day.isoformat(), begins.isoformat()))
+    return {
+        "therapist": [(therapist.id, therapist.first_name, therapist.last_name, therapist.email)],
+        "practice": [tuple(p) for p in practices],
+        "appointment": [(a.id, a.practice_id, a.title, a.starts_at.isoformat(), a.duration_minutes)
+                        for a in appointments],
+        "course": [(c.id, c.practice_id, c.kind, c.name, c.weekday, c.start_time.strftime("%H:%M"),
+                    c.duration_minutes, c.capacity) for c in courses],
+        "course_session": sessions,
+        "participant": [],  # the check-in terminal's participants come with the course groups
+    }
+
+
+def write_file(path: Path, rows: dict[str, list[tuple]]) -> tuple[str, int]:
+    """Write the database to a temporary file and rename it into place; returns (sha256, size)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        connection = sqlite3.connect(tmp)
+        try:
+            connection.executescript(SCHEMA)
+            connection.executemany("INSERT INTO meta VALUES (?, ?)", [
+                ("schema_version", str(SCHEMA_VERSION)), ("generated_at", utcnow().isoformat())])
+            for table, values in rows.items():
+                if values:
+                    marks = ", ".join("?" * len(values[0]))
+                    connection.executemany(f"INSERT INTO {table} VALUES ({marks})", values)
+            connection.commit()
+        finally:
+            connection.close()
+        digest = hashlib.sha256()
+        with open(tmp, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 16), b""):
+                digest.update(chunk)
+        size = tmp.stat().st_size
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return digest.hexdigest(), size

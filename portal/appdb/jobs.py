@@ -1,0 +1,65 @@
+"""RQ jobs that write therapist databases. They carry ids only."""
+
+from __future__ import annotations
+
+from ..extensions import db
+from ..jobs import fresh_session
+from ..scripts.models import ScriptRun
+from ..therapists.models import Therapist
+from ..timeutil import utcnow
+from . import services
+
+
+@fresh_session
+def generate_database(therapist_id: int) -> str:
+    """Write one therapist's database (only for an activated therapist)."""
+    therapist = db.session.get(Therapist, therapist_id)
+    if therapist is None or not therapist.app_enabled:
+        return "skipped"
+    services.generate(therapist)
+    db.session.commit()
+    return "generated"
+
+
+@fresh_session
+def generate_missing(run_id: int | None = None, group_id: int | None = None) -> int:
+    """Write every missing or stale database of activated therapists (of one group, or all).
+
+    With a script run it reports progress (n of m) there and its result at the end; the
+    Saturday run goes without one."""
+    run = db.session.get(ScriptRun, run_id) if run_id else None
+    if run is not None:
+        group_id = run.group_id
+    ids = services.missing_for(group_id)
+    if run is not None:
+        run.status, run.started_at, run.total, run.done = "running", utcnow(), len(ids), 0
+        db.session.commit()
+    failed = 0
+    for index, therapist_id in enumerate(ids, start=1):
+        therapist = db.session.get(Therapist, therapist_id)
+        try:
+            services.generate(therapist)
+            db.session.commit()
+        except Exception:  # noqa: BLE001 - one broken database must not stop the others
+            db.session.rollback()
+            failed += 1
+        if run is not None:
+            db.session.get(ScriptRun, run_id).done = index
+            db.session.commit()
+        db.session.expunge_all()
+    if run is not None:
+        run = db.session.get(ScriptRun, run_id)
+        run.status, run.finished_at = ("failed" if failed else "done"), utcnow()
+        run.result = f"{len(ids) - failed} von {len(ids)} Datenbanken erzeugt" + (
+            f", {failed} fehlgeschlagen" if failed else "")
+        db.session.commit()
+    return len(ids) - failed
+
+
+@fresh_session
+def saturday_run() -> int:
+    """The Saturday safety net (rq cron, 03:00 Europe/Berlin): every group's missing databases."""
+    return generate_missing.__wrapped__()
+
+
+

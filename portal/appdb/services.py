@@ -1,0 +1,107 @@
+"""Keeping therapist databases current: stale marks, generation, and what the API may serve."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import current_app, has_app_context
+from redis.exceptions import RedisError
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..therapists.models import Therapist
+from ..timeutil import utcnow
+from . import generator
+from .models import TherapistDatabase
+
+GENERATE_JOB = "portal.appdb.jobs.generate_database"
+_PENDING = "appdb_regenerate"
+
+
+def mark_stale(therapist_ids: Iterable[int | None]) -> None:
+    """The therapists' data changed: their databases are stale and are regenerated after commit."""
+    ids = {tid for tid in therapist_ids if tid is not None}
+    if not ids:
+        return
+    now = utcnow()
+    existing = set(db.session.scalars(select(TherapistDatabase.therapist_id)
+                                      .where(TherapistDatabase.therapist_id.in_(ids))))
+    if existing:
+        db.session.execute(update(TherapistDatabase).where(TherapistDatabase.therapist_id.in_(existing))
+                           .values(stale=True, stale_since=now))
+    for therapist_id, group_id in db.session.execute(
+            select(Therapist.id, Therapist.group_id).where(Therapist.id.in_(ids - existing))):
+        db.session.add(TherapistDatabase(therapist_id=therapist_id, group_id=group_id, stale=True, stale_since=now))
+    db.session.info.setdefault(_PENDING, set()).update(ids)
+
+
+def request_generation(therapist: Therapist) -> None:
+    """On activation: (re)generate the database when it is missing or stale."""
+    record = db.session.get(TherapistDatabase, therapist.id)
+    if record is None or record.stale or not generator.path_for(therapist.group_id, therapist.id).exists():
+        mark_stale([therapist.id])
+
+
+@event.listens_for(Session, "after_commit")
+def _enqueue_after_commit(session: Session) -> None:
+    ids = session.info.pop(_PENDING, None)
+    if not ids or not has_app_context():
+        return
+    for therapist_id in sorted(ids):
+        enqueue_generation(therapist_id)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_on_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def enqueue_generation(therapist_id: int) -> bool:
+    try:
+        current_app.task_queue.enqueue(GENERATE_JOB, therapist_id, job_id=f"therapist-db-{therapist_id}",
+                                       result_ttl=0)
+        return True
+    except RedisError:
+        return False  # the sweeper and Saturday's run pick it up
+
+
+def generate(therapist: Therapist) -> TherapistDatabase:
+    """Write the therapist's database now and record its version; a change made meanwhile
+    leaves it stale so the next run picks that up. The caller commits."""
+    started = utcnow()
+    sha256, size = generator.write_file(generator.path_for(therapist.group_id, therapist.id),
+                                        generator.collect_rows(therapist))
+    record = db.session.get(TherapistDatabase, therapist.id)
+    if record is None:
+        record = TherapistDatabase(therapist_id=therapist.id, group_id=therapist.group_id, stale=False)
+        db.session.add(record)
+    still_stale = record.stale and record.stale_since is not None and record.stale_since > started
+    record.sha256, record.size, record.generated_at = sha256, size, utcnow()
+    record.stale = still_stale
+    return record
+
+
+def ready_database(therapist: Therapist) -> TherapistDatabase | None:
+    """The database the app may download: generated and present on disk (a stale one still serves)."""
+    record = db.session.get(TherapistDatabase, therapist.id)
+    if record is None or record.sha256 is None:
+        return None
+    if not generator.path_for(therapist.group_id, therapist.id).exists():
+        return None
+    return record
+
+
+def missing_for(group_id: int | None = None) -> list[int]:
+    """Activated therapists whose database is missing or stale (optionally of one group)."""
+    query = (
+        select(Therapist.id)
+        .outerjoin(TherapistDatabase, TherapistDatabase.therapist_id == Therapist.id)
+        .where(Therapist.app_enabled.is_(True),
+               (TherapistDatabase.therapist_id.is_(None)) | (TherapistDatabase.stale.is_(True))
+               | (TherapistDatabase.sha256.is_(None)))
+        .order_by(Therapist.id)
+    )
+    if group_id is not None:
+        query = query.where(Therapist.group_id == group_id)
+    return list(db.session.scalars(query))
