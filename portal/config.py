@@ -92,7 +92,7 @@ class Config:
 
     # Failed portal sign-ins allowed per client address before it has to wait.
     LOGIN_FAILURE_LIMIT = "10 per 15 minutes"
-    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = False  # rate headers cost a Redis call per request; 429s set Retry-After
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_KEY_PREFIX = "portal-limit"

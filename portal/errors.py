@@ -1,10 +1,12 @@
 """German error pages; htmx requests get a short fragment instead of a page."""
 
+import time
+
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
-from .extensions import htmx
+from .extensions import htmx, limiter
 
 MESSAGES = {
     400: lambda: _("Die Anfrage war fehlerhaft."),
@@ -16,15 +18,25 @@ MESSAGES = {
 }
 
 
+def retry_after() -> dict:
+    """The Retry-After header for a 429: seconds until the exceeded limit's window resets."""
+    limit = limiter.current_limit
+    seconds = int(limit.reset_at - time.time()) + 1 if limit is not None else 60
+    return {"Retry-After": str(max(1, seconds))}
+
+
 def render_error(status: int, message: str | None = None):
     if request.path.startswith("/api/"):
         from .api.errors import api_error
 
         code = {404: "not_found", 405: "method_not_allowed", 429: "too_many_attempts"}.get(status)
-        return api_error(status, code or ("server_error" if status >= 500 else "invalid_request"))
+        response = api_error(status, code or ("server_error" if status >= 500 else "invalid_request"))
+        if status == 429:
+            response.headers.update(retry_after())
+        return response
     message = message or MESSAGES.get(status, MESSAGES[500])()
     template = "errors/_message.html" if htmx else "errors/error.html"
-    return render_template(template, status=status, message=message), status
+    return render_template(template, status=status, message=message), status, retry_after() if status == 429 else {}
 
 
 def init_app(app: Flask) -> None:

@@ -7,11 +7,11 @@ from werkzeug.exceptions import HTTPException
 
 from ..appdb import generator
 from ..appdb.services import ready_database
+from ..errors import retry_after
 from ..extensions import csrf, db, limiter
-from ..timeutil import utcnow
 from .errors import ApiError, api_error
 from .openapi import document
-from .services import authenticated_device, sign_in, sign_out
+from .services import authenticated_device, note_contact, sign_in, sign_out
 
 bp = Blueprint("api", __name__, url_prefix="/api/app/v1")
 csrf.exempt(bp)
@@ -42,7 +42,9 @@ def _api_error(error: ApiError):
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException):
     if error.code == 429:
-        return api_error(429, "too_many_attempts")
+        response = api_error(429, "too_many_attempts")
+        response.headers.update(retry_after())
+        return response
     if error.code == 404:
         return api_error(404, "not_found")
     if error.code == 405:
@@ -64,9 +66,8 @@ def _json_body(fields: dict[str, int]) -> dict[str, str]:
     return values
 
 
-def _database_info(record) -> dict:
-    return {"version": record.sha256, "sha256": record.sha256,
-            "url": url_for("api.database", _external=True)}
+def _database_info(sha256: str) -> dict:
+    return {"version": sha256, "sha256": sha256, "url": url_for("api.database", _external=True)}
 
 
 @bp.post("/session")
@@ -75,18 +76,16 @@ def create_session():
     device, token = sign_in(body["email"], body["code"], body["device_name"], body["platform"])
     therapist = device.therapist
     return jsonify(token=token, therapist={"id": therapist.id, "name": therapist.full_name},
-                   database=_database_info(ready_database(therapist))), 201
+                   database=_database_info(ready_database(therapist).sha256)), 201
 
 
 @bp.get("/database")
 def database():
     device = authenticated_device()
-    record = ready_database(device.therapist)
-    if record is None:
+    if not device.database_ready:
         raise ApiError(409, "database_not_ready")
-    device.last_sync_at = utcnow()
-    db.session.commit()
-    etag = record.sha256
+    note_contact(device)
+    etag = device.database_sha256
     if etag in request.if_none_match:
         response = current_app.response_class(status=304)
         response.set_etag(etag)
@@ -102,12 +101,10 @@ def database():
 def sync():
     device = authenticated_device()
     _json_body({"version": 64})
-    record = ready_database(device.therapist)
-    if record is None:
+    if not device.database_ready:
         raise ApiError(409, "database_not_ready")
-    device.last_sync_at = utcnow()
-    db.session.commit()
-    return jsonify(status="ok", database=_database_info(record))
+    note_contact(device)
+    return jsonify(status="ok", database=_database_info(device.database_sha256))
 
 
 @bp.delete("/session")
