@@ -291,3 +291,19 @@ def test_the_scripts_page_generates_the_missing_databases_with_progress(app, wor
     assert "3 von 3 Datenbanken erzeugt" in done and "hx-trigger" not in done
     page = chef.get("/scripts").get_data(as_text=True)
     assert "Derzeit fehlen 0 Datenbanken." in page and world.chef_a in page
+
+
+def test_the_device_simulator_command_line(app, world, activated, live_server, tmp_path, capsys):
+    from portal.devicesim import main
+
+    folder = str(tmp_path / "cli")
+    assert main(["--dir", folder, "--url", live_server, "signin", "--email", EMAIL, "--code", activated,
+                 "--device-name", "Kommandozeile"]) == 0
+    assert "HTTP 201" in capsys.readouterr().out
+    assert (tmp_path / "cli" / "therapeuten-datenbank.sqlite").exists()
+    assert main(["--dir", folder, "sync"]) == 0
+    assert main(["--dir", folder, "signout"]) == 0
+    output = capsys.readouterr().out
+    assert "HTTP 204" in output and "lokale Datenbank: keine" in output
+    assert not (tmp_path / "cli" / "therapeuten-datenbank.sqlite").exists()
+    assert main(["--dir", folder, "sync"]) == 1  # signed out: a new code is needed

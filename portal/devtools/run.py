@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         upgrade(directory=str(ROOT / "migrations"))
         load_demo_data()
 
+    with app.app_context():  # the demo's activated therapists get their databases right away
+        app.task_queue.enqueue("portal.appdb.jobs.generate_missing", result_ttl=0, job_timeout=3600)
     worker = subprocess.Popen([sys.executable, str(ROOT / "worker.py")], cwd=ROOT)
     cleanups.append(lambda: _stop(worker))
     print(f"Worker:   RQ-Worker gestartet (PID {worker.pid})")
