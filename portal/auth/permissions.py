@@ -79,3 +79,15 @@ def get_in_group_or_404(model: type[M], object_id: int) -> M:
     if obj is None:
         abort(404)
     return obj
+
+
+def get_therapists_item_or_404(model: type[M], object_id: int, therapist_id: int) -> tuple:
+    """Load a therapist of the user's group and one of that therapist's objects (an appointment,
+    a course, a device); a foreign or mismatched id answers 404."""
+    from ..therapists.models import Therapist
+
+    therapist = get_in_group_or_404(Therapist, therapist_id)
+    item = get_in_group_or_404(model, object_id)
+    if item.therapist_id != therapist.id:
+        abort(404)
+    return therapist, item

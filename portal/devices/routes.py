@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from ..api.models import Device
 from ..api.services import end_session
-from ..auth.permissions import Permission, get_in_group_or_404, requires
+from ..auth.permissions import Permission, get_in_group_or_404, get_therapists_item_or_404, requires
 from ..extensions import db
 from ..schedule.forms import ConfirmForm
 from ..therapists.models import Therapist
@@ -30,10 +30,7 @@ def index(therapist_id: int):
 @bp.post("/<int:device_id>/beenden")
 @requires(Permission.END_DEVICE_SESSIONS)
 def end(therapist_id: int, device_id: int):
-    therapist = get_in_group_or_404(Therapist, therapist_id)
-    device = get_in_group_or_404(Device, device_id)
-    if device.therapist_id != therapist.id:
-        abort(404)
+    therapist, device = get_therapists_item_or_404(Device, device_id, therapist_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     end_session(device)

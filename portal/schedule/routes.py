@@ -2,7 +2,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from ..auth.permissions import Permission, get_in_group_or_404, requires
+from ..auth.permissions import Permission, get_in_group_or_404, get_therapists_item_or_404, requires
 from ..extensions import db, htmx
 from ..i18n import time_filter, weekday_filter, weekday_names
 from ..therapists.models import Therapist
@@ -91,10 +91,9 @@ def add_appointment_view(therapist_id: int):
 @bp.post("/termine/<int:appointment_id>/entfernen")
 @requires(Permission.EDIT_THERAPISTS)
 def remove_appointment_view(therapist_id: int, appointment_id: int):
-    therapist = get_in_group_or_404(Therapist, therapist_id)
-    appointment = get_in_group_or_404(Appointment, appointment_id)
-    if appointment.therapist_id != therapist.id or not ConfirmForm().validate_on_submit():
-        abort(404 if appointment.therapist_id != therapist.id else 400)
+    therapist, appointment = get_therapists_item_or_404(Appointment, appointment_id, therapist_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
     remove_appointment(appointment)
     db.session.commit()
     return _respond(therapist, _("Termin entfernt."))
@@ -129,10 +128,7 @@ def assign_course_view(therapist_id: int):
 @bp.post("/kurse/<int:course_id>/entfernen")
 @requires(Permission.EDIT_THERAPISTS)
 def unassign_course_view(therapist_id: int, course_id: int):
-    therapist = get_in_group_or_404(Therapist, therapist_id)
-    course = get_in_group_or_404(Course, course_id)
-    if course.therapist_id != therapist.id:
-        abort(404)
+    therapist, course = get_therapists_item_or_404(Course, course_id, therapist_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     unassign_course(course)
