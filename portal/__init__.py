@@ -117,6 +117,7 @@ def register_redis(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .api.routes import bp as api_bp
+    from .audit.routes import bp as audit_bp
     from .auth.routes import bp as auth_bp
     from .codes.routes import bp as codes_bp
     from .devices.routes import bp as devices_bp
@@ -129,7 +130,7 @@ def register_blueprints(app: Flask) -> None:
     from .users.routes import bp as users_bp
 
     for blueprint in (auth_bp, therapists_bp, schedule_bp, codes_bp, groups_bp, users_bp, support_bp, health_bp,
-                      api_bp, scripts_bp, devices_bp):
+                      api_bp, scripts_bp, devices_bp, audit_bp):
         app.register_blueprint(blueprint)
     if app.config["DEV_TOOLS"]:
         from .devmail.routes import bp as devmail_bp

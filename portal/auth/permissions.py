@@ -22,6 +22,9 @@ class Permission(StrEnum):
     VIEW_GROUP = "view_group"
     SUPPORT_CONSOLE = "support_console"
     RUN_SCRIPTS = "run_scripts"
+    WITHDRAW_AUTHORISATION = "withdraw_authorisation"  # in the user's own group; support has its console
+    VIEW_AUDIT_LOG = "view_audit_log"
+    MANAGE_LICENCES = "manage_licences"
     END_DEVICE_SESSIONS = "end_device_sessions"
 
 
@@ -35,10 +38,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.VIEW_GROUP,
             Permission.RUN_SCRIPTS,
             Permission.END_DEVICE_SESSIONS,
+            Permission.WITHDRAW_AUTHORISATION,
+            Permission.VIEW_AUDIT_LOG,
         }
     ),
     Role.THERAPEUT: frozenset({Permission.VIEW_THERAPISTS, Permission.EDIT_THERAPISTS}),
-    Role.SUPPORT: frozenset({Permission.SUPPORT_CONSOLE}),
+    Role.SUPPORT: frozenset({Permission.SUPPORT_CONSOLE, Permission.VIEW_AUDIT_LOG, Permission.MANAGE_LICENCES}),
 }
 
 

@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..extensions import db
+from ..groups.models import LicenceKind
 from ..validation import EmailAddress, choices
 from .models import Therapist
 
@@ -48,10 +49,13 @@ class TherapistForm(FlaskForm):
     )
     app_enabled = BooleanField(_l("App aktivieren"))
 
-    def __init__(self, *args, group_id: int, therapist_id: int | None = None, practices=(), **kwargs):
+    def __init__(self, *args, group, therapist=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self._group_id = group_id
-        self._therapist_id = therapist_id
+        self._group = group
+        self._group_id = group.id
+        self._therapist_id = therapist.id if therapist else None
+        self._was_enabled = bool(therapist and therapist.app_enabled)
+        practices = group.practices
         self.practices.choices = choices((p.id, p.name) for p in practices)
 
     def validate_email(self, field) -> None:
@@ -70,6 +74,12 @@ class TherapistForm(FlaskForm):
     def validate_app_enabled(self, field) -> None:
         if field.data and not (self.email.data or "").strip():
             raise ValidationError(_("Für die App wird eine E-Mail-Adresse benötigt."))
+        if field.data and not self._was_enabled and not self._group.app_licences_ok():
+            labels = ((LicenceKind.SYNC, _("Sync-Lizenz")), (LicenceKind.APP, _("App-Lizenz")))
+            missing = [label for kind, label in labels if not self._group.has_licence(kind)]
+            raise ValidationError(_(
+                "Die App kann nicht aktiviert werden: Ihrer Praxisgruppe fehlt eine gültige %(missing)s. "
+                "Bitte wenden Sie sich an den Kundenservice.", missing=" und ".join(missing)))
 
     def to_data(self) -> dict:
         return {

@@ -10,6 +10,8 @@ from ..devices.routes import devices_of
 from ..extensions import db, htmx
 from ..groups.models import PracticeGroup
 from ..schedule.forms import ConfirmForm
+from ..support.forms import WithdrawForm
+from ..support.services import withdraw_authorisation
 from .forms import TherapistForm
 from .models import Therapist
 from .queries import ListParams, TherapistRow, list_therapists, therapist_has_schedule
@@ -29,21 +31,16 @@ def _group() -> PracticeGroup:
 
 
 def _form(therapist: Therapist | None = None, **kwargs) -> TherapistForm:
-    group = _group()
-    return TherapistForm(
-        group_id=group.id,
-        therapist_id=therapist.id if therapist else None,
-        practices=group.practices,
-        **kwargs,
-    )
+    return TherapistForm(group=_group(), therapist=therapist, **kwargs)
 
 
-def _render_dialog(form: TherapistForm, therapist: Therapist | None, status: int = 200):
+def _render_dialog(form: TherapistForm, therapist: Therapist | None, status: int = 200, withdraw_form=None):
     context = {"form": form, "therapist": therapist}
     if therapist is not None:
         context["code"] = status_for(therapist.id)
         context["devices"] = devices_of(therapist.id)
         context["confirm_form"] = ConfirmForm()
+        context["withdraw_form"] = withdraw_form or WithdrawForm(formdata=None)
         context["readiness"] = readiness_items(
             therapist,
             has_schedule=therapist_has_schedule(therapist.id),
@@ -132,3 +129,26 @@ def _with_code(message: str, result) -> tuple[str, str]:
         return message, "success"
     outcome = send_and_report(result.code)
     return f"{message} {outcome.message}", outcome.category if outcome.category != "info" else "success"
+
+
+@bp.post("/<int:therapist_id>/entziehen")
+@requires(Permission.WITHDRAW_AUTHORISATION)
+def withdraw(therapist_id: int):
+    """A chef withdraws the authorisation of a therapist of their group (as support can for any)."""
+    therapist = get_in_group_or_404(Therapist, therapist_id)
+    withdraw_form = WithdrawForm()
+    if not withdraw_form.validate_on_submit():
+        form = _form(therapist, data={"first_name": therapist.first_name, "last_name": therapist.last_name,
+                                      "email": therapist.email, "practices": [p.id for p in therapist.practices],
+                                      "app_enabled": therapist.app_enabled})
+        return _render_dialog(form, therapist, 422, withdraw_form=withdraw_form)
+    summary = withdraw_authorisation(therapist, withdraw_form.reason.data, current_user)
+    db.session.commit()
+    message = _("Berechtigung von %(name)s entzogen: %(devices)s Gerät(e) abgemeldet, %(codes)s offene(r) Code(s) "
+                "ungültig.", name=therapist.full_name, devices=summary["devices_revoked"],
+                codes=summary["codes_voided"])
+    if htmx:
+        return render_template("therapists/_saved.html", message=message, category="success",
+                               row=TherapistRow.of(therapist), licences_ok=therapist.group.app_licences_ok())
+    flash(message, "success")
+    return redirect(url_for(".index"))

@@ -1,0 +1,107 @@
+"""The audit log: filters, pages and a CSV export. chef sees the group, support every group."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from flask import Blueprint, Response, render_template, request
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from ..auth.models import Role
+from ..auth.permissions import Permission, requires
+from ..extensions import db
+from ..groups.models import PracticeGroup
+from ..i18n import datetime_filter
+from ..timeutil import BERLIN
+from .models import AuditEvent
+
+bp = Blueprint("audit", __name__, url_prefix="/protokoll")
+PER_PAGE = 50
+
+
+@dataclass
+class AuditFilter:
+    group: int | None
+    therapist: int | None
+    actor: str
+    action: str
+    since: date | None
+    until: date | None
+    page: int
+
+    @classmethod
+    def from_args(cls, args) -> AuditFilter:
+        def day(name):
+            try:
+                return date.fromisoformat(args.get(name, ""))
+            except ValueError:
+                return None
+
+        group = args.get("group", type=int)
+        if current_user.role != Role.SUPPORT:
+            group = current_user.group_id  # a chef sees their own group only
+        return cls(group, args.get("therapist", type=int), args.get("actor", "").strip()[:100],
+                   args.get("action", "").strip()[:64], day("since"), day("until"),
+                   max(1, args.get("page", 1, type=int) or 1))
+
+    def conditions(self) -> list:
+        conditions = []
+        if self.group is not None:
+            conditions.append(AuditEvent.group_id == self.group)
+        if self.therapist is not None:
+            conditions.append(AuditEvent.therapist_id == self.therapist)
+        if self.actor:
+            conditions.append(func.lower(AuditEvent.actor_label).contains(self.actor.lower(), autoescape=True))
+        if self.action:
+            conditions.append(AuditEvent.action == self.action)
+        if self.since:
+            conditions.append(AuditEvent.created_at >= datetime.combine(self.since, time.min, BERLIN))
+        if self.until:
+            next_day = self.until + timedelta(days=1)
+            conditions.append(AuditEvent.created_at < datetime.combine(next_day, time.min, BERLIN))
+        return conditions
+
+    def args(self, **overrides) -> dict:
+        values = {"group": self.group if current_user.role == Role.SUPPORT else None, "therapist": self.therapist,
+                  "actor": self.actor, "action": self.action, "since": self.since and self.since.isoformat(),
+                  "until": self.until and self.until.isoformat(), **overrides}
+        return {k: v for k, v in values.items() if v not in (None, "") and not (k == "page" and v == 1)}
+
+
+@bp.get("")
+@requires(Permission.VIEW_AUDIT_LOG)
+def index():
+    filters = AuditFilter.from_args(request.args)
+    conditions = filters.conditions()
+    total = db.session.scalar(select(func.count(AuditEvent.id)).where(*conditions)) or 0
+    entries = db.session.scalars(select(AuditEvent).where(*conditions).order_by(AuditEvent.id.desc())
+                                 .limit(PER_PAGE).offset((filters.page - 1) * PER_PAGE)).all()
+    actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
+    groups = (db.session.scalars(select(PracticeGroup).order_by(PracticeGroup.name)).all()
+              if current_user.role == Role.SUPPORT else [])
+    group_names = {g.id: g.name for g in db.session.scalars(select(PracticeGroup))}
+    return render_template("audit/index.html", entries=entries, filters=filters, total=total, actions=actions,
+                           groups=groups, group_names=group_names, pages=max(1, -(-total // PER_PAGE)))
+
+
+@bp.get("/export.csv")
+@requires(Permission.VIEW_AUDIT_LOG)
+def export():
+    """The filtered view as CSV (semicolon separated, UTF-8 with BOM, as German Excel expects)."""
+    filters = AuditFilter.from_args(request.args)
+    rows = db.session.scalars(select(AuditEvent).where(*filters.conditions()).order_by(AuditEvent.id)).all()
+    group_names = {g.id: g.name for g in db.session.scalars(select(PracticeGroup))}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(["Zeit", "Praxisgruppe", "Therapeut-ID", "Wer", "Rolle", "Aktion", "Details"])
+    for entry in rows:
+        writer.writerow([datetime_filter(entry.created_at), group_names.get(entry.group_id, ""),
+                         entry.therapist_id or "", entry.actor_label, entry.actor_role or "", entry.action,
+                         json.dumps(entry.details, ensure_ascii=False, sort_keys=True)])
+    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=protokoll.csv"})
