@@ -81,7 +81,9 @@ def index():
     total = db.session.scalar(select(func.count(AuditEvent.id)).where(*conditions)) or 0
     entries = db.session.scalars(select(AuditEvent).where(*conditions).order_by(AuditEvent.id.desc())
                                  .limit(PER_PAGE).offset((filters.page - 1) * PER_PAGE)).all()
-    actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
+    visible = [AuditEvent.group_id == filters.group] if filters.group is not None else []
+    actions = db.session.scalars(select(AuditEvent.action).where(*visible).distinct()
+                                 .order_by(AuditEvent.action)).all()
     groups = (db.session.scalars(select(PracticeGroup).order_by(PracticeGroup.name)).all()
               if current_user.role == Role.SUPPORT else [])
     group_names = {g.id: g.name for g in db.session.scalars(select(PracticeGroup))}
