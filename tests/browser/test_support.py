@@ -1,0 +1,47 @@
+"""Support finds a therapist across groups and withdraws the authorisation in the browser."""
+
+import re
+
+from playwright.sync_api import expect
+
+from portal.extensions import db
+from portal.models import Device, Therapist
+
+from .. import factories as f
+from .conftest import serious_accessibility_violations
+
+
+def sign_in_support(page, base_url, email):
+    page.goto(f"{base_url}/anmelden")
+    page.get_by_label("E-Mail").fill(email)
+    page.get_by_label("Passwort").fill(f.PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_url(f"{base_url}/support")
+
+
+def test_support_searches_and_withdraws_an_authorisation(page, live_server, world, app):
+    with app.app_context():
+        therapist = db.session.get(Therapist, world.therapist_b)
+        therapist.app_enabled = True
+        db.session.add(Device(group_id=therapist.group_id, therapist_id=therapist.id, name="iPhone von Bernd",
+                              platform="ios", token_hash=b"x" * 32))
+        db.session.commit()
+    sign_in_support(page, live_server, world.support)
+    assert serious_accessibility_violations(page) == []
+    page.get_by_label("Therapeut, E-Mail, Praxisgruppe oder Praxis suchen").fill("bernd")
+    results = page.locator("#support-results")
+    expect(results).to_contain_text("Berger, Bernd")
+    expect(results).not_to_contain_text("Schmidt, Anna")
+    expect(page).to_have_url(re.compile(r"/support\?q=bernd$"))
+    results.get_by_role("link", name="Berger, Bernd").click()
+    expect(page.get_by_role("heading", name="Bernd Berger", level=1)).to_be_visible()
+    expect(page.locator('[data-device-state="active"]')).to_be_visible()
+    assert serious_accessibility_violations(page) == []
+
+    page.on("dialog", lambda dialog: dialog.accept())  # hx-confirm
+    page.get_by_label("Grund").fill("Praxis hat gekündigt")
+    page.get_by_role("button", name="Berechtigung entziehen").click()
+    expect(page.locator(".notice.success")).to_contain_text("Berechtigung von Bernd Berger entzogen: 1 Gerät(e) abgemeldet")
+    expect(page.locator('[data-device-state="revoked"]')).to_be_visible()
+    with app.app_context():
+        assert not db.session.get(Therapist, world.therapist_b).app_enabled
