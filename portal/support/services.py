@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, literal_column, select, text, union, update
 
 from ..api.models import Device
 from ..audit.services import record
@@ -56,21 +56,40 @@ def set_licence(group: PracticeGroup, kind: LicenceKind, valid_from: date, valid
            details={"kind": str(kind), "before": before, "after": [str(valid_from), str(valid_until or "")]})
 
 
+SEARCH_INDEX_OBJECTS = {"therapist_search", "ix_therapist_search_trgm"}  # made by migration 0002
+
+
+def matching_ids(needle: str):
+    """Therapist ids whose "vorname nachname e-mail" contains ``needle``, through the substring
+    index of migration 0002 (FTS5 trigram on SQLite, pg_trgm on PostgreSQL)."""
+    pattern = f"%{needle}%"
+    if db.engine.dialect.name == "sqlite":
+        return select(literal_column("rowid")).select_from(text("therapist_search")).where(
+            literal_column("search_text").like(pattern))
+    return select(Therapist.id).where(Therapist.search_text.like(pattern))
+
+
 def search(term: str, limit: int = 25) -> list:
-    """Therapists of every group whose name, e-mail, group or practice matches (support search)."""
+    """Therapists of every group whose name or e-mail, group or practice contains the term."""
     from ..groups.models import Practice
     from ..therapists.models import therapist_practice
 
-    needle = term.casefold().strip()
+    needle = term.casefold().strip().replace("%", "").replace("_", "")
     if len(needle) < 2:
         return []
-    pattern = f"%{needle.replace('%', '').replace('_', '')}%"
-    in_practice = select(therapist_practice.c.therapist_id).join(
-        Practice, Practice.id == therapist_practice.c.practice_id).where(Practice.name.ilike(pattern))
+    if len(needle) < 3:  # a trigram index needs three characters; two still work, by a scan
+        by_text = select(Therapist.id).where(Therapist.search_text.like(f"%{needle}%"))
+    else:
+        by_text = matching_ids(needle)
+    by_group = select(Therapist.id).join(PracticeGroup, PracticeGroup.id == Therapist.group_id).where(
+        PracticeGroup.name.ilike(f"%{needle}%"))
+    by_practice = select(therapist_practice.c.therapist_id).join(
+        Practice, Practice.id == therapist_practice.c.practice_id).where(Practice.name.ilike(f"%{needle}%"))
+    ids = union(by_text, by_group, by_practice).subquery()
     query = (
         select(Therapist, PracticeGroup.name)
         .join(PracticeGroup, PracticeGroup.id == Therapist.group_id)
-        .where(Therapist.search_text.like(pattern) | PracticeGroup.name.ilike(pattern) | Therapist.id.in_(in_practice))
+        .where(Therapist.id.in_(select(ids.c[0])))
         .order_by(Therapist.last_name, Therapist.first_name, Therapist.id)
         .limit(limit)
     )

@@ -41,7 +41,8 @@ def test_support_searches_and_withdraws_an_authorisation(page, live_server, worl
     page.on("dialog", lambda dialog: dialog.accept())  # hx-confirm
     page.get_by_label("Grund").fill("Praxis hat gekündigt")
     page.get_by_role("button", name="Berechtigung entziehen").click()
-    expect(page.locator(".notice.success")).to_contain_text("Berechtigung von Bernd Berger entzogen: 1 Gerät(e) abgemeldet")
+    notice = page.locator(".notice.success")
+    expect(notice).to_contain_text("Berechtigung von Bernd Berger entzogen: 1 Gerät(e) abgemeldet")
     expect(page.locator('[data-device-state="revoked"]')).to_be_visible()
     with app.app_context():
         assert not db.session.get(Therapist, world.therapist_b).app_enabled
