@@ -55,10 +55,11 @@ def create_app(config_name: str | None = None, test_config: dict | None = None) 
 def register_template_globals(app: Flask) -> None:
     from .auth.permissions import Permission, can
     from .codes import display as code_display
+    from .help.links import help_url
     from .therapists.readiness import readiness_items, readiness_problems, row_labels
 
     app.jinja_env.globals.update(
-        can=can, Permission=Permission, readiness_items=readiness_items,
+        help_url=help_url, can=can, Permission=Permission, readiness_items=readiness_items,
         readiness_problems=readiness_problems, row_labels=row_labels,
         code_status_label=code_display.status_label, code_last_sent_label=code_display.last_sent_label,
         code_tone=code_display.status_tone, delivery_label=code_display.delivery_label,
@@ -123,6 +124,7 @@ def register_blueprints(app: Flask) -> None:
     from .devices.routes import bp as devices_bp
     from .groups.routes import bp as groups_bp
     from .health.routes import bp as health_bp
+    from .help.routes import bp as help_bp
     from .schedule.routes import bp as schedule_bp
     from .scripts.routes import bp as scripts_bp
     from .support.routes import bp as support_bp
@@ -130,7 +132,7 @@ def register_blueprints(app: Flask) -> None:
     from .users.routes import bp as users_bp
 
     for blueprint in (auth_bp, therapists_bp, schedule_bp, codes_bp, groups_bp, users_bp, support_bp, health_bp,
-                      api_bp, scripts_bp, devices_bp, audit_bp):
+                      api_bp, scripts_bp, devices_bp, audit_bp, help_bp):
         app.register_blueprint(blueprint)
     if app.config["DEV_TOOLS"]:
         from .devmail.routes import bp as devmail_bp

@@ -34,6 +34,8 @@ ROUTES = [
     ("POST", "/scripts/datenbanken", {CHEF}),
     ("GET", "/scripts/laeufe/{run}", {CHEF}),
     ("POST", "/therapeuten/{therapist}/entziehen", {CHEF}),
+    ("GET", "/therapeuten/{therapist}/checkliste", GROUP_ROLES),
+    ("POST", "/therapeuten/{therapist}/datenbank", GROUP_ROLES),
     ("GET", "/protokoll", {CHEF, SUPPORT}),
     ("GET", "/protokoll/export.csv", {CHEF, SUPPORT}),
     ("GET", "/support/suche?q=an", {SUPPORT}),
@@ -54,7 +56,9 @@ ROUTES = [
 ]
 PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.set_language", "health.healthz", "auth.home",
                     # the app API authenticates devices by bearer token, not portal users (tests/test_api.py)
-                    "api.create_session", "api.database", "api.sync", "api.delete_session", "api.openapi"}
+                    "api.create_session", "api.database", "api.sync", "api.delete_session", "api.openapi",
+                    # help is open to everyone (tests/test_help.py)
+                    "help.index", "help.page"}
 
 
 def _objects(app, world, group_id, practice_id, therapist_id):

@@ -25,6 +25,11 @@ MESSAGES = {
 
 
 def api_error(status: int, code: str, **extra):
+    from ..help.links import help_url
+
+    helps = help_url("api", code, external=True)
+    if helps:
+        extra["help"] = helps
     response = jsonify(error=code, message=MESSAGES[code], **extra)
     response.status_code = status
     return response

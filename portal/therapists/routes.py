@@ -1,9 +1,10 @@
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..appdb.services import mark_stale
 from ..auth.permissions import Permission, get_in_group_or_404, requires
 from ..codes.services import send_and_report, status_for
 from ..devices.routes import devices_of
@@ -14,8 +15,8 @@ from ..support.forms import WithdrawForm
 from ..support.services import withdraw_authorisation
 from .forms import TherapistForm
 from .models import Therapist
-from .queries import ListParams, TherapistRow, list_therapists, therapist_has_schedule
-from .readiness import readiness_items
+from .queries import ListParams, TherapistRow, list_therapists
+from .readiness import checklist
 from .services import create_therapist, update_therapist
 
 bp = Blueprint("therapists", __name__, url_prefix="/therapeuten")
@@ -41,11 +42,7 @@ def _render_dialog(form: TherapistForm, therapist: Therapist | None, status: int
         context["devices"] = devices_of(therapist.id)
         context["confirm_form"] = ConfirmForm()
         context["withdraw_form"] = withdraw_form or WithdrawForm(formdata=None)
-        context["readiness"] = readiness_items(
-            therapist,
-            has_schedule=therapist_has_schedule(therapist.id),
-            licences_ok=therapist.group.app_licences_ok(),
-        )
+        context["checks"] = checklist(therapist)
     template = "therapists/_dialog.html" if htmx else "therapists/edit_page.html"
     return render_template(template, **context), status
 
@@ -152,3 +149,25 @@ def withdraw(therapist_id: int):
                                row=TherapistRow.of(therapist), licences_ok=therapist.group.app_licences_ok())
     flash(message, "success")
     return redirect(url_for(".index"))
+
+
+@bp.get("/<int:therapist_id>/checkliste")
+@requires(Permission.VIEW_THERAPISTS)
+def checklist_view(therapist_id: int):
+    therapist = get_in_group_or_404(Therapist, therapist_id)
+    return render_template("therapists/_checklist.html", therapist=therapist, checks=checklist(therapist))
+
+
+@bp.post("/<int:therapist_id>/datenbank")
+@requires(Permission.EDIT_THERAPISTS)
+def generate_database(therapist_id: int):
+    """The checklist's fix: (re)generate this therapist's database now."""
+    therapist = get_in_group_or_404(Therapist, therapist_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    mark_stale([therapist.id])
+    db.session.commit()
+    message = _("Die Therapeuten-Datenbank wird erzeugt.") if therapist.app_enabled else _(
+        "Die Datenbank wird erzeugt, sobald „App aktivieren“ gesetzt ist.")
+    return render_template("therapists/_checklist.html", therapist=therapist, checks=checklist(therapist),
+                           message=message)
