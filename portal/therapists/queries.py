@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from math import ceil
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, not_, or_, select, true
 
 from ..codes.services import CodeStatus, status_for, statuses_for
 from ..extensions import db
@@ -26,6 +26,7 @@ class ListParams:
     q: str = ""
     practice: int | None = None
     app: str = ""
+    ready: str = ""
     sort: str = "name"
     page: int = 1
 
@@ -40,15 +41,17 @@ class ListParams:
             q=args.get("q", "").strip()[:100],
             practice=args.get("practice", type=int),
             app=app if app in APP_FILTERS else "",
+            ready="nein" if args.get("ready") == "nein" else "",
             sort=sort,
             page=max(1, args.get("page", 1, type=int) or 1),
         )
 
     def as_args(self, **overrides) -> dict:
         """The non-default parameters, for building links that keep the view."""
-        values = {"q": self.q, "practice": self.practice, "app": self.app, "sort": self.sort, "page": self.page}
+        values = {"q": self.q, "practice": self.practice, "app": self.app, "ready": self.ready, "sort": self.sort,
+                  "page": self.page}
         values.update(overrides)
-        defaults = {"q": "", "practice": None, "app": "", "sort": "name", "page": 1}
+        defaults = {"q": "", "practice": None, "app": "", "ready": "", "sort": "name", "page": 1}
         return {k: v for k, v in values.items() if v != defaults[k]}
 
     def sort_args(self, column: str) -> dict:
@@ -99,6 +102,26 @@ def has_schedule_expr():
     )
 
 
+def not_ready_expr(group_id: int):
+    """SQL: the therapist fails an item of the readiness checklist (rules 1–2 and a refused address)."""
+    from ..appdb.models import TherapistDatabase
+    from ..codes.models import CodeRequest, Delivery
+    from ..groups.models import PracticeGroup
+
+    if not db.session.get(PracticeGroup, group_id).app_licences_ok():
+        return true()
+    ready = and_(
+        Therapist.app_enabled.is_(True),
+        Therapist.email.is_not(None),
+        Therapist.email_refused.is_(None),
+        has_schedule_expr(),
+        exists().where(TherapistDatabase.therapist_id == Therapist.id, TherapistDatabase.sha256.is_not(None)),
+        exists().where(CodeRequest.therapist_id == Therapist.id, CodeRequest.email == Therapist.email,
+                       CodeRequest.delivery == Delivery.ACCEPTED),
+    )
+    return not_(ready)
+
+
 def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -116,6 +139,8 @@ def _filters(group_id: int, params: ListParams) -> list:
                 )
             )
         )
+    if params.ready == "nein":
+        conditions.append(not_ready_expr(group_id))
     if params.app == "aktiv":
         conditions.append(Therapist.app_enabled.is_(True))
     elif params.app == "inaktiv":

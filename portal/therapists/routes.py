@@ -15,6 +15,7 @@ from ..support.forms import WithdrawForm
 from ..support.services import withdraw_authorisation
 from .forms import TherapistForm
 from .models import Therapist
+from .onboarding import onboarding_steps
 from .queries import ListParams, TherapistRow, list_therapists
 from .readiness import checklist
 from .services import create_therapist, update_therapist
@@ -59,6 +60,8 @@ def index():
         "practices": group.practices,
         "licences_ok": group.app_licences_ok(),
     }
+    if not htmx or htmx.history_restore_request:
+        context["onboarding"] = onboarding_steps(group)
     if htmx and not htmx.history_restore_request and htmx.target == "therapist-table":
         headers = {}
         if htmx.trigger != "therapist-table":  # a filter, sort or page link: push the canonical URL
