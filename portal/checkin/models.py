@@ -1,0 +1,120 @@
+"""Rehasport and Funktionstraining check-in: participants, prescriptions, members, sessions,
+attendances with signatures, and the registered terminals."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text, Time, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..schedule.models import Course
+from ..timeutil import UTCDateTime, utcnow
+
+
+class Participant(db.Model):
+    __tablename__ = "participant"
+    __table_args__ = (UniqueConstraint("group_id", "chip_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("practice_group.id", ondelete="CASCADE"), index=True)
+    first_name: Mapped[str] = mapped_column(String(80))
+    last_name: Mapped[str] = mapped_column(String(80))
+    birth_date: Mapped[date] = mapped_column(Date)
+    chip_id: Mapped[str | None] = mapped_column(String(64))
+
+    prescriptions: Mapped[list[Prescription]] = relationship(back_populates="participant",
+                                                             order_by="Prescription.id")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class Prescription(db.Model):
+    """A Verordnung: approved units of one course type, valid for some months from the first session."""
+
+    __tablename__ = "prescription"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("practice_group.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    units_approved: Mapped[int] = mapped_column(Integer, default=50)
+    valid_months: Mapped[int] = mapped_column(Integer, default=18)
+    payer: Mapped[str] = mapped_column(String(120), default="")
+    first_session_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    participant: Mapped[Participant] = relationship(back_populates="prescriptions")
+
+    def expires_on(self) -> date | None:
+        """The last valid day: the first session's date plus the validity (None before the first session)."""
+        if self.first_session_on is None:
+            return None
+        month = self.first_session_on.month - 1 + self.valid_months
+        year, month = self.first_session_on.year + month // 12, month % 12 + 1
+        day = min(self.first_session_on.day, [31, 29 if year % 4 == 0 else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+                                              31][month - 1])
+        return date(year, month, day)
+
+
+class CourseMember(db.Model):
+    """A regular member of a course group."""
+
+    __tablename__ = "course_member"
+
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"), primary_key=True)
+
+
+class CourseSession(db.Model):
+    __tablename__ = "course_session"
+    __table_args__ = (UniqueConstraint("course_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("practice_group.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    start_time: Mapped[time] = mapped_column(Time)
+
+    course: Mapped[Course] = relationship()
+
+
+class Attendance(db.Model):
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("session_id", "participant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("practice_group.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("course_session.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"), index=True)
+    prescription_id: Mapped[int] = mapped_column(ForeignKey("prescription.id", ondelete="CASCADE"), index=True)
+    checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    signature_png: Mapped[bytes] = mapped_column(LargeBinary)
+    springer: Mapped[bool] = mapped_column(Boolean, default=False)
+    springer_reason: Mapped[str | None] = mapped_column(Text)
+    extra_reason: Mapped[str | None] = mapped_column(Text)  # a third session in one week
+    terminal_id: Mapped[int | None] = mapped_column(ForeignKey("terminal.id", ondelete="SET NULL"))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("portal_user.id", ondelete="SET NULL"))
+
+    session: Mapped[CourseSession] = relationship()
+    participant: Mapped[Participant] = relationship()
+    prescription: Mapped[Prescription] = relationship()
+
+
+class Terminal(db.Model):
+    __tablename__ = "terminal"
+    __table_args__ = (UniqueConstraint("group_id", "terminal_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("practice_group.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    terminal_key: Mapped[str] = mapped_column(String(40))
+    pairing_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
+    pairing_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    token_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
+    paired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,166 @@
+"""Check-in rules (framework agreement on Rehasport and Funktionstraining), through the one service."""
+
+import base64
+from datetime import date, time, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.checkin.models import Attendance, CourseMember, Participant, Prescription
+from portal.checkin.services import CheckInRefused, check_in, decode_signature, find_participant, session_for
+from portal.extensions import db
+from portal.models import Course, CourseKind, PracticeGroup
+
+SIGNATURE = b"\x89PNG\r\n\x1a\n" + b"signature-bytes"
+MONDAY = date(2026, 11, 23)
+
+
+@pytest.fixture
+def setup(app, world):
+    """Two Rehasport groups and a Funktionstraining group in group A; Petra is a member of "Rücken"."""
+    with app.app_context():
+        g = db.session.get(PracticeGroup, world.group_a)
+        practice = g.practices[0]
+        back = Course(group_id=g.id, practice_id=practice.id, kind=CourseKind.REHASPORT, name="Rücken",
+                      weekday=0, start_time=time(9), duration_minutes=45, capacity=15)
+        heart = Course(group_id=g.id, practice_id=practice.id, kind=CourseKind.REHASPORT, name="Herz",
+                       weekday=0, start_time=time(11), duration_minutes=45, capacity=3)
+        water = Course(group_id=g.id, practice_id=practice.id, kind=CourseKind.FUNKTIONSTRAINING, name="Wasser",
+                       weekday=1, start_time=time(17), duration_minutes=45, capacity=15)
+        petra = Participant(group_id=g.id, first_name="Petra", last_name="Pohl", birth_date=date(1950, 5, 1),
+                            chip_id="CHIP-0001")
+        db.session.add_all([back, heart, water, petra])
+        db.session.flush()
+        db.session.add(Prescription(group_id=g.id, participant=petra, kind=CourseKind.REHASPORT, units_approved=50,
+                                    valid_months=18, payer="AOK"))
+        db.session.add(CourseMember(course_id=back.id, participant_id=petra.id))
+        db.session.commit()
+        return {"back": back.id, "heart": heart.id, "water": water.id, "petra": petra.id, "group": g.id}
+
+
+def _check_in(app, ids, course="back", day=MONDAY, **kwargs):
+    with app.app_context():
+        session = session_for(db.session.get(Course, ids[course]), day)
+        participant = db.session.get(Participant, ids["petra"])
+        result = check_in(participant, session, SIGNATURE, **kwargs)
+        db.session.commit()
+        return result.remaining_units, result.expires_on, result.attendance.springer
+
+
+def _refusal(app, ids, **kwargs) -> CheckInRefused:
+    with pytest.raises(CheckInRefused) as refused:
+        _check_in(app, ids, **kwargs)
+    return refused.value
+
+
+def test_a_member_checks_in_and_a_unit_is_counted(app, setup):
+    remaining, expires, springer = _check_in(app, setup)
+    assert (remaining, expires, springer) == (49, date(2028, 5, 23), False)  # 18 months from the first session
+
+
+def test_the_same_session_twice_is_refused(app, setup):
+    _check_in(app, setup)
+    assert "bereits eingecheckt" in _refusal(app, setup).message
+
+
+def test_units_count_down_to_zero_and_then_refuse(app, setup):
+    with app.app_context():
+        db.session.scalars(select(Prescription)).one().units_approved = 3
+        db.session.commit()
+    remaining = [_check_in(app, setup, day=MONDAY + timedelta(weeks=w))[0] for w in range(3)]
+    assert remaining == [2, 1, 0]
+    assert _refusal(app, setup, day=MONDAY + timedelta(weeks=3)).message == \
+        "Auf der Verordnung sind keine Einheiten mehr übrig."
+
+
+def test_an_expired_prescription_is_refused(app, setup):
+    _check_in(app, setup)
+    refused = _refusal(app, setup, day=date(2028, 5, 29))
+    assert refused.message == "Die Verordnung ist am 23.05.2028 abgelaufen."
+
+
+def test_without_a_prescription_of_the_type_it_is_refused(app, setup):
+    with app.app_context():
+        db.session.add(CourseMember(course_id=setup["water"], participant_id=setup["petra"]))
+        db.session.commit()
+    assert "Für Funktionstraining liegt keine Verordnung vor." == _refusal(
+        app, setup, course="water", day=MONDAY + timedelta(days=1)).message
+
+
+def test_two_sessions_a_week_and_a_third_only_with_a_reason(app, setup):
+    _check_in(app, setup, day=MONDAY)
+    _check_in(app, setup, course="heart", day=MONDAY, springer_reason="Termin verlegt")
+    with app.app_context():
+        extra = Course(group_id=setup["group"], practice_id=db.session.get(Course, setup["back"]).practice_id,
+                       kind=CourseKind.REHASPORT, name="Samstag", weekday=5, start_time=time(10), capacity=15)
+        db.session.add(extra)
+        db.session.flush()
+        db.session.add(CourseMember(course_id=extra.id, participant_id=setup["petra"]))
+        db.session.commit()
+        setup["sat"] = extra.id
+    saturday = MONDAY + timedelta(days=5)  # the same week
+    refused = _refusal(app, setup, course="sat", day=saturday)
+    assert refused.need == "extra_reason" and "nur mit Begründung" in refused.message
+    assert _check_in(app, setup, course="sat", day=saturday, extra_reason="Nachholtermin")[0] == 47
+    with app.app_context():
+        assert db.session.scalars(select(Attendance.extra_reason).where(Attendance.extra_reason.is_not(None))).one() \
+            == "Nachholtermin"
+
+
+def test_a_springer_needs_a_reason_and_room_and_is_marked(app, setup):
+    refused = _refusal(app, setup, course="heart")
+    assert refused.need == "springer_reason" and "Grund für die Teilnahme als Springer" in refused.message
+    remaining, _, springer = _check_in(app, setup, course="heart", springer_reason="Eigener Termin fällt aus")
+    assert springer is True and remaining == 49
+    with app.app_context():
+        attendance = db.session.scalars(select(Attendance)).one()
+        assert attendance.springer and attendance.springer_reason == "Eigener Termin fällt aus"
+
+
+def test_a_full_session_takes_no_springer(app, setup):
+    with app.app_context():
+        for n in range(3):  # the "Herz" group has 3 places and 3 members
+            other = Participant(group_id=setup["group"], first_name="M", last_name=f"Mitglied{n}",
+                                birth_date=date(1960, 1, 1))
+            db.session.add(other)
+            db.session.flush()
+            db.session.add(CourseMember(course_id=setup["heart"], participant_id=other.id))
+        db.session.commit()
+    refused = _refusal(app, setup, course="heart", springer_reason="Ersatz")
+    assert "Dieser Termin ist voll (3 Plätze)" in refused.message
+
+
+def test_a_springer_must_belong_to_a_group_of_the_same_type(app, setup):
+    with app.app_context():
+        db.session.add(Prescription(group_id=setup["group"], participant_id=setup["petra"],
+                                    kind=CourseKind.FUNKTIONSTRAINING, units_approved=10))
+        db.session.commit()
+    refused = _refusal(app, setup, course="water", day=MONDAY + timedelta(days=1), springer_reason="x")
+    assert refused.message == "Petra Pohl ist in keiner Funktionstraining-Gruppe eingetragen."
+
+
+def test_the_refusals_record_nothing(app, setup):
+    for kwargs in ({"course": "heart"}, {"course": "water", "day": MONDAY + timedelta(days=1)}):
+        with pytest.raises(CheckInRefused):
+            _check_in(app, setup, **kwargs)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Attendance.id))) == 0
+
+
+def test_participants_are_found_by_chip_or_by_name_and_birth_date(app, setup):
+    with app.app_context():
+        assert find_participant(setup["group"], chip=" CHIP-0001 ").id == setup["petra"]
+        assert find_participant(setup["group"], last_name="pohl", birth_date=date(1950, 5, 1)).id == setup["petra"]
+        assert find_participant(setup["group"], last_name="Pohl", birth_date=date(1950, 5, 2)) is None
+        assert find_participant(setup["group"] + 1, chip="CHIP-0001") is None
+
+
+def test_signatures_must_be_png_data_urls(app):
+    with app.test_request_context():
+        png = decode_signature("data:image/png;base64," + base64.b64encode(SIGNATURE).decode())
+        assert png == SIGNATURE
+        for bad in ("", "data:image/png;base64,!!!", "data:image/jpeg;base64,AAAA",
+                    "data:image/png;base64," + base64.b64encode(b"GIF89a").decode()):
+            with pytest.raises(CheckInRefused):
+                decode_signature(bad)
+
