@@ -120,6 +120,8 @@ def register_blueprints(app: Flask) -> None:
     from .api.routes import bp as api_bp
     from .audit.routes import bp as audit_bp
     from .auth.routes import bp as auth_bp
+    from .checkin.routes import bp as checkin_bp
+    from .checkin.terminal_routes import bp as terminal_bp
     from .codes.routes import bp as codes_bp
     from .devices.routes import bp as devices_bp
     from .groups.routes import bp as groups_bp
@@ -132,7 +134,7 @@ def register_blueprints(app: Flask) -> None:
     from .users.routes import bp as users_bp
 
     for blueprint in (auth_bp, therapists_bp, schedule_bp, codes_bp, groups_bp, users_bp, support_bp, health_bp,
-                      api_bp, scripts_bp, devices_bp, audit_bp, help_bp):
+                      api_bp, scripts_bp, devices_bp, audit_bp, help_bp, checkin_bp, terminal_bp):
         app.register_blueprint(blueprint)
     if app.config["DEV_TOOLS"]:
         from .devmail.routes import bp as devmail_bp

@@ -43,6 +43,19 @@ ROUTES = [
     ("POST", "/support/therapeuten/{therapist}/entziehen", {SUPPORT}),
     ("GET", "/support/gruppen/{group}", {SUPPORT}),
     ("POST", "/support/gruppen/{group}/lizenzen/app", {SUPPORT}),
+    ("GET", "/kurse/terminals", {CHEF}),
+    ("POST", "/kurse/terminals", {CHEF}),
+    ("POST", "/kurse/terminals/{terminal}/koppeln", {CHEF}),
+    ("POST", "/kurse/terminals/{terminal}/sperren", {CHEF}),
+    ("GET", "/kurse/teilnehmer", GROUP_ROLES),
+    ("POST", "/kurse/teilnehmer", GROUP_ROLES),
+    ("GET", "/kurse/teilnehmer/{participant}", GROUP_ROLES),
+    ("POST", "/kurse/teilnehmer/{participant}/verordnungen", GROUP_ROLES),
+    ("POST", "/kurse/teilnehmer/{participant}/gruppen", GROUP_ROLES),
+    ("GET", "/kurse/heute", GROUP_ROLES),
+    ("POST", "/kurse/heute/{session}/einchecken", GROUP_ROLES),
+    ("GET", "/kurse/{course}/anwesenheit", GROUP_ROLES),
+    ("GET", "/kurse/{course}/anwesenheit.csv", GROUP_ROLES),
     ("GET", "/praxisgruppe", {CHEF}),
     ("POST", "/praxisgruppe/praxen", {CHEF}),
     ("GET", "/praxisgruppe/praxen/{practice}/bearbeiten", {CHEF}),
@@ -58,7 +71,9 @@ PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.set_language", 
                     # the app API authenticates devices by bearer token, not portal users (tests/test_api.py)
                     "api.create_session", "api.database", "api.sync", "api.delete_session", "api.openapi",
                     # help is open to everyone (tests/test_help.py)
-                    "help.index", "help.page"}
+                    "help.index", "help.page",
+                    # the check-in terminal is recognised by its pairing cookie (tests/test_terminal.py)
+                    "terminal.pair", "terminal.index", "terminal.identify", "terminal.sign"}
 
 
 def _objects(app, world, group_id, practice_id, therapist_id):
@@ -70,20 +85,30 @@ def _objects(app, world, group_id, practice_id, therapist_id):
         t = db.session.get(Therapist, therapist_id)
         p = db.session.get(Practice, practice_id)
         extra_user = f.user(g, Role.THERAPEUT)
-        from portal.models import Device, ScriptRun
+        from datetime import date as _date
+
+        from portal.models import CourseSession, Device, Participant, ScriptRun, Terminal
         device = Device(group_id=g.id, therapist_id=t.id, token_hash=f"token-{t.id}-{g.id}".encode().ljust(32, b"x"),
                         name="iPhone", platform="ios")
         run = ScriptRun(group_id=g.id, script="generate_missing", started_by_label="x", status="done")
-        db.session.add_all([device, run])
+        course = f.course(g, p, t)
+        terminal = Terminal(group_id=g.id, name="Tresen", terminal_key=f"T-{g.id}")
+        participant = Participant(group_id=g.id, first_name="P", last_name="Q", birth_date=_date(1950, 1, 1))
+        session = CourseSession(group_id=g.id, course_id=course.id, day=_date(2026, 11, 23),
+                                start_time=course.start_time)
+        db.session.add_all([device, run, terminal, participant, session])
         db.session.flush()
         ids = {
+            "terminal": terminal.id,
+            "participant": participant.id,
+            "session": session.id,
             "group": g.id,
             "device": device.id,
             "run": run.id,
             "therapist": t.id,
             "practice": f.practice(g).id,  # unused, so deleting it is allowed
             "appointment": f.appointment(t, p).id,
-            "course": f.course(g, p, t).id,
+            "course": course.id,
             "user": extra_user.id,
         }
         db.session.commit()
@@ -112,7 +137,8 @@ def test_every_view_is_covered_by_the_role_table(app):
     covered = set()
     adapter = app.url_map.bind("localhost")
     for method, template, _ in ROUTES:
-        url = template.format(therapist=1, appointment=1, course=1, practice=1, user=1, device=1, run=1, group=1)
+        url = template.format(therapist=1, appointment=1, course=1, practice=1, user=1, device=1, run=1, group=1,
+                              terminal=1, participant=1, session=1)
         endpoint, _ = adapter.match(url.split("?")[0], method=method)
         covered.add(endpoint)
     for endpoint, view in app.view_functions.items():

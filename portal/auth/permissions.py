@@ -25,6 +25,8 @@ class Permission(StrEnum):
     WITHDRAW_AUTHORISATION = "withdraw_authorisation"  # in the user's own group; support has its console
     VIEW_AUDIT_LOG = "view_audit_log"
     MANAGE_LICENCES = "manage_licences"
+    MANAGE_TERMINALS = "manage_terminals"
+    CHECK_IN = "check_in"
     END_DEVICE_SESSIONS = "end_device_sessions"
 
 
@@ -40,9 +42,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.END_DEVICE_SESSIONS,
             Permission.WITHDRAW_AUTHORISATION,
             Permission.VIEW_AUDIT_LOG,
+            Permission.MANAGE_TERMINALS,
+            Permission.CHECK_IN,
         }
     ),
-    Role.THERAPEUT: frozenset({Permission.VIEW_THERAPISTS, Permission.EDIT_THERAPISTS}),
+    Role.THERAPEUT: frozenset({Permission.VIEW_THERAPISTS, Permission.EDIT_THERAPISTS, Permission.CHECK_IN}),
     Role.SUPPORT: frozenset({Permission.SUPPORT_CONSOLE, Permission.VIEW_AUDIT_LOG, Permission.MANAGE_LICENCES}),
 }
 

@@ -1,0 +1,88 @@
+"""The check-in terminal on a tablet: pair, check in by chip, sign, see the remaining units; a Springer."""
+
+import re
+from datetime import date, time
+
+from playwright.sync_api import expect
+
+from portal.checkin.models import Attendance, CourseMember, Participant, Prescription
+from portal.extensions import db
+from portal.models import Course, CourseKind, PracticeGroup
+from portal.timeutil import today_berlin
+
+from .. import factories as f
+from .conftest import serious_accessibility_violations, sign_in
+
+
+def sign_on_the_pad(page):
+    pad = page.locator("#signature-pad")
+    box = pad.bounding_box()
+    page.mouse.move(box["x"] + 40, box["y"] + 120)
+    page.mouse.down()
+    for step in range(1, 12):
+        page.mouse.move(box["x"] + 40 + step * 40, box["y"] + 120 + (25 if step % 2 else -25))
+    page.mouse.up()
+
+
+def test_pair_check_in_by_chip_sign_and_a_springer(page, live_server, world, app):
+    with app.app_context():
+        g = db.session.get(PracticeGroup, world.group_a)
+        weekday = today_berlin().weekday()
+        back = Course(group_id=g.id, practice_id=world.practice_a1, kind=CourseKind.REHASPORT, name="Rücken fit",
+                      weekday=weekday, start_time=time(9), capacity=15)
+        heart = Course(group_id=g.id, practice_id=world.practice_a1, kind=CourseKind.REHASPORT, name="Herzsport",
+                       weekday=weekday, start_time=time(18), capacity=15)
+        petra = Participant(group_id=g.id, first_name="Petra", last_name="Pohl", birth_date=date(1950, 5, 1),
+                            chip_id="4711")
+        db.session.add_all([back, heart, petra])
+        db.session.flush()
+        db.session.add(Prescription(group_id=g.id, participant_id=petra.id, kind=CourseKind.REHASPORT,
+                                    units_approved=50, payer="AOK"))
+        db.session.add(CourseMember(course_id=back.id, participant_id=petra.id))
+        db.session.commit()
+
+    page.set_viewport_size({"width": 1024, "height": 768})
+    sign_in(page, live_server, world.chef_a, f.PASSWORD)
+    page.goto(f"{live_server}/kurse/terminals")
+    page.get_by_label("Name des Terminals").fill("Tresen")
+    page.get_by_label("Kennung (z. B. Inventarnummer)").fill("TAB-01")
+    page.get_by_role("button", name="Terminal hinzufügen").click()
+    code = page.locator("#pairing-code").inner_text()
+    expect(page.get_by_role("img", name="QR-Code zum Koppeln des Terminals")).to_be_visible()
+
+    tablet = page.context.browser.new_context(viewport={"width": 1024, "height": 768}, locale="de-DE",
+                                              has_touch=True, bypass_csp=True)
+    terminal = tablet.new_page()
+    terminal.goto(f"{live_server}/terminal")
+    terminal.get_by_label("Kopplungscode").fill(code)
+    terminal.get_by_role("button", name="Koppeln").click()
+    expect(terminal.get_by_role("heading", name="Heutige Kurse")).to_be_visible()
+    assert serious_accessibility_violations(terminal) == []
+
+    terminal.get_by_role("button", name=re.compile("Rücken fit")).click()
+    chip = terminal.get_by_label("Chip")
+    expect(chip).to_be_focused()
+    chip.type("4711\n")  # a reader types like a keyboard and ends with Enter
+    expect(terminal.get_by_role("heading", name="Hallo Petra Pohl")).to_be_visible()
+    assert serious_accessibility_violations(terminal) == []
+    sign_on_the_pad(terminal)
+    terminal.get_by_role("button", name="Einchecken").click()
+    expect(terminal.get_by_role("heading", name="Danke, Petra Pohl!")).to_be_visible()
+    expect(terminal.locator(".remaining")).to_contain_text("Noch 49 Einheiten")
+
+    terminal.get_by_role("link", name="Übersicht").click()
+    terminal.get_by_role("button", name=re.compile("Herzsport")).click()
+    terminal.get_by_label("Chip").type("4711\n")
+    reason = terminal.get_by_label("Grund für die Teilnahme als Springer")
+    expect(reason).to_be_visible()
+    reason.fill("Eigener Kurs fällt aus")
+    sign_on_the_pad(terminal)
+    terminal.get_by_role("button", name="Einchecken").click()
+    expect(terminal.locator(".notice.success")).to_contain_text("als Springer")
+    expect(terminal.locator(".remaining")).to_contain_text("Noch 48 Einheiten")
+    tablet.close()
+    with app.app_context():
+        attendances = db.session.scalars(db.select(Attendance).order_by(Attendance.id)).all()
+        assert [a.springer for a in attendances] == [False, True]
+        assert attendances[1].springer_reason == "Eigener Kurs fällt aus"
+        assert all(a.signature_png.startswith(b"\x89PNG") and len(a.signature_png) > 500 for a in attendances)

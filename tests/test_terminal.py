@@ -1,0 +1,187 @@
+"""Terminals: registration with pairing code and QR, pairing, revocation; check-in at the terminal
+and in the portal; participants, prescriptions and the monthly attendance list."""
+
+import base64
+import csv
+import io
+import re
+from datetime import date, time
+
+import pytest
+from sqlalchemy import select
+
+from portal.checkin.models import Attendance, CourseMember, Participant, Prescription, Terminal
+from portal.extensions import db
+from portal.models import Course, CourseKind, PracticeGroup
+from portal.timeutil import today_berlin
+
+SIGNATURE = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"unterschrift").decode()
+
+
+@pytest.fixture
+def course_day(app, world):
+    """Two Rehasport groups meeting today; Petra (chip 4711) is a member of "Rücken"."""
+    with app.app_context():
+        g = db.session.get(PracticeGroup, world.group_a)
+        weekday = today_berlin().weekday()
+        back = Course(group_id=g.id, practice_id=world.practice_a1, kind=CourseKind.REHASPORT, name="Rücken fit",
+                      weekday=weekday, start_time=time(9), capacity=15)
+        heart = Course(group_id=g.id, practice_id=world.practice_a1, kind=CourseKind.REHASPORT, name="Herzsport",
+                       weekday=weekday, start_time=time(18), capacity=15)
+        petra = Participant(group_id=g.id, first_name="Petra", last_name="Pohl", birth_date=date(1950, 5, 1),
+                            chip_id="4711")
+        db.session.add_all([back, heart, petra])
+        db.session.flush()
+        db.session.add(Prescription(group_id=g.id, participant_id=petra.id, kind=CourseKind.REHASPORT,
+                                    units_approved=50, payer="AOK"))
+        db.session.add(CourseMember(course_id=back.id, participant_id=petra.id))
+        db.session.commit()
+        return {"back": back.id, "heart": heart.id, "petra": petra.id}
+
+
+def register_and_pair(app, chef):
+    html = chef.post("/kurse/terminals", data={"name": "Tresen", "key": "TAB-01"}).get_data(as_text=True)
+    code = re.search(r'<code id="pairing-code">([A-Z0-9]{8})</code>', html).group(1)
+    qr = re.search(r'src="data:image/png;base64,([^"]+)"', html).group(1)
+    assert base64.b64decode(qr).startswith(b"\x89PNG")
+    tablet = app.test_client()
+    response = tablet.post("/terminal/koppeln", data={"code": code.lower()})
+    assert response.status_code == 302 and "terminal=" in response.headers["Set-Cookie"]
+    return tablet, code
+
+
+def test_a_chef_registers_and_pairs_a_terminal(app, as_user, world, course_day):
+    tablet, code = register_and_pair(app, as_user(world.chef_a))
+    page = tablet.get("/terminal").get_data(as_text=True)
+    assert "Rücken fit" in page and "Herzsport" in page
+    assert app.test_client().post("/terminal/koppeln", data={"code": code}).status_code == 422  # single use
+    with app.app_context():
+        assert db.session.scalars(select(Terminal)).one().paired_at is not None
+
+
+def test_without_the_check_in_licence_no_terminal_is_registered(app, as_user, world):
+    with app.app_context():
+        g = db.session.get(PracticeGroup, world.group_a)
+        g.licences = [lic for lic in g.licences if lic.kind != "checkin"]
+        db.session.commit()
+    html = as_user(world.chef_a).get("/kurse/terminals").get_data(as_text=True)
+    assert "braucht Ihre Praxisgruppe die Check-in-Lizenz" in html
+    as_user(world.chef_a).post("/kurse/terminals", data={"name": "X", "key": "Y"})
+    with app.app_context():
+        assert db.session.scalars(select(Terminal)).all() == []
+
+
+def test_a_revoked_terminal_is_refused_at_once(app, as_user, world, course_day):
+    chef = as_user(world.chef_a)
+    tablet, _ = register_and_pair(app, chef)
+    with app.app_context():
+        terminal_id = db.session.scalars(select(Terminal.id)).one()
+    chef.post(f"/kurse/terminals/{terminal_id}/sperren")
+    response = tablet.get("/terminal")
+    assert response.status_code == 403 and "Dieses Terminal ist gesperrt" in response.get_data(as_text=True)
+    with app.app_context():
+        session_id = db.session.scalar(select(db.func.max(Course.id)))
+    assert tablet.post(f"/terminal/termin/{session_id}/einchecken", data={}).status_code == 403
+
+
+def test_an_unpaired_browser_gets_the_pairing_page(client):
+    response = client.get("/terminal")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/terminal/koppeln")
+    assert client.post("/terminal/koppeln", data={"code": "FALSCH12"}).status_code == 422
+
+
+def _session_id(tablet, name):
+    page = tablet.get("/terminal").get_data(as_text=True)
+    return int(re.search(r'href="/terminal/termin/(\d+)"[^>]*>\s*<span class="session-time">[^<]*</span>\s*'
+                         rf'<span class="session-name">{name}</span>', page).group(1))
+
+
+def test_check_in_at_the_terminal_by_chip_with_a_signature(app, as_user, world, course_day):
+    tablet, _ = register_and_pair(app, as_user(world.chef_a))
+    session_id = _session_id(tablet, "Rücken fit")
+    sign = tablet.post(f"/terminal/termin/{session_id}", data={"chip": "4711"}).get_data(as_text=True)
+    assert "Hallo Petra Pohl" in sign and 'id="signature-pad"' in sign
+    unsigned = tablet.post(f"/terminal/termin/{session_id}/einchecken", data={"participant_id": course_day["petra"]})
+    assert unsigned.status_code == 422 and "Bitte unterschreiben Sie" in unsigned.get_data(as_text=True)
+    done = tablet.post(f"/terminal/termin/{session_id}/einchecken",
+                       data={"participant_id": course_day["petra"], "signature": SIGNATURE}).get_data(as_text=True)
+    assert "Danke, Petra Pohl!" in done and "Noch 49 Einheiten" in done
+    again = tablet.post(f"/terminal/termin/{session_id}", data={"chip": "4711"})
+    assert again.status_code == 422 and "bereits eingecheckt" in again.get_data(as_text=True)
+    with app.app_context():
+        attendance = db.session.scalars(select(Attendance)).one()
+        assert attendance.terminal_id is not None and attendance.signature_png.startswith(b"\x89PNG")
+
+
+def test_identification_by_name_and_birth_date(app, as_user, world, course_day):
+    tablet, _ = register_and_pair(app, as_user(world.chef_a))
+    session_id = _session_id(tablet, "Rücken fit")
+    html = tablet.post(f"/terminal/termin/{session_id}", data={"last_name": "pohl", "birth_date": "1950-05-01"})
+    assert "Hallo Petra Pohl" in html.get_data(as_text=True)
+    html = tablet.post(f"/terminal/termin/{session_id}", data={"last_name": "Pohl", "birth_date": "1950-05-02"})
+    assert "Niemand gefunden" in html.get_data(as_text=True)
+
+
+def test_a_springer_check_in_at_the_terminal_asks_for_the_reason(app, as_user, world, course_day):
+    tablet, _ = register_and_pair(app, as_user(world.chef_a))
+    session_id = _session_id(tablet, "Herzsport")
+    sign = tablet.post(f"/terminal/termin/{session_id}", data={"chip": "4711"}).get_data(as_text=True)
+    assert "Grund für die Teilnahme als Springer" in sign
+    refused = tablet.post(f"/terminal/termin/{session_id}/einchecken",
+                          data={"participant_id": course_day["petra"], "signature": SIGNATURE})
+    assert refused.status_code == 422
+    done = tablet.post(f"/terminal/termin/{session_id}/einchecken", data={
+        "participant_id": course_day["petra"], "signature": SIGNATURE, "springer_reason": "Eigener Kurs fällt aus"})
+    assert "als Springer" in done.get_data(as_text=True)
+    today = as_user(world.chef_a).get("/kurse/heute").get_data(as_text=True)
+    assert "Springer</span> Eigener Kurs fällt aus" in today
+    person = as_user(world.chef_a).get(f"/kurse/teilnehmer/{course_day['petra']}").get_data(as_text=True)
+    assert "Herzsport: Eigener Kurs fällt aus" in person
+
+
+def test_participants_prescriptions_and_memberships_in_the_portal(app, as_user, world, course_day):
+    client = as_user(world.therapeut_a)
+    bad = client.post("/kurse/teilnehmer", data={"first_name": "", "last_name": "X", "birth_date": "kaputt"})
+    assert bad.status_code == 422 and "Bitte geben Sie einen Vornamen ein." in bad.get_data(as_text=True)
+    taken = client.post("/kurse/teilnehmer", data={"first_name": "A", "last_name": "B", "birth_date": "1960-01-01",
+                                                   "chip_id": "4711"})
+    assert taken.status_code == 422 and "schon einer anderen Person zugeordnet" in taken.get_data(as_text=True)
+    created = client.post("/kurse/teilnehmer", data={"first_name": "Karl", "last_name": "Kurz",
+                                                     "birth_date": "1955-03-04"})
+    participant_url = created.headers["Location"]
+    participant_id = int(participant_url.rsplit("/", 1)[1])
+    client.post(f"/kurse/teilnehmer/{participant_id}/verordnungen", data={
+        "kind": "rehasport", "units_approved": "50", "valid_months": "18", "payer": "TK"})
+    client.post(f"/kurse/teilnehmer/{participant_id}/gruppen", data={"course_id": str(course_day["back"])})
+    html = client.get(participant_url).get_data(as_text=True)
+    assert 'data-remaining="50"' in html and "Rücken fit" in html and "18 Monate ab der ersten Teilnahme" in html
+
+
+def test_manual_check_in_and_the_monthly_attendance_list(app, as_user, world, course_day):
+    client = as_user(world.chef_a)
+    page = client.get("/kurse/heute").get_data(as_text=True)
+    session_id = int(re.search(r'action="/kurse/heute/(\d+)/einchecken"', page).group(1))
+    response = client.post(f"/kurse/heute/{session_id}/einchecken", follow_redirects=True, data={
+        "participant_id": course_day["petra"], "signature": SIGNATURE})
+    assert "Petra Pohl ist eingecheckt; noch 49 Einheiten." in response.get_data(as_text=True)
+    month = today_berlin().strftime("%Y-%m")
+    sheet = client.get(f"/kurse/{course_day['back']}/anwesenheit?monat={month}").get_data(as_text=True)
+    assert "Petra Pohl" in sheet and 'class="signature" src="data:image/png;base64,' in sheet
+    rows = list(csv.reader(io.StringIO(client.get(
+        f"/kurse/{course_day['back']}/anwesenheit.csv?monat={month}").get_data(as_text=True).lstrip("\ufeff")),
+        delimiter=";"))
+    assert rows[0][:3] == ["Datum", "Uhrzeit", "Teilnehmer"]
+    assert rows[1][1:5] == ["09:00", "Petra Pohl", "01.05.1950", "nein"]
+    with app.app_context():
+        assert db.session.scalars(select(Attendance)).one().recorded_by_id is not None
+
+
+def test_another_groups_terminal_cannot_check_in_here(app, as_user, world, course_day):
+    tablet, _ = register_and_pair(app, as_user(world.chef_a))
+    with app.app_context():
+        g = db.session.get(PracticeGroup, world.group_b)
+        other = Course(group_id=g.id, practice_id=world.practice_b, kind=CourseKind.REHASPORT, name="Fremd",
+                       weekday=today_berlin().weekday(), start_time=time(7))
+        db.session.add(other)
+        db.session.commit()
+    assert "Fremd" not in tablet.get("/terminal").get_data(as_text=True)
