@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 
 from .auth.models import Role, User
+from .checkin.models import CourseMember, Participant, Prescription
 from .extensions import db
 from .groups.models import Licence, LicenceKind, Practice, PracticeGroup
 from .schedule.models import Appointment, Course, CourseKind
@@ -89,9 +90,23 @@ def _create_group() -> PracticeGroup:
                     duration_minutes=30,
                 )
             )
-    for index, (name, kind, weekday, start) in enumerate(COURSES):
-        db.session.add(
-            Course(group_id=group.id, practice=practices[index % 2], therapist=therapists[index * 3][0],
-                   kind=kind, name=name, weekday=weekday, start_time=start, duration_minutes=45, capacity=15)
-        )
+    courses = [
+        Course(group_id=group.id, practice=practices[index % 2], therapist=therapists[index * 3][0],
+               kind=kind, name=name, weekday=weekday, start_time=start, duration_minutes=45, capacity=15)
+        for index, (name, kind, weekday, start) in enumerate(COURSES)
+    ]
+    # a course today, so the check-in terminal has something to show
+    courses.append(Course(group_id=group.id, practice=practices[0], therapist=therapists[0][0],
+                          kind=CourseKind.REHASPORT, name="Wirbelsäulengymnastik", weekday=today.weekday(),
+                          start_time=time(10, 0), duration_minutes=45, capacity=15))
+    db.session.add_all(courses)
+    db.session.flush()
+    for number, (first, last) in enumerate((("Petra", "Pohl"), ("Horst", "Hahn"), ("Ute", "Urban")), start=1):
+        person = Participant(group_id=group.id, first_name=first, last_name=last,
+                             birth_date=date(1948 + number * 3, number, 10 + number), chip_id=f"100{number}")
+        db.session.add(person)
+        db.session.flush()
+        db.session.add(Prescription(group_id=group.id, participant_id=person.id, kind=CourseKind.REHASPORT,
+                                    units_approved=50, valid_months=18, payer="AOK Rheinland"))
+        db.session.add(CourseMember(course_id=courses[-1].id, participant_id=person.id))
     return group

@@ -1,0 +1,90 @@
+"""Benchmark: 200 check-ins in a burst through the check-in service on a full course day.
+
+Prints the median and 95th percentile time per check-in, including the signature write and the
+commit, and the total.
+
+    .venv/bin/python bench/checkin.py [--checkins 200] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from portal import create_app  # noqa: E402
+from portal.checkin.models import CourseMember, CourseSession, Participant, Prescription  # noqa: E402
+from portal.checkin.services import check_in, session_for  # noqa: E402
+from portal.extensions import db  # noqa: E402
+from portal.models import Course, CourseKind, Practice, PracticeGroup  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--checkins", type=int, default=200)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-checkin-"))
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": args.database_url or f"sqlite:///{tmp}/portal.db",
+                                 "REDIS_URL": "redis://127.0.0.1:1/0", "RATELIMIT_STORAGE_URI": "memory://"})
+    day = date(2026, 11, 23)  # a Monday
+    signature = b"\x89PNG\r\n\x1a\n" + os.urandom(6000)  # a typical pad signature is 4–10 KB
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as conn:
+            for statement in ("DROP TABLE IF EXISTS alembic_version", "DROP TABLE IF EXISTS therapist_search"):
+                conn.execute(text(statement))
+        upgrade(directory=str(ROOT / "migrations"))
+        group = PracticeGroup(name="Bench")
+        group.practices = [Practice(name="Praxis", city="Köln")]
+        db.session.add(group)
+        db.session.flush()
+        courses = [Course(group_id=group.id, practice_id=group.practices[0].id, kind=CourseKind.REHASPORT,
+                          name=f"Kurs {n}", weekday=0, start_time=(datetime(2026, 1, 1, 8) + timedelta(hours=n)).time(),
+                          capacity=20) for n in range(args.checkins // 20)]
+        db.session.add_all(courses)
+        db.session.flush()
+        people = []
+        for n in range(args.checkins):
+            person = Participant(group_id=group.id, first_name="P", last_name=f"Teilnehmer{n}",
+                                 birth_date=date(1950, 1, 1), chip_id=f"CHIP{n:05d}")
+            db.session.add(person)
+            db.session.flush()
+            db.session.add(Prescription(group_id=group.id, participant_id=person.id, kind=CourseKind.REHASPORT,
+                                        units_approved=50))
+            db.session.add(CourseMember(course_id=courses[n % len(courses)].id, participant_id=person.id))
+            people.append((person.id, courses[n % len(courses)].id))
+        db.session.commit()
+        sessions = {course.id: session_for(course, day).id for course in courses}
+        db.session.commit()
+        timings = []
+        started_all = time.perf_counter()
+        for person_id, course_id in people:
+            db.session.expunge_all()
+            started = time.perf_counter()
+            person = db.session.get(Participant, person_id)
+            session = db.session.get(CourseSession, sessions[course_id])
+            check_in(person, session, signature)
+            db.session.commit()
+            timings.append(time.perf_counter() - started)
+        total = time.perf_counter() - started_all
+    timings.sort()
+    print(f"database: {app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}; {len(sessions)} sessions, "
+          f"{args.checkins} check-ins with a {len(signature)}-byte signature each")
+    print(f"per check-in: median {statistics.median(timings) * 1000:.1f} ms, "
+          f"95th percentile {timings[int(len(timings) * 0.95)] * 1000:.1f} ms; total {total:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
