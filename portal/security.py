@@ -1,6 +1,6 @@
 """Security headers on every response."""
 
-from flask import Flask
+from flask import Flask, abort, request
 
 CSP = "; ".join(
     [
@@ -20,6 +20,13 @@ CSP = "; ".join(
 
 
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul_bytes():
+        """No database stores a NUL character in text (PostgreSQL refuses it): such input is bad input."""
+        for values in (request.args, request.form):
+            if any("\x00" in value for value in values.values()):
+                abort(400)
+
     @app.after_request
     def set_security_headers(response):
         headers = response.headers

@@ -60,7 +60,7 @@ def _json_body(fields: dict[str, int]) -> dict[str, str]:
     values = {}
     for name, limit in fields.items():
         value = body.get(name)
-        if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        if not isinstance(value, str) or not value.strip() or len(value) > limit or not value.isprintable():
             raise ApiError(400, "invalid_request")
         values[name] = value.strip()
     return values
