@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from portal.devicesim import DeviceClient
 from portal.extensions import db
 from portal.models import AuditEvent, CodeRequest, Device, Licence, LicenceKind, PracticeGroup, Therapist
+from portal.timeutil import today_berlin
 
 from . import factories as f
 from .conftest import HX, login, run_jobs
@@ -162,7 +163,7 @@ def test_the_audit_log_filters_and_pages(app, as_user, world):
     assert html.count('<code>practice.created</code>') == 3 and "3 Einträge" in html
     html = client.get("/protokoll?actor=niemand").get_data(as_text=True)
     assert "Keine Einträge für diese Auswahl." in html
-    today = date.today().isoformat()
+    today = today_berlin().isoformat()
     assert "3 Einträge" in client.get(f"/protokoll?since={today}&until={today}").get_data(as_text=True)
     assert "Keine Einträge" in client.get("/protokoll?until=2020-01-01").get_data(as_text=True)
 

@@ -108,6 +108,8 @@ def test_search_pushes_the_url_and_back_restores_the_full_list(page, live_server
     expect(page.locator("#result-count")).to_contain_text("1 Therapeut")
     page.go_back()
     expect(page).to_have_url(f"{live_server}/therapeuten?q=wagner")
+    expect(page.get_by_label("App-Status")).to_have_value("")  # this step has settled before the next
+    expect(page.locator("#result-count")).to_contain_text("1 Therapeut")
     page.go_back()
     expect(page).to_have_url(f"{live_server}/therapeuten")
     expect(page.locator("#result-count")).to_contain_text("4 Therapeuten")
