@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from flask_migrate import upgrade  # noqa: E402
+from _database import rebuild  # noqa: E402
 
 from portal import create_app  # noqa: E402
 from portal.appdb.services import generate  # noqa: E402
@@ -72,9 +72,8 @@ def main() -> None:
     os.environ.update(env)
     app = create_app()
     token = secrets.token_urlsafe(32)
+    rebuild(app)
     with app.app_context():
-        db.drop_all()
-        upgrade(directory=str(ROOT / "migrations"))
         group = PracticeGroup(name="Bench")
         group.licences = [Licence(kind=k, valid_from=date(2020, 1, 1)) for k in LicenceKind]
         db.session.add(group)

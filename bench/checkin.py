@@ -20,8 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import text  # noqa: E402
+from _database import rebuild  # noqa: E402
 
 from portal import create_app  # noqa: E402
 from portal.checkin.models import CourseMember, CourseSession, Participant, Prescription  # noqa: E402
@@ -40,12 +39,8 @@ def main() -> None:
                                  "REDIS_URL": "redis://127.0.0.1:1/0", "RATELIMIT_STORAGE_URI": "memory://"})
     day = date(2026, 11, 23)  # a Monday
     signature = b"\x89PNG\r\n\x1a\n" + os.urandom(6000)  # a typical pad signature is 4–10 KB
+    rebuild(app)
     with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as conn:
-            for statement in ("DROP TABLE IF EXISTS alembic_version", "DROP TABLE IF EXISTS therapist_search"):
-                conn.execute(text(statement))
-        upgrade(directory=str(ROOT / "migrations"))
         group = PracticeGroup(name="Bench")
         group.practices = [Practice(name="Praxis", city="Köln")]
         db.session.add(group)

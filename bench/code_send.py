@@ -16,12 +16,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from flask_migrate import upgrade  # noqa: E402
+from _database import rebuild  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from portal import create_app  # noqa: E402
@@ -60,11 +61,10 @@ def main() -> None:
     os.environ.update(env)
     app = create_app("testing")
     n = args.single + args.burst
+    rebuild(app)
     with app.app_context():
-        db.drop_all()
-        upgrade(directory=str(ROOT / "migrations"))
         group = PracticeGroup(name="Bench")
-        group.licences = [Licence(kind=k, valid_from=__import__("datetime").date(2020, 1, 1)) for k in LicenceKind]
+        group.licences = [Licence(kind=k, valid_from=date(2020, 1, 1)) for k in LicenceKind]
         db.session.add(group)
         db.session.flush()
         db.session.add_all(Therapist(group_id=group.id, first_name="T", last_name=f"N{i}", app_enabled=True,

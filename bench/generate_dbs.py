@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _database import rebuild  # noqa: E402
 from rq import SimpleWorker  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
@@ -42,9 +43,8 @@ from portal.therapists.models import search_text_for  # noqa: E402
 
 
 def build(app, therapists: int, appointments: int) -> list[int]:
+    rebuild(app)
     with app.app_context():
-        db.drop_all()
-        db.create_all()
         group = PracticeGroup(name="Bench")
         group.licences = [Licence(kind=k, valid_from=date(2020, 1, 1)) for k in LicenceKind]
         group.practices = [Practice(name="Praxis Eins", city="Köln"), Practice(name="Praxis Zwei", city="Bonn")]

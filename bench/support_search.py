@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from flask_migrate import upgrade  # noqa: E402
+from _database import rebuild  # noqa: E402
 from sqlalchemy import insert, select, text  # noqa: E402
 
 from portal import create_app  # noqa: E402
@@ -35,12 +35,8 @@ SEARCHES = {"e-mail fragment": "t31337@", "name": "schmidt4711", "name (many hit
 
 
 def build(app, groups: int, therapists: int) -> None:
+    rebuild(app)
     with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as conn:
-            for statement in ("DROP TABLE IF EXISTS alembic_version", "DROP TABLE IF EXISTS therapist_search"):
-                conn.execute(text(statement))
-        upgrade(directory=str(ROOT / "migrations"))
         db.session.execute(insert(PracticeGroup), [{"name": f"Praxisgruppe {g:03d}", "created_at": datetime.now(UTC)}
                                                    for g in range(groups)])
         group_ids = list(db.session.scalars(select(PracticeGroup.id).order_by(PracticeGroup.id)))

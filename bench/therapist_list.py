@@ -26,6 +26,8 @@ from sqlalchemy import event, insert
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _database import rebuild  # noqa: E402
+
 from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import (  # noqa: E402
@@ -188,9 +190,7 @@ def main() -> None:
     url = args.database_url or f"sqlite:///{tmp}/bench.db"
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": "redis://127.0.0.1:1/0",
                                  "RATELIMIT_STORAGE_URI": "memory://"})
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
+    rebuild(app)
     small_group, small_practice = build(app, args.therapists // 10, "Klein")
     big_group, big_practice = build(app, args.therapists, "Gross")
     print(f"database: {app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}, runs per view: {args.runs}")

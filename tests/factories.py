@@ -85,3 +85,24 @@ def course(g: PracticeGroup, p: Practice, t: Therapist | None = None, name: str 
     db.session.add(c)
     db.session.flush()
     return c
+
+
+def course_day(group_id: int, practice_id: int) -> dict:
+    """Two Rehasport groups meeting today; Petra Pohl (chip 4711, 50 units) is a member of "Rücken fit"."""
+    from portal.checkin.models import CourseMember, Participant, Prescription
+    from portal.timeutil import today_berlin
+
+    weekday = today_berlin().weekday()
+    back = Course(group_id=group_id, practice_id=practice_id, kind=CourseKind.REHASPORT, name="Rücken fit",
+                  weekday=weekday, start_time=time(9), capacity=15)
+    heart = Course(group_id=group_id, practice_id=practice_id, kind=CourseKind.REHASPORT, name="Herzsport",
+                   weekday=weekday, start_time=time(18), capacity=15)
+    petra = Participant(group_id=group_id, first_name="Petra", last_name="Pohl", birth_date=date(1950, 5, 1),
+                        chip_id="4711")
+    db.session.add_all([back, heart, petra])
+    db.session.flush()
+    db.session.add(Prescription(group_id=group_id, participant_id=petra.id, kind=CourseKind.REHASPORT,
+                                units_approved=50, payer="AOK"))
+    db.session.add(CourseMember(course_id=back.id, participant_id=petra.id))
+    db.session.commit()
+    return {"back": back.id, "heart": heart.id, "petra": petra.id}

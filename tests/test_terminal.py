@@ -5,38 +5,25 @@ import base64
 import csv
 import io
 import re
-from datetime import date, time
+from datetime import time
 
 import pytest
 from sqlalchemy import select
 
-from portal.checkin.models import Attendance, CourseMember, Participant, Prescription, Terminal
+from portal.checkin.models import Attendance, Terminal
 from portal.extensions import db
 from portal.models import Course, CourseKind, PracticeGroup
 from portal.timeutil import today_berlin
+
+from . import factories as f
 
 SIGNATURE = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"unterschrift").decode()
 
 
 @pytest.fixture
 def course_day(app, world):
-    """Two Rehasport groups meeting today; Petra (chip 4711) is a member of "Rücken"."""
     with app.app_context():
-        g = db.session.get(PracticeGroup, world.group_a)
-        weekday = today_berlin().weekday()
-        back = Course(group_id=g.id, practice_id=world.practice_a1, kind=CourseKind.REHASPORT, name="Rücken fit",
-                      weekday=weekday, start_time=time(9), capacity=15)
-        heart = Course(group_id=g.id, practice_id=world.practice_a1, kind=CourseKind.REHASPORT, name="Herzsport",
-                       weekday=weekday, start_time=time(18), capacity=15)
-        petra = Participant(group_id=g.id, first_name="Petra", last_name="Pohl", birth_date=date(1950, 5, 1),
-                            chip_id="4711")
-        db.session.add_all([back, heart, petra])
-        db.session.flush()
-        db.session.add(Prescription(group_id=g.id, participant_id=petra.id, kind=CourseKind.REHASPORT,
-                                    units_approved=50, payer="AOK"))
-        db.session.add(CourseMember(course_id=back.id, participant_id=petra.id))
-        db.session.commit()
-        return {"back": back.id, "heart": heart.id, "petra": petra.id}
+        return f.course_day(world.group_a, world.practice_a1)
 
 
 def register_and_pair(app, chef):

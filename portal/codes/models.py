@@ -24,7 +24,6 @@ class Delivery(StrEnum):
     CANCELLED = "cancelled"  # superseded before it was sent
 
 
-IN_FLIGHT = (Delivery.PENDING, Delivery.QUEUED, Delivery.SENDING, Delivery.RETRYING)
 
 
 class CodeRequest(db.Model):

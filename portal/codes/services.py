@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import case, func, select, update
 
 from ..audit.services import record
 from ..extensions import db
@@ -16,7 +16,7 @@ from ..i18n import N_, translate
 from ..therapists.models import Therapist
 from ..timeutil import utcnow
 from . import hashing
-from .models import IN_FLIGHT, CodeRequest, Delivery
+from .models import CodeRequest, Delivery
 
 SEND_JOB = "portal.codes.jobs.send_code"
 
@@ -261,5 +261,3 @@ def _count_wrong_attempt(request_ids: list[int], now: datetime) -> None:
         )
     db.session.commit()
 
-
-__all__ = ["IN_FLIGHT", "CodeCheck", "CodeStatus", "RequestOutcome", "consume_code", "dispatch", "and_"]

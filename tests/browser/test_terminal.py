@@ -1,14 +1,11 @@
 """The check-in terminal on a tablet: pair, check in by chip, sign, see the remaining units; a Springer."""
 
 import re
-from datetime import date, time
 
 from playwright.sync_api import expect
 
-from portal.checkin.models import Attendance, CourseMember, Participant, Prescription
+from portal.checkin.models import Attendance
 from portal.extensions import db
-from portal.models import Course, CourseKind, PracticeGroup
-from portal.timeutil import today_berlin
 
 from .. import factories as f
 from .conftest import serious_accessibility_violations, sign_in
@@ -26,20 +23,7 @@ def sign_on_the_pad(page):
 
 def test_pair_check_in_by_chip_sign_and_a_springer(page, live_server, world, app):
     with app.app_context():
-        g = db.session.get(PracticeGroup, world.group_a)
-        weekday = today_berlin().weekday()
-        back = Course(group_id=g.id, practice_id=world.practice_a1, kind=CourseKind.REHASPORT, name="Rücken fit",
-                      weekday=weekday, start_time=time(9), capacity=15)
-        heart = Course(group_id=g.id, practice_id=world.practice_a1, kind=CourseKind.REHASPORT, name="Herzsport",
-                       weekday=weekday, start_time=time(18), capacity=15)
-        petra = Participant(group_id=g.id, first_name="Petra", last_name="Pohl", birth_date=date(1950, 5, 1),
-                            chip_id="4711")
-        db.session.add_all([back, heart, petra])
-        db.session.flush()
-        db.session.add(Prescription(group_id=g.id, participant_id=petra.id, kind=CourseKind.REHASPORT,
-                                    units_approved=50, payer="AOK"))
-        db.session.add(CourseMember(course_id=back.id, participant_id=petra.id))
-        db.session.commit()
+        f.course_day(world.group_a, world.practice_a1)
 
     page.set_viewport_size({"width": 1024, "height": 768})
     sign_in(page, live_server, world.chef_a, f.PASSWORD)
