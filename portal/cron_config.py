@@ -6,9 +6,11 @@ import time
 from rq import cron
 
 from portal.appdb.jobs import saturday_run
+from portal.appdb.jobs import sweep as database_sweep
 from portal.codes.jobs import sweep
 
 cron.register(sweep, queue_name="portal", interval=60, name="code-sweeper")
+cron.register(database_sweep, queue_name="portal", interval=300, name="database-sweeper")
 
 # Saturday 03:00 Europe/Berlin. rq cron reads cron expressions in the process's local time, so
 # this process runs in Berlin time whatever the server's zone (UTC+1 in winter, UTC+2 in summer).

@@ -179,3 +179,25 @@ def run_jobs(app) -> None:
     """Run every queued job in this process with a real RQ SimpleWorker, then return."""
     with app.app_context():
         SimpleWorker([app.task_queue], connection=app.redis).work(burst=True)
+
+
+@pytest.fixture
+def cron_entries():
+    """The entries of portal/cron_config.py; the process's time zone is restored afterwards
+    (the config pins the cron process to Europe/Berlin)."""
+    import importlib
+    import time
+
+    from rq import cron
+
+    saved = os.environ.get("TZ")
+    cron._job_data_registry.clear()
+    import portal.cron_config as config
+
+    importlib.reload(config)
+    yield {entry["name"]: entry for entry in cron._job_data_registry}
+    if saved is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = saved
+    time.tzset()

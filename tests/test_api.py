@@ -249,30 +249,18 @@ def test_openapi_describes_every_route(client):
     assert {"201", "400", "401", "403", "409", "429"} <= set(spec["paths"]["/session"]["post"]["responses"])
 
 
-def test_the_saturday_run_is_next_scheduled_for_saturday_3_am_in_berlin(monkeypatch):
-    import importlib
-    import os
-    import time as time_module
-
-    from rq import cron
+def test_the_saturday_run_is_next_scheduled_for_saturday_3_am_in_berlin(cron_entries):
     from rq.cron import CronJob
 
     from portal.timeutil import BERLIN
 
-    monkeypatch.setenv("TZ", os.environ.get("TZ", "UTC"))
-    cron._job_data_registry.clear()
-    import portal.cron_config as config
-    try:
-        importlib.reload(config)
-        entry = next(e for e in cron._job_data_registry if e["name"] == "therapist-databases-saturday")
-        job = CronJob(queue_name=entry["queue_name"], func=entry["func"], cron=entry["cron"])
-        for base in (datetime(2026, 11, 26, 12, 0, tzinfo=UTC), datetime(2026, 7, 1, 12, 0, tzinfo=UTC)):
-            job.latest_enqueue_time = base
-            when = job.get_next_enqueue_time().astimezone(BERLIN)
-            assert (when.weekday(), when.hour, when.minute) == (5, 3, 0), when
-        assert job.get_next_enqueue_time() == datetime(2026, 7, 4, 1, 0, tzinfo=UTC)  # summer time: UTC+2
-    finally:
-        time_module.tzset()
+    entry = cron_entries["therapist-databases-saturday"]
+    job = CronJob(queue_name=entry["queue_name"], func=entry["func"], cron=entry["cron"])
+    for base in (datetime(2026, 11, 26, 12, 0, tzinfo=UTC), datetime(2026, 7, 1, 12, 0, tzinfo=UTC)):
+        job.latest_enqueue_time = base
+        when = job.get_next_enqueue_time().astimezone(BERLIN)
+        assert (when.weekday(), when.hour, when.minute) == (5, 3, 0), when
+    assert job.get_next_enqueue_time() == datetime(2026, 7, 4, 1, 0, tzinfo=UTC)  # summer time: UTC+2
 
 
 def test_the_scripts_page_generates_the_missing_databases_with_progress(app, world, chef):
@@ -307,3 +295,26 @@ def test_the_device_simulator_command_line(app, world, activated, live_server, t
     assert "HTTP 204" in output and "lokale Datenbank: keine" in output
     assert not (tmp_path / "cli" / "therapeuten-datenbank.sqlite").exists()
     assert main(["--dir", folder, "sync"]) == 1  # signed out: a new code is needed
+
+
+def test_the_database_sweeper_enqueues_what_redis_missed_and_closes_dead_runs(app, world, chef):
+    from portal.appdb.jobs import sweep
+    from portal.models import ScriptRun
+    from portal.timeutil import clock
+
+    with app.app_context():
+        db.session.get(Therapist, world.therapist_a).app_enabled = True
+        db.session.commit()
+    chef.post(f"/therapeuten/{world.therapist_a}/datenbank", headers=HX)
+    app.redis.flushdb()  # Redis lost the job
+    with app.app_context():
+        db.session.add(ScriptRun(group_id=world.group_a, script="generate_missing", started_by_label="x",
+                                 status="running"))
+        db.session.commit()
+        clock.set(datetime.now(UTC) + timedelta(hours=3))
+        assert sweep() == 2
+    run_jobs(app)
+    with app.app_context():
+        assert not db.session.get(TherapistDatabase, world.therapist_a).stale
+        run = db.session.scalars(select(ScriptRun)).one()
+        assert run.status == "failed" and "abgebrochen" in run.result

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy import select
+
 from ..extensions import db
 from ..jobs import fresh_session
 from ..scripts.models import ScriptRun
 from ..therapists.models import Therapist
 from ..timeutil import utcnow
 from . import services
+from .models import TherapistDatabase
+
+STALE_GRACE = timedelta(minutes=2)  # a normal regeneration finishes long before
+RUN_TIMEOUT = timedelta(hours=2)  # twice the job timeout of a script run
 
 
 @fresh_session
@@ -63,3 +71,27 @@ def saturday_run() -> int:
 
 
 
+
+
+@fresh_session
+def sweep() -> int:
+    """Every few minutes (rq cron): enqueue databases that stayed stale (Redis was down when they
+    were marked) and close script runs whose job died, so no status stays "running" forever."""
+    now = utcnow()
+    stale = db.session.scalars(
+        select(TherapistDatabase.therapist_id)
+        .join(Therapist, Therapist.id == TherapistDatabase.therapist_id)
+        .where(Therapist.app_enabled.is_(True), TherapistDatabase.stale.is_(True),
+               TherapistDatabase.stale_since < now - STALE_GRACE)
+    ).all()
+    for therapist_id in stale:
+        services.enqueue_generation(therapist_id)
+    abandoned = db.session.scalars(
+        select(ScriptRun).where(ScriptRun.status.in_(["queued", "running"]),
+                                ScriptRun.created_at < now - RUN_TIMEOUT)
+    ).all()
+    for run in abandoned:
+        run.status, run.finished_at = "failed", now
+        run.result = "abgebrochen: der Hintergrunddienst hat den Lauf nicht beendet"
+    db.session.commit()
+    return len(stale) + len(abandoned)
