@@ -217,3 +217,16 @@ def test_no_code_path_changes_audit_entries(app, world, action):
             db.session.delete(entry)
         with pytest.raises(AuditLogIsAppendOnly):
             db.session.commit()
+
+
+def test_the_audit_log_pages_keep_the_filters(app, as_user, world):
+    from portal.audit.services import record
+    with app.app_context():
+        for n in range(55):
+            record("test.seite", group_id=world.group_a, actor_label="Test", details={"n": n})
+        db.session.commit()
+    client = as_user(world.chef_a)
+    first = client.get("/protokoll?action=test.seite").get_data(as_text=True)
+    assert "Seite 1 von 2" in first and 'href="/protokoll?page=2&amp;action=test.seite"' in first
+    second = client.get("/protokoll?action=test.seite&page=2").get_data(as_text=True)
+    assert second.count("<code>test.seite</code>") == 5 and 'rel="prev"' in second
