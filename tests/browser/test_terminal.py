@@ -11,8 +11,8 @@ from .. import factories as f
 from .conftest import serious_accessibility_violations, sign_in
 
 
-def sign_on_the_pad(page):
-    pad = page.locator("#signature-pad")
+def sign_on_the_pad(page, pad=None):
+    pad = pad or page.locator("#signature-pad")
     box = pad.bounding_box()
     page.mouse.move(box["x"] + 40, box["y"] + 120)
     page.mouse.down()
@@ -70,3 +70,19 @@ def test_pair_check_in_by_chip_sign_and_a_springer(page, live_server, world, app
         assert [a.springer for a in attendances] == [False, True]
         assert attendances[1].springer_reason == "Eigener Kurs fällt aus"
         assert all(a.signature_png.startswith(b"\x89PNG") and len(a.signature_png) > 500 for a in attendances)
+
+
+def test_manual_check_in_in_the_portal_with_two_sessions_on_the_page(page, live_server, world, app):
+    with app.app_context():
+        ids = f.course_day(world.group_a, world.practice_a1)
+    sign_in(page, live_server, world.chef_a, f.PASSWORD)
+    page.goto(f"{live_server}/kurse/heute")
+    heart = page.locator("article", has_text="Herzsport")
+    heart.get_by_text("Im Portal einchecken").click()
+    heart.get_by_label("Person").select_option(str(ids["petra"]))
+    heart.get_by_label("Grund für die Teilnahme als Springer").fill("Vertretung")
+    sign_on_the_pad(page, heart.locator("canvas.signature-pad"))
+    heart.get_by_role("button", name="Einchecken").click()
+    expect(page.locator(".notice.success")).to_contain_text("Petra Pohl ist eingecheckt; noch 49 Einheiten.")
+    expect(page.locator("article", has_text="Herzsport")).to_contain_text("Springer")
+    assert serious_accessibility_violations(page) == []
