@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, select, type_coerce, update
 
 from ..audit.services import record
 from ..extensions import db
 from ..i18n import N_, translate
 from ..therapists.models import Therapist
-from ..timeutil import utcnow
+from ..timeutil import UTCDateTime, utcnow
 from . import hashing
 from .models import CodeRequest, Delivery
 
@@ -159,7 +159,7 @@ def statuses_for(therapist_ids: list[int]) -> dict[int, CodeStatus]:
         return {}
     latest = (
         select(CodeRequest.therapist_id, func.max(CodeRequest.id).label("latest_id"),
-               func.max(CodeRequest.accepted_at).label("last_sent_at"))
+               type_coerce(func.max(CodeRequest.accepted_at), UTCDateTime).label("last_sent_at"))
         .where(CodeRequest.therapist_id.in_(therapist_ids))
         .group_by(CodeRequest.therapist_id)
         .subquery()
@@ -168,22 +168,13 @@ def statuses_for(therapist_ids: list[int]) -> dict[int, CodeStatus]:
         select(CodeRequest, latest.c.last_sent_at).join(latest, CodeRequest.id == latest.c.latest_id)
     ).all()
     now = utcnow()
-    found = {request.therapist_id: status_of(request, _aware(last_sent), now) for request, last_sent in rows}
+    found = {request.therapist_id: status_of(request, last_sent, now) for request, last_sent in rows}
     return {tid: found.get(tid) or CodeStatus("none", None, None, None) for tid in therapist_ids}
 
 
 def status_for(therapist_id: int) -> CodeStatus:
     return statuses_for([therapist_id])[therapist_id]
 
-
-def _aware(value: datetime | None) -> datetime | None:
-    # an aggregate bypasses the column type, so SQLite hands back naive UTC (or a string)
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 # --- checking a code at sign-in --------------------------------------------------------------------
