@@ -5,7 +5,7 @@ import time
 
 from rq import cron
 
-from portal.appdb.jobs import saturday_run
+from portal.appdb.jobs import generate_missing
 from portal.appdb.jobs import sweep as database_sweep
 from portal.codes.jobs import sweep
 
@@ -16,5 +16,5 @@ cron.register(database_sweep, queue_name="portal", interval=300, name="database-
 # this process runs in Berlin time whatever the server's zone (UTC+1 in winter, UTC+2 in summer).
 os.environ["TZ"] = "Europe/Berlin"
 time.tzset()
-cron.register(saturday_run, queue_name="portal", cron="0 3 * * 6", name="therapist-databases-saturday",
+cron.register(generate_missing, queue_name="portal", cron="0 3 * * 6", name="therapist-databases-saturday",
               job_timeout=4 * 3600)

@@ -34,7 +34,7 @@ def generate_missing(run_id: int | None = None, group_id: int | None = None) -> 
     """Write every missing or stale database of activated therapists (of one group, or all).
 
     With a script run it reports progress (n of m) there and its result at the end; the
-    Saturday run goes without one."""
+    Saturday run (rq cron, 03:00 Europe/Berlin) calls it without arguments, for every group."""
     run = db.session.get(ScriptRun, run_id) if run_id else None
     if run is not None:
         group_id = run.group_id
@@ -63,11 +63,6 @@ def generate_missing(run_id: int | None = None, group_id: int | None = None) -> 
         db.session.commit()
     return len(ids) - failed
 
-
-@fresh_session
-def saturday_run() -> int:
-    """The Saturday safety net (rq cron, 03:00 Europe/Berlin): every group's missing databases."""
-    return generate_missing.__wrapped__()
 
 
 
