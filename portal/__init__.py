@@ -56,10 +56,10 @@ def register_template_globals(app: Flask) -> None:
     from .auth.permissions import Permission, can
     from .codes import display as code_display
     from .help.links import help_url
-    from .therapists.readiness import readiness_items, readiness_problems, row_labels
+    from .therapists.readiness import readiness_problems, row_labels
 
     app.jinja_env.globals.update(
-        help_url=help_url, can=can, Permission=Permission, readiness_items=readiness_items,
+        help_url=help_url, can=can, Permission=Permission,
         readiness_problems=readiness_problems, row_labels=row_labels,
         code_status_label=code_display.status_label, code_last_sent_label=code_display.last_sent_label,
         code_tone=code_display.status_tone, delivery_label=code_display.delivery_label,

@@ -12,8 +12,7 @@ from ..extensions import db, htmx
 from ..groups.models import LicenceKind, PracticeGroup
 from ..groups.routes import LICENCE_LABELS
 from ..therapists.models import Therapist
-from ..therapists.queries import therapist_has_schedule
-from ..therapists.readiness import readiness_items
+from ..therapists.readiness import checklist
 from .forms import LicenceForm, WithdrawForm
 from .services import search, set_licence, withdraw_authorisation
 
@@ -51,8 +50,7 @@ def search_results():
 def _therapist_context(therapist: Therapist, **extra) -> dict:
     return {
         "therapist": therapist,
-        "readiness": readiness_items(therapist, has_schedule=therapist_has_schedule(therapist.id),
-                                     licences_ok=therapist.group.app_licences_ok()),
+        "checks": checklist(therapist),
         "devices": db.session.scalars(select(Device).where(Device.therapist_id == therapist.id)
                                       .order_by(Device.signed_in_at.desc())).all(),
         "codes": db.session.scalars(select(CodeRequest).where(CodeRequest.therapist_id == therapist.id)

@@ -8,23 +8,13 @@ from flask_babel import ngettext
 
 from ..i18n import N_, translate
 
-
-@dataclass(frozen=True)
-class ReadinessItem:
-    key: str
-    ok: bool
-    label: str
-    problem: str
-
-
-# key, label when met, problem when not met
-ITEMS = (
-    ("licence", N_("Praxisgruppe hat Sync- und App-Lizenz"), N_("Sync- oder App-Lizenz der Praxisgruppe fehlt")),
-    ("email", N_("Gültige, empfangsbereite E-Mail-Adresse hinterlegt"),
-     N_("Keine E-Mail-Adresse hinterlegt oder vom Mailserver abgelehnt")),
-    ("app", N_("App aktiviert"), N_("App nicht aktiviert")),
-    ("schedule", N_("Mindestens ein Termin oder Kurs zugeordnet"), N_("Kein Termin und kein Kurs zugeordnet")),
-)
+# what the list's readiness mark names when an item of rules 1 and 2a–2c is not met
+PROBLEMS = {
+    "licence": N_("Sync- oder App-Lizenz der Praxisgruppe fehlt"),
+    "email": N_("Keine E-Mail-Adresse hinterlegt oder vom Mailserver abgelehnt"),
+    "app": N_("App nicht aktiviert"),
+    "schedule": N_("Kein Termin und kein Kurs zugeordnet"),
+}
 
 
 def _states(therapist, has_schedule: bool, licences_ok: bool) -> dict[str, bool]:
@@ -36,16 +26,10 @@ def _states(therapist, has_schedule: bool, licences_ok: bool) -> dict[str, bool]
     }
 
 
-def readiness_items(therapist, *, has_schedule: bool, licences_ok: bool) -> list[ReadinessItem]:
-    """The checklist in the spec's order: licences, e-mail, activation, then rule 1."""
-    states = _states(therapist, has_schedule, licences_ok)
-    return [ReadinessItem(key, states[key], translate(label), translate(problem)) for key, label, problem in ITEMS]
-
-
 def readiness_problems(therapist, *, has_schedule: bool, licences_ok: bool) -> list[str]:
     """The unmet items as translated text, for the list's readiness mark."""
     states = _states(therapist, has_schedule, licences_ok)
-    return [translate(problem) for key, _label, problem in ITEMS if not states[key]]
+    return [translate(problem) for key, problem in PROBLEMS.items() if not states[key]]
 
 
 def row_labels() -> dict:
