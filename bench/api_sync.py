@@ -26,10 +26,10 @@ sys.path.insert(0, str(ROOT))
 from _database import rebuild  # noqa: E402
 
 from portal import create_app  # noqa: E402
-from portal.appdb.services import generate  # noqa: E402
 from portal.devtools.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Device, Licence, LicenceKind, PracticeGroup, Therapist  # noqa: E402
+from portal.therapist_db.services import generate  # noqa: E402
 
 
 def load(port: int, method: str, path: str, body: bytes | None, headers: dict, seconds: float,

@@ -27,7 +27,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from portal import create_app  # noqa: E402
 from portal.codes.models import CodeRequest, Delivery  # noqa: E402
-from portal.codes.services import dispatch, request_code  # noqa: E402
+from portal.codes.request import request_code  # noqa: E402
 from portal.devtools.embedded_redis import EmbeddedRedis  # noqa: E402
 from portal.devtools.smtp_sink import SmtpSink  # noqa: E402
 from portal.extensions import db  # noqa: E402
@@ -81,19 +81,17 @@ def main() -> None:
         for therapist_id in ids[: args.single]:
             with app.app_context():
                 outcome = request_code(db.session.get(Therapist, therapist_id))
-                db.session.commit()
-                dispatch(outcome.request)
                 request_id = outcome.request.id
+                db.session.commit()  # enqueues the send job
             wait_until(app, select(CodeRequest.delivery == Delivery.ACCEPTED).where(CodeRequest.id == request_id))
             with app.app_context():
                 request = db.session.get(CodeRequest, request_id)
                 latencies.append((request.accepted_at - request.requested_at).total_seconds())
         with app.app_context():
-            outcomes = [request_code(db.session.get(Therapist, t)) for t in ids[args.single:]]
-            db.session.commit()
+            for therapist_id in ids[args.single:]:
+                request_code(db.session.get(Therapist, therapist_id))
             started = time.perf_counter()
-            for outcome in outcomes:
-                dispatch(outcome.request)
+            db.session.commit()  # enqueues every send job
         wait_until(app, select(func.count(CodeRequest.id) == n).where(CodeRequest.delivery == Delivery.ACCEPTED))
         elapsed = time.perf_counter() - started
     finally:

@@ -26,7 +26,6 @@ from rq import SimpleWorker  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
 from portal import create_app  # noqa: E402
-from portal.appdb import generator, services  # noqa: E402
 from portal.devtools.embedded_redis import EmbeddedRedis  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import (  # noqa: E402
@@ -39,6 +38,7 @@ from portal.models import (  # noqa: E402
     TherapistDatabase,
     therapist_practice,
 )
+from portal.therapist_db import generator, services  # noqa: E402
 from portal.therapists.models import search_text_for  # noqa: E402
 
 
@@ -100,7 +100,7 @@ def main() -> None:
         built = time.perf_counter() - started
         print(f"built {len(ids)} therapists x {args.appointments} appointments in {built:.1f} s")
         with app.app_context():
-            app.task_queue.enqueue("portal.appdb.jobs.generate_missing", job_timeout=3600, result_ttl=0)
+            app.task_queue.enqueue("portal.therapist_db.jobs.generate_missing", job_timeout=3600, result_ttl=0)
             started = time.perf_counter()
             SimpleWorker([app.task_queue], connection=app.redis).work(burst=True)
             total = time.perf_counter() - started

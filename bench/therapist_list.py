@@ -20,6 +20,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlencode
 
+from flask import request
 from jinja2 import Environment, FileSystemLoader
 from sqlalchemy import event, insert
 
@@ -29,7 +30,9 @@ sys.path.insert(0, str(ROOT))
 from _database import rebuild  # noqa: E402
 
 from portal import create_app  # noqa: E402
+from portal.auth.permissions import Permission  # noqa: E402
 from portal.extensions import db  # noqa: E402
+from portal.i18n import datetime_filter  # noqa: E402
 from portal.models import (  # noqa: E402
     Appointment,
     Licence,
@@ -42,6 +45,7 @@ from portal.models import (  # noqa: E402
     therapist_practice,
 )
 from portal.therapists.models import search_text_for  # noqa: E402
+from portal.therapists.queries import ListParams, list_therapists, row_labels  # noqa: E402
 
 PASSWORD = "benchmark-passwort"
 VIEWS = {
@@ -135,37 +139,20 @@ def plain_page_time(app, group_id: int, path: str, runs: int) -> float:
     portal's own templates from them, with trivial stand-ins for url_for, CSRF and the
     signed-in user. What the page costs beyond this is Flask, the session, the ORM and SQL.
     """
-    from flask import request
-
-    from portal.auth.permissions import Permission
-    from portal.codes import display as code_display
-    from portal.i18n import datetime_filter
-    from portal.therapists.queries import ListParams, list_therapists
-    from portal.therapists.readiness import readiness_problems, row_labels
-
     env = Environment(loader=FileSystemLoader(str(ROOT / "portal/templates")), autoescape=True,
                       extensions=["jinja2.ext.i18n"])
     env.install_null_translations(newstyle=True)
     with app.test_request_context(path):
         params = ListParams.from_args(request.args)
-        page = list_therapists(group_id, params, 25)
-        page.rows = [
-            SimpleNamespace(id=r.id, first_name=r.first_name, last_name=r.last_name, email=r.email,
-                            app_enabled=r.app_enabled, full_name=r.full_name, sort_name=r.sort_name,
-                            practices=list(r.practices), has_schedule=r.has_schedule,
-                            email_refused=r.email_refused, code=r.code)
-            for r in page.rows
-        ]
+        page = list_therapists(group_id, params, 25)  # TherapistRow: plain values already
         labels = row_labels()
         practices = [SimpleNamespace(id=1, name="Praxis 1"), SimpleNamespace(id=2, name="Praxis 2")]
         env.globals.update(
             url_for=lambda endpoint, **kw: "/" + endpoint + ("?" + urlencode(kw) if kw else ""),
             csrf_token=lambda: "token", can=lambda user, permission: True, Permission=Permission,
-            readiness_problems=readiness_problems, row_labels=lambda: labels,
-            code_status_label=code_display.status_label, code_last_sent_label=code_display.last_sent_label,
-            code_tone=code_display.status_tone,
+            row_labels=lambda: labels, jobs_handover_failed=lambda: False,
             get_flashed_messages=lambda **kw: [], current_lang="de",
-            current_user=SimpleNamespace(is_authenticated=True, email="chef@x.example", role="chef"),
+            current_user=SimpleNamespace(is_authenticated=True, email="chef@x.example", role=Role.CHEF),
             request=SimpleNamespace(blueprint="therapists", full_path=path + "?"),
         )
         env.filters["datetime"] = datetime_filter

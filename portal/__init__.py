@@ -7,12 +7,36 @@ import os
 import redis
 from flask import Flask
 from rq import Queue
+from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import cli, errors, i18n, jobs, models, security  # noqa: F401  (models: every table on the metadata)
+from .api.routes import bp as api_bp
+from .audit.routes import bp as audit_bp
+from .auth.permissions import Permission, can
+from .auth.routes import bp as auth_bp
+from .auth.routes import init_login_manager
+from .checkin.routes import bp as checkin_bp
+from .checkin.terminal.routes import bp as terminal_bp
+from .codes.routes import bp as codes_bp
 from .config import CONFIGS, from_environment
+from .devices.routes import bp as devices_bp
+from .devtools.mail_viewer import bp as mail_viewer_bp
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, mail, migrate
+from .groups.routes import bp as groups_bp
+from .health.routes import bp as health_bp
+from .help.routes import bp as help_bp
+from .schedule.routes import bp as schedule_bp
+from .scripts.routes import bp as scripts_bp
+from .support.routes import bp as support_bp
+from .therapists.queries import row_labels
+from .therapists.routes import bp as therapists_bp
+from .users.routes import bp as users_bp
 
 __version__ = "0.1.0"
+
+BLUEPRINTS = (auth_bp, therapists_bp, schedule_bp, codes_bp, groups_bp, users_bp, support_bp, health_bp, api_bp,
+              scripts_bp, devices_bp, audit_bp, help_bp, checkin_bp, terminal_bp)
 
 
 def create_app(config_name: str | None = None, test_config: dict | None = None) -> Flask:
@@ -27,9 +51,7 @@ def create_app(config_name: str | None = None, test_config: dict | None = None) 
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
-        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
-            app.instance_path, "portal.db"
-        )
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "portal.db")
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # a local file has no connection to lose: skip the ping on every checkout
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}
@@ -42,8 +64,6 @@ def create_app(config_name: str | None = None, test_config: dict | None = None) 
     _tune_sqlite(app)
     register_redis(app)
     register_blueprints(app)
-    from . import cli, errors, i18n, security
-
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)
@@ -53,23 +73,11 @@ def create_app(config_name: str | None = None, test_config: dict | None = None) 
 
 
 def register_template_globals(app: Flask) -> None:
-    from .auth.permissions import Permission, can
-    from .codes import display as code_display
-    from .help.links import help_url
-    from .therapists.readiness import readiness_problems, row_labels
-
-    app.jinja_env.globals.update(
-        help_url=help_url, can=can, Permission=Permission,
-        readiness_problems=readiness_problems, row_labels=row_labels,
-        code_status_label=code_display.status_label, code_last_sent_label=code_display.last_sent_label,
-        code_tone=code_display.status_tone, delivery_label=code_display.delivery_label,
-        delivery_tone=code_display.delivery_tone,
-    )
+    app.jinja_env.globals.update(can=can, Permission=Permission, row_labels=row_labels,
+                                 jobs_handover_failed=jobs.handover_failed)
 
 
 def register_extensions(app: Flask) -> None:
-    from . import models  # noqa: F401  (registers every table on the metadata)
-
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     login_manager.init_app(app)
@@ -77,22 +85,12 @@ def register_extensions(app: Flask) -> None:
     mail.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
-    from .auth import routes as auth_routes
-
-    auth_routes.init_login_manager(login_manager)
-    babel.init_app(app, locale_selector=_select_locale)
-
-
-def _select_locale():
-    from .i18n import select_locale
-
-    return select_locale()
+    init_login_manager(login_manager)
+    babel.init_app(app, locale_selector=i18n.select_locale)
 
 
 def _tune_sqlite(app: Flask) -> None:
     """WAL lets the web server read while the worker writes; NORMAL sync is safe with WAL."""
-    from sqlalchemy import event
-
     with app.app_context():
         engine = db.engine
     if engine.url.get_backend_name() != "sqlite":
@@ -110,33 +108,12 @@ def _tune_sqlite(app: Flask) -> None:
 
 def register_redis(app: Flask) -> None:
     """Hang the Redis connection and the RQ queue on the app; nothing connects until used."""
-    app.redis = redis.Redis.from_url(
-        app.config["REDIS_URL"], socket_connect_timeout=1, socket_timeout=3
-    )
+    app.redis = redis.Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=1, socket_timeout=3)
     app.task_queue = Queue("portal", connection=app.redis)
 
 
 def register_blueprints(app: Flask) -> None:
-    from .api.routes import bp as api_bp
-    from .audit.routes import bp as audit_bp
-    from .auth.routes import bp as auth_bp
-    from .checkin.routes import bp as checkin_bp
-    from .checkin.terminal_routes import bp as terminal_bp
-    from .codes.routes import bp as codes_bp
-    from .devices.routes import bp as devices_bp
-    from .groups.routes import bp as groups_bp
-    from .health.routes import bp as health_bp
-    from .help.routes import bp as help_bp
-    from .schedule.routes import bp as schedule_bp
-    from .scripts.routes import bp as scripts_bp
-    from .support.routes import bp as support_bp
-    from .therapists.routes import bp as therapists_bp
-    from .users.routes import bp as users_bp
-
-    for blueprint in (auth_bp, therapists_bp, schedule_bp, codes_bp, groups_bp, users_bp, support_bp, health_bp,
-                      api_bp, scripts_bp, devices_bp, audit_bp, help_bp, checkin_bp, terminal_bp):
+    for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     if app.config["DEV_TOOLS"]:
-        from .devmail.routes import bp as devmail_bp
-
-        app.register_blueprint(devmail_bp)
+        app.register_blueprint(mail_viewer_bp)

@@ -5,14 +5,15 @@ from __future__ import annotations
 import click
 from flask import Flask
 from sqlalchemy import select
+from wtforms.validators import ValidationError
 
 from .auth.models import Role
-from .demo import GROUP_NAME, PASSWORD, USERS, load_demo_data
+from .devtools.demo import GROUP_NAME, PASSWORD, USERS, load_demo_data
 from .extensions import db
+from .forms import normalise_email
 from .groups.models import PracticeGroup
 from .users.forms import MIN_PASSWORD_LENGTH
 from .users.services import create_user, email_taken
-from .validation import normalise_email
 
 
 def init_app(app: Flask) -> None:
@@ -23,8 +24,6 @@ def init_app(app: Flask) -> None:
     @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
     def create_user_command(email: str, role: str, group_name: str | None, password: str) -> None:
         """Legt einen Portal-Benutzer an."""
-        from wtforms.validators import ValidationError
-
         try:
             email = normalise_email(email)
         except ValidationError as exc:

@@ -5,12 +5,14 @@ import time
 
 from rq import cron
 
-from portal.appdb.jobs import generate_missing
-from portal.appdb.jobs import sweep as database_sweep
-from portal.codes.jobs import sweep
+from portal.codes.jobs import sweep as code_sweep
+from portal.scripts.jobs import sweep_runs
+from portal.therapist_db.jobs import generate_missing
+from portal.therapist_db.jobs import sweep as database_sweep
 
-cron.register(sweep, queue_name="portal", interval=60, name="code-sweeper")
+cron.register(code_sweep, queue_name="portal", interval=60, name="code-sweeper")
 cron.register(database_sweep, queue_name="portal", interval=300, name="database-sweeper")
+cron.register(sweep_runs, queue_name="portal", interval=300, name="script-run-sweeper")
 
 # Saturday 03:00 Europe/Berlin. rq cron reads cron expressions in the process's local time, so
 # this process runs in Berlin time whatever the server's zone (UTC+1 in winter, UTC+2 in summer).

@@ -6,6 +6,7 @@ from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
+from .api.errors import api_error
 from .extensions import htmx, limiter
 
 MESSAGES = {
@@ -27,10 +28,8 @@ def retry_after() -> dict:
 
 def render_error(status: int, message: str | None = None):
     if request.path.startswith("/api/"):
-        from .api.errors import api_error
-
         code = {404: "not_found", 405: "method_not_allowed", 429: "too_many_attempts"}.get(status)
-        response = api_error(status, code or ("server_error" if status >= 500 else "invalid_request"))
+        response = api_error(code or ("server_error" if status >= 500 else "invalid_request"))
         if status == 429:
             response.headers.update(retry_after())
         return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from enum import StrEnum
 
 from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import format_date, format_datetime, get_locale, get_translations
@@ -45,6 +46,22 @@ def translate(message: str, **variables) -> str:
     return text % variables if variables else text
 
 
+class LabelledEnum(StrEnum):
+    """A string enum whose members carry their German label, translated when read:
+    ``REHASPORT = "rehasport", N_("Rehasport")``. Subclasses may add more values per member and
+    take them in ``__init__``."""
+
+    def __new__(cls, value: str, label: str, *_more):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member._label = label
+        return member
+
+    @property
+    def label(self) -> str:
+        return translate(self._label)
+
+
 def current_language() -> str:
     return str(get_locale() or "de")[:2]
 
@@ -63,6 +80,11 @@ def date_filter(value: date | None) -> str:
     if value is None:
         return ""
     return format_date(value, DATE_FORMATS.get(current_language(), DATE_FORMATS["de"]))
+
+
+def clock_time(value: datetime) -> str:
+    """An instant as Berlin wall-clock time, e.g. "14:47"."""
+    return format_datetime(value, "HH:mm")
 
 
 def time_filter(value: time | None) -> str:

@@ -1,10 +1,81 @@
-"""Helpers shared by the RQ jobs."""
+"""The one way work reaches the RQ worker: enqueue now, or when the current transaction commits.
+
+Redis only carries work; the database is the record of truth. When Redis is down the record
+stays as it is, the page says so (``handover_failed``), and the feature's sweeper, which
+``rq cron`` runs, hands it over once Redis is back. Jobs carry ids only.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import wraps
 
+from flask import current_app, g, has_app_context, has_request_context
+from redis.exceptions import RedisError
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
 from .extensions import db
+
+_AFTER_COMMIT = "jobs_after_commit"
+_WAITING = (JobStatus.CREATED, JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED,
+            JobStatus.RATE_LIMITED, JobStatus.READY_TO_ENQUEUE)
+
+
+def enqueue(func: str, *args, job_id: str, delay: timedelta | None = None, **options) -> bool:
+    """Hand a job to Redis now (``delay``: run it later, through the worker's scheduler).
+
+    False when Redis does not answer: the caller's record stays as it is for the sweeper, and
+    ``handover_failed()`` tells the page."""
+    options.setdefault("result_ttl", 0)
+    queue = current_app.task_queue
+    try:
+        if delay is not None:
+            queue.enqueue_in(delay, func, *args, job_id=job_id, **options)
+        else:
+            queue.enqueue(func, *args, job_id=job_id, **options)
+    except RedisError:
+        current_app.logger.warning("Redis nicht erreichbar: Auftrag %s bleibt für den Sweeper liegen", job_id)
+        if has_request_context():
+            g.jobs_handover_failed = True
+        return False
+    return True
+
+
+def after_commit(func: str, *args, job_id: str, **options) -> None:
+    """Enqueue the job once the current transaction commits; a rollback forgets it. The same job
+    id asked for twice in one transaction is enqueued once."""
+    db.session.info.setdefault(_AFTER_COMMIT, {})[job_id] = (func, args, options)
+
+
+def handover_failed() -> bool:
+    """Whether a job of this request could not be handed to Redis."""
+    return has_request_context() and g.get("jobs_handover_failed", False)
+
+
+def in_flight(job_id: str) -> bool:
+    """Whether Redis holds the job as waiting, scheduled or running (the sweepers skip those)."""
+    try:
+        job = Job.fetch(job_id, connection=current_app.redis)
+    except NoSuchJobError:
+        return False
+    return job.get_status(refresh=False) in _WAITING
+
+
+@event.listens_for(Session, "after_commit")
+def _enqueue_after_commit(session: Session) -> None:
+    pending = session.info.pop(_AFTER_COMMIT, None)
+    if not pending or not has_app_context():
+        return
+    for job_id, (func, args, options) in pending.items():
+        enqueue(func, *args, job_id=job_id, **options)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_on_rollback(session: Session) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
 
 
 def fresh_session(job):

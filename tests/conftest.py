@@ -3,16 +3,17 @@ an app per test, a test client, and a small world of two practice groups."""
 
 from __future__ import annotations
 
+import importlib
 import os
-import re
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
-from rq import SimpleWorker
+from rq import cron
 from sqlalchemy import text
 from werkzeug.serving import make_server
 
@@ -24,6 +25,7 @@ from portal.models import Role
 from portal.timeutil import clock
 
 from . import factories as f
+from .helpers import login
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -149,12 +151,6 @@ def world(app) -> World:
         return World(a.id, b.id, pa1.id, pa2.id, pb.id, ta.id, tb.id, **{k: u.email for k, u in users.items()})
 
 
-def login(client, email: str, password: str = f.PASSWORD):
-    response = client.post("/anmelden", data={"email": email, "password": password})
-    assert response.status_code == 302, response.data.decode()[:500]
-    return response
-
-
 @pytest.fixture
 def as_user(client):
     """``as_user(email)`` signs the test client in and returns it."""
@@ -166,33 +162,13 @@ def as_user(client):
     return sign_in
 
 
-HX = {"HX-Request": "true"}
-
-
-def csrf_token_from(html: str) -> str:
-    match = re.search(r'name="csrf-token" content="([^"]+)"', html)
-    assert match, "no CSRF token in page"
-    return match.group(1)
-
-
-def run_jobs(app) -> None:
-    """Run every queued job in this process with a real RQ SimpleWorker, then return."""
-    with app.app_context():
-        SimpleWorker([app.task_queue], connection=app.redis).work(burst=True)
-
-
 @pytest.fixture
 def cron_entries():
     """The entries of portal/cron_config.py; the process's time zone is restored afterwards
     (the config pins the cron process to Europe/Berlin)."""
-    import importlib
-    import time
-
-    from rq import cron
-
     saved = os.environ.get("TZ")
     cron._job_data_registry.clear()
-    import portal.cron_config as config
+    import portal.cron_config as config  # here, not at the top: importing it sets the process's time zone
 
     importlib.reload(config)
     yield {entry["name"]: entry for entry in cron._job_data_registry}

@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
 from werkzeug.security import generate_password_hash
 
+from portal.codes import hashing
 from portal.extensions import db
 from portal.models import (
     Appointment,
+    CodeRequest,
     Course,
     CourseKind,
+    CourseMember,
+    Delivery,
+    Device,
     Licence,
     LicenceKind,
+    Participant,
     Practice,
     PracticeGroup,
+    Prescription,
     Role,
     Therapist,
     User,
 )
+from portal.timeutil import today_berlin, utcnow
 
 PASSWORD = "richtig-langes-passwort"
 _seq = itertools.count(1)
@@ -71,38 +80,79 @@ def user(g: PracticeGroup | None, role: Role, email: str | None = None, active: 
 
 def appointment(t: Therapist, p: Practice, when: datetime | None = None,
                 title: str = "Krankengymnastik") -> Appointment:
+    """An appointment, by default some days after the portal clock's now."""
     a = Appointment(group_id=t.group_id, therapist_id=t.id, practice_id=p.id, title=title,
-                    starts_at=when or datetime(2026, 11, 26, 9, 0, tzinfo=UTC) + timedelta(days=next(_seq)),
+                    starts_at=when or utcnow().replace(microsecond=0) + timedelta(days=next(_seq) % 20 + 1),
                     duration_minutes=30)
     db.session.add(a)
     db.session.flush()
     return a
 
 
-def course(g: PracticeGroup, p: Practice, t: Therapist | None = None, name: str = "Rücken fit") -> Course:
-    c = Course(group_id=g.id, practice_id=p.id, therapist_id=t.id if t else None, kind=CourseKind.REHASPORT,
-               name=name, weekday=0, start_time=time(9, 0), duration_minutes=45, capacity=15)
+def course(g: PracticeGroup, p: Practice, t: Therapist | None = None, name: str = "Rücken fit",
+           weekday: int = 0, start: time = time(9, 0), kind: CourseKind = CourseKind.REHASPORT,
+           capacity: int = 15) -> Course:
+    c = Course(group_id=g.id, practice_id=p.id, therapist_id=t.id if t else None, kind=kind, name=name,
+               weekday=weekday, start_time=start, duration_minutes=45, capacity=capacity)
     db.session.add(c)
     db.session.flush()
     return c
 
 
+def code_request(t: Therapist, delivery: Delivery = Delivery.ACCEPTED, code: str | None = None,
+                 email: str | None = None, **values) -> CodeRequest:
+    """A code request of the therapist; ``code`` stores that code's hash (valid 15 minutes from the
+    portal clock's now when accepted)."""
+    now = utcnow()
+    accepted = delivery == Delivery.ACCEPTED
+    r = CodeRequest(group_id=t.group_id, therapist_id=t.id, email=email or t.email, requested_at=now,
+                    delivery=delivery, attempts=1 if accepted else 0, accepted_at=now if accepted else None,
+                    expires_at=now + timedelta(minutes=15) if accepted else None, **values)
+    db.session.add(r)
+    db.session.flush()
+    if code is not None:
+        r.code_hash = hashing.code_hash(r.id, code)
+        db.session.flush()
+    return r
+
+
+def device(t: Therapist, token: str | None = None, name: str = "iPhone", **values) -> Device:
+    d = Device(group_id=t.group_id, therapist_id=t.id, name=name, platform="ios",
+               token_hash=hashlib.sha256((token or f"token-{next(_seq)}").encode()).digest(), **values)
+    db.session.add(d)
+    db.session.flush()
+    return d
+
+
+def participant(g: PracticeGroup, first_name: str = "Petra", last_name: str = "Pohl", chip_id: str | None = None,
+                birth_date: date = date(1950, 5, 1), units: int | None = 50, kind: CourseKind = CourseKind.REHASPORT,
+                member_of: Course | None = None, payer: str = "AOK") -> Participant:
+    """A course participant, by default with a prescription of ``units`` units (None: none) and,
+    with ``member_of``, a regular member of that course group."""
+    person = Participant(group_id=g.id, first_name=first_name, last_name=last_name, birth_date=birth_date,
+                         chip_id=chip_id)
+    db.session.add(person)
+    db.session.flush()
+    if units is not None:
+        db.session.add(Prescription(group_id=g.id, participant_id=person.id, kind=kind, units_approved=units,
+                                    valid_months=18, payer=payer))
+    if member_of is not None:
+        db.session.add(CourseMember(course_id=member_of.id, participant_id=person.id))
+    db.session.flush()
+    return person
+
+
 def course_day(group_id: int, practice_id: int) -> dict:
     """Two Rehasport groups meeting today; Petra Pohl (chip 4711, 50 units) is a member of "Rücken fit"."""
-    from portal.checkin.models import CourseMember, Participant, Prescription
-    from portal.timeutil import today_berlin
-
+    g, p = db.session.get(PracticeGroup, group_id), db.session.get(Practice, practice_id)
     weekday = today_berlin().weekday()
-    back = Course(group_id=group_id, practice_id=practice_id, kind=CourseKind.REHASPORT, name="Rücken fit",
-                  weekday=weekday, start_time=time(9), capacity=15)
-    heart = Course(group_id=group_id, practice_id=practice_id, kind=CourseKind.REHASPORT, name="Herzsport",
-                   weekday=weekday, start_time=time(18), capacity=15)
-    petra = Participant(group_id=group_id, first_name="Petra", last_name="Pohl", birth_date=date(1950, 5, 1),
-                        chip_id="4711")
-    db.session.add_all([back, heart, petra])
-    db.session.flush()
-    db.session.add(Prescription(group_id=group_id, participant_id=petra.id, kind=CourseKind.REHASPORT,
-                                units_approved=50, payer="AOK"))
-    db.session.add(CourseMember(course_id=back.id, participant_id=petra.id))
+    back = course(g, p, name="Rücken fit", weekday=weekday, start=time(9))
+    heart = course(g, p, name="Herzsport", weekday=weekday, start=time(18))
+    petra = participant(g, chip_id="4711", member_of=back)
     db.session.commit()
     return {"back": back.id, "heart": heart.id, "petra": petra.id}
+
+
+def at(day: date, hour: int = 9) -> datetime:
+    """A UTC instant on that day (for appointments)."""
+    return datetime.combine(day, time(hour), UTC)

@@ -3,10 +3,11 @@
 import pytest
 
 from portal.extensions import db
-from portal.models import Role, User
+from portal.models import Practice, PracticeGroup, Role, RunStatus, ScriptRun, Terminal, Therapist, User
+from portal.timeutil import today_berlin
 
 from . import factories as f
-from .conftest import login
+from .helpers import login
 
 CHEF, THERAPEUT, SUPPORT = Role.CHEF.value, Role.THERAPEUT.value, Role.SUPPORT.value
 GROUP_ROLES = {CHEF, THERAPEUT}
@@ -52,8 +53,9 @@ ROUTES = [
     ("GET", "/kurse/teilnehmer/{participant}", GROUP_ROLES),
     ("POST", "/kurse/teilnehmer/{participant}/verordnungen", GROUP_ROLES),
     ("POST", "/kurse/teilnehmer/{participant}/gruppen", GROUP_ROLES),
+    ("GET", "/kurse", GROUP_ROLES),
     ("GET", "/kurse/heute", GROUP_ROLES),
-    ("POST", "/kurse/heute/{session}/einchecken", GROUP_ROLES),
+    ("POST", "/kurse/heute/{course}/einchecken", GROUP_ROLES),
     ("GET", "/kurse/{course}/anwesenheit", GROUP_ROLES),
     ("GET", "/kurse/{course}/anwesenheit.csv", GROUP_ROLES),
     ("GET", "/praxisgruppe", {CHEF}),
@@ -79,29 +81,20 @@ PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.set_language", 
 def _objects(app, world, group_id, practice_id, therapist_id):
     """A full set of ids in one group, for filling the URL placeholders."""
     with app.app_context():
-        from portal.models import Practice, PracticeGroup, Therapist
-
         g = db.session.get(PracticeGroup, group_id)
         t = db.session.get(Therapist, therapist_id)
         p = db.session.get(Practice, practice_id)
         extra_user = f.user(g, Role.THERAPEUT)
-        from datetime import date as _date
-
-        from portal.models import CourseSession, Device, Participant, ScriptRun, Terminal
-        device = Device(group_id=g.id, therapist_id=t.id, token_hash=f"token-{t.id}-{g.id}".encode().ljust(32, b"x"),
-                        name="iPhone", platform="ios")
-        run = ScriptRun(group_id=g.id, script="generate_missing", started_by_label="x", status="done")
-        course = f.course(g, p, t)
+        device = f.device(t)
+        run = ScriptRun(group_id=g.id, script="generate_missing", started_by_label="x", status=RunStatus.DONE)
+        course = f.course(g, p, t, weekday=today_berlin().weekday())
         terminal = Terminal(group_id=g.id, name="Tresen", terminal_key=f"T-{g.id}")
-        participant = Participant(group_id=g.id, first_name="P", last_name="Q", birth_date=_date(1950, 1, 1))
-        session = CourseSession(group_id=g.id, course_id=course.id, day=_date(2026, 11, 23),
-                                start_time=course.start_time)
-        db.session.add_all([device, run, terminal, participant, session])
+        participant = f.participant(g, "P", "Q")
+        db.session.add_all([run, terminal])
         db.session.flush()
         ids = {
             "terminal": terminal.id,
             "participant": participant.id,
-            "session": session.id,
             "group": g.id,
             "device": device.id,
             "run": run.id,
@@ -138,7 +131,7 @@ def test_every_view_is_covered_by_the_role_table(app):
     adapter = app.url_map.bind("localhost")
     for method, template, _ in ROUTES:
         url = template.format(therapist=1, appointment=1, course=1, practice=1, user=1, device=1, run=1, group=1,
-                              terminal=1, participant=1, session=1)
+                              terminal=1, participant=1)
         endpoint, _ = adapter.match(url.split("?")[0], method=method)
         covered.add(endpoint)
     for endpoint, view in app.view_functions.items():

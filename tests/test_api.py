@@ -6,38 +6,25 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from rq.cron import CronJob
 from sqlalchemy import func, select
 
-from portal.devicesim import DeviceClient
+from portal.devtools.device_simulator import DeviceClient, main
 from portal.extensions import db
-from portal.models import Device, PracticeGroup, Therapist, TherapistDatabase
-from portal.timeutil import clock
+from portal.models import Device, PracticeGroup, RunStatus, ScriptRun, Therapist, TherapistDatabase
+from portal.scripts.jobs import sweep_runs
+from portal.therapist_db import generator
+from portal.therapist_db.jobs import sweep as database_sweep
+from portal.timeutil import BERLIN, clock, utcnow
 
 from . import factories as f
-from .conftest import HX, make_app, run_jobs
-
-EMAIL = "anna.schmidt@praxis.example"
-
-
-def code_in(message) -> str:
-    return re.search(r"^\s{4}(\d{6})\s*$", message.get_body(("plain",)).get_content(), re.M).group(1)
-
-
-def set_app(app, client, therapist_id, enabled: bool):
-    with app.app_context():
-        t = db.session.get(Therapist, therapist_id)
-        data = {"first_name": t.first_name, "last_name": t.last_name, "email": t.email,
-                "practices": [str(p.id) for p in t.practices]}
-    if enabled:
-        data["app_enabled"] = "y"
-    assert client.post(f"/therapeuten/{therapist_id}", headers=HX, data=data).status_code == 200
+from .conftest import make_app
+from .helpers import EMAIL, HX, activate, code_in, deactivate, run_jobs, signed_in
 
 
 @pytest.fixture
 def chef(app, world):
-    client = app.test_client()
-    client.post("/anmelden", data={"email": world.chef_a, "password": f.PASSWORD})
-    return client
+    return signed_in(app, world.chef_a)
 
 
 @pytest.fixture
@@ -45,9 +32,9 @@ def activated(app, world, chef, smtp_sink):
     """Anna Schmidt activated: code mailed, database generated. Returns the code."""
     with app.app_context():
         t = db.session.get(Therapist, world.therapist_a)
-        f.appointment(t, t.practices[0], datetime.now(UTC) + timedelta(days=1), "Manuelle Therapie")
+        f.appointment(t, t.practices[0], utcnow() + timedelta(days=1), "Manuelle Therapie")
         db.session.commit()
-    set_app(app, chef, world.therapist_a, True)
+    activate(app, chef, world.therapist_a)
     run_jobs(app)
     return code_in(smtp_sink.messages()[-1])
 
@@ -66,7 +53,7 @@ def test_the_whole_device_life_cycle(app, world, chef, activated, smtp_sink, liv
         assert local.execute("SELECT title FROM appointment").fetchall() == [("Manuelle Therapie",)]
     assert phone.download().status == 304
 
-    set_app(app, chef, world.therapist_a, False)  # deactivate
+    deactivate(app, chef, world.therapist_a)
     refused = phone.sync()
     assert refused.status == 403 and refused.error == "deactivated"
     assert phone.database_file.exists() and phone.token  # it keeps showing what it holds
@@ -76,8 +63,8 @@ def test_the_whole_device_life_cycle(app, world, chef, activated, smtp_sink, liv
     dialog = chef.get(f"/therapeuten/{world.therapist_a}", headers=HX).get_data(as_text=True)
     assert 'data-device-state="locked"' in dialog and "gesperrt seit" in dialog
 
-    clock.set(datetime.now(UTC) + timedelta(seconds=40))  # past the 30-second rule, so reactivating mails a code
-    set_app(app, chef, world.therapist_a, True)  # reactivate: same device, no new code needed
+    clock.set(utcnow() + timedelta(seconds=40))  # past the 30-second rule, so reactivating mails a code
+    activate(app, chef, world.therapist_a)  # reactivate: same device, no new code needed
     run_jobs(app)
     assert phone.sync().status == 200
     with app.app_context():
@@ -133,7 +120,7 @@ def test_a_chef_ends_a_device_session_and_the_app_wipes_its_data(app, world, che
 
 def test_sign_in_waits_for_the_database_without_consuming_the_code(app, world, chef, smtp_sink, live_server,
                                                                    tmp_path):
-    set_app(app, chef, world.therapist_a, True)
+    activate(app, chef, world.therapist_a)
     with app.app_context():
         jobs = app.task_queue.jobs
         generation = next(j for j in jobs if j.func_name.endswith("generate_database"))
@@ -177,7 +164,7 @@ def test_the_database_holds_nothing_of_another_therapist(app, world, chef, activ
         group = db.session.get(PracticeGroup, world.group_a)
         other = f.therapist(group, "Otto", "Anders", "otto@praxis.example",
                             practices=db.session.get(Therapist, world.therapist_a).practices)
-        f.appointment(other, other.practices[0], datetime.now(UTC) + timedelta(days=2), "Geheim")
+        f.appointment(other, other.practices[0], utcnow() + timedelta(days=2), "Geheim")
         f.course(group, other.practices[0], other, "Ottos Kurs")
         db.session.commit()
     phone = device(tmp_path, live_server)
@@ -192,7 +179,7 @@ def test_a_schedule_change_regenerates_the_database(app, world, chef, activated,
     phone.sign_in(EMAIL, activated)
     first = phone.version
     response = chef.post(f"/therapeuten/{world.therapist_a}/termine", headers=HX, data={
-        "title": "Lymphdrainage", "day": (datetime.now(UTC) + timedelta(days=3)).date().isoformat(),
+        "title": "Lymphdrainage", "day": (utcnow() + timedelta(days=3)).date().isoformat(),
         "start": "10:00", "duration_minutes": "30", "practice_id": str(world.practice_a1)})
     assert response.status_code == 200
     with app.app_context():
@@ -250,10 +237,6 @@ def test_openapi_describes_every_route(client):
 
 
 def test_the_saturday_run_is_next_scheduled_for_saturday_3_am_in_berlin(cron_entries):
-    from rq.cron import CronJob
-
-    from portal.timeutil import BERLIN
-
     entry = cron_entries["therapist-databases-saturday"]
     assert entry["func"].__name__ == "generate_missing" and entry["kwargs"] is None
     job = CronJob(queue_name=entry["queue_name"], func=entry["func"], cron=entry["cron"])
@@ -283,8 +266,6 @@ def test_the_scripts_page_generates_the_missing_databases_with_progress(app, wor
 
 
 def test_the_device_simulator_command_line(app, world, activated, live_server, tmp_path, capsys):
-    from portal.devicesim import main
-
     folder = str(tmp_path / "cli")
     assert main(["--dir", folder, "--url", live_server, "signin", "--email", EMAIL, "--code", activated,
                  "--device-name", "Kommandozeile"]) == 0
@@ -298,24 +279,45 @@ def test_the_device_simulator_command_line(app, world, activated, live_server, t
     assert main(["--dir", folder, "sync"]) == 1  # signed out: a new code is needed
 
 
-def test_the_database_sweeper_enqueues_what_redis_missed_and_closes_dead_runs(app, world, chef):
-    from portal.appdb.jobs import sweep
-    from portal.models import ScriptRun
-    from portal.timeutil import clock
-
+def test_the_database_sweeper_enqueues_what_redis_missed(app, world, chef):
     with app.app_context():
         db.session.get(Therapist, world.therapist_a).app_enabled = True
         db.session.commit()
     chef.post(f"/therapeuten/{world.therapist_a}/datenbank", headers=HX)
     app.redis.flushdb()  # Redis lost the job
     with app.app_context():
-        db.session.add(ScriptRun(group_id=world.group_a, script="generate_missing", started_by_label="x",
-                                 status="running"))
-        db.session.commit()
-        clock.set(datetime.now(UTC) + timedelta(hours=3))
-        assert sweep() == 2
+        assert database_sweep() == 0  # a regeneration gets two minutes before it counts as lost
+        clock.set(utcnow() + timedelta(minutes=3))
+        assert database_sweep() == 1
+        assert database_sweep() == 0  # handed over once
     run_jobs(app)
     with app.app_context():
         assert not db.session.get(TherapistDatabase, world.therapist_a).stale
-        run = db.session.scalars(select(ScriptRun)).one()
-        assert run.status == "failed" and "abgebrochen" in run.result
+
+
+def test_a_lost_database_file_counts_as_missing_and_is_generated_again(app, world, activated, live_server,
+                                                                        tmp_path, chef):
+    phone = DeviceClient(tmp_path / "a", live_server)
+    phone.sign_in(EMAIL, activated)
+    with app.app_context():
+        generator.path_for(world.group_a, world.therapist_a).unlink()
+    assert phone.sync().error == "database_not_ready"
+    checks = chef.get(f"/therapeuten/{world.therapist_a}/checkliste").get_data(as_text=True)
+    assert 'data-check="database" data-ok="nein"' in checks
+    run_jobs(app)
+    assert phone.sync().status == 200
+
+
+def test_the_script_sweeper_starts_runs_redis_missed_and_closes_dead_ones(app, world, chef):
+    chef.post("/scripts/datenbanken", headers=HX)
+    app.redis.flushdb()  # Redis lost the job
+    with app.app_context():
+        db.session.add(ScriptRun(group_id=world.group_a, script="generate_missing", started_by_label="x",
+                                 status=RunStatus.RUNNING, created_at=utcnow() - timedelta(hours=3)))
+        db.session.commit()
+        assert sweep_runs() == 2  # the lost one enqueued, the dead one closed
+    run_jobs(app)
+    with app.app_context():
+        done, dead = db.session.scalars(select(ScriptRun).order_by(ScriptRun.id)).all()
+        assert done.status == RunStatus.DONE
+        assert dead.status == RunStatus.FAILED and "abgebrochen" in dead.result

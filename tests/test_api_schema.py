@@ -14,9 +14,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from portal.appdb.services import generate
 from portal.extensions import db
 from portal.models import Device, Therapist
+from portal.therapist_db.services import generate
 
 from .conftest import make_app
 

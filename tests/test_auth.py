@@ -4,7 +4,7 @@ from portal.extensions import db
 from portal.models import Role, User
 
 from . import factories as f
-from .conftest import login
+from .helpers import login
 
 
 def test_sign_in_leads_a_chef_to_the_therapist_list(client, world):

@@ -6,10 +6,12 @@ from datetime import date, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal.checkin.models import Attendance, CourseMember, Participant, Prescription
-from portal.checkin.services import CheckInRefused, check_in, decode_signature, find_participant, session_for
+from portal.checkin.models import Attendance, CourseMember, CourseSession, Participant, Prescription
+from portal.checkin.services import CheckInRefused, check_in, decode_signature, find_participant, preview
 from portal.extensions import db
 from portal.models import Course, CourseKind, PracticeGroup
+
+from . import factories as f
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n" + b"signature-bytes"
 MONDAY = date(2026, 11, 23)
@@ -21,28 +23,18 @@ def setup(app, world):
     with app.app_context():
         g = db.session.get(PracticeGroup, world.group_a)
         practice = g.practices[0]
-        back = Course(group_id=g.id, practice_id=practice.id, kind=CourseKind.REHASPORT, name="Rücken",
-                      weekday=0, start_time=time(9), duration_minutes=45, capacity=15)
-        heart = Course(group_id=g.id, practice_id=practice.id, kind=CourseKind.REHASPORT, name="Herz",
-                       weekday=0, start_time=time(11), duration_minutes=45, capacity=3)
-        water = Course(group_id=g.id, practice_id=practice.id, kind=CourseKind.FUNKTIONSTRAINING, name="Wasser",
-                       weekday=1, start_time=time(17), duration_minutes=45, capacity=15)
-        petra = Participant(group_id=g.id, first_name="Petra", last_name="Pohl", birth_date=date(1950, 5, 1),
-                            chip_id="CHIP-0001")
-        db.session.add_all([back, heart, water, petra])
-        db.session.flush()
-        db.session.add(Prescription(group_id=g.id, participant=petra, kind=CourseKind.REHASPORT, units_approved=50,
-                                    valid_months=18, payer="AOK"))
-        db.session.add(CourseMember(course_id=back.id, participant_id=petra.id))
+        back = f.course(g, practice, name="Rücken", weekday=0, start=time(9))
+        heart = f.course(g, practice, name="Herz", weekday=0, start=time(11), capacity=3)
+        water = f.course(g, practice, name="Wasser", weekday=1, start=time(17), kind=CourseKind.FUNKTIONSTRAINING)
+        petra = f.participant(g, chip_id="CHIP-0001", member_of=back)
         db.session.commit()
         return {"back": back.id, "heart": heart.id, "water": water.id, "petra": petra.id, "group": g.id}
 
 
 def _check_in(app, ids, course="back", day=MONDAY, **kwargs):
     with app.app_context():
-        session = session_for(db.session.get(Course, ids[course]), day)
         participant = db.session.get(Participant, ids["petra"])
-        result = check_in(participant, session, SIGNATURE, **kwargs)
+        result = check_in(participant, db.session.get(Course, ids[course]), day, SIGNATURE, **kwargs)
         db.session.commit()
         return result.remaining_units, result.expires_on, result.attendance.springer
 
@@ -91,10 +83,8 @@ def test_two_sessions_a_week_and_a_third_only_with_a_reason(app, setup):
     _check_in(app, setup, day=MONDAY)
     _check_in(app, setup, course="heart", day=MONDAY, springer_reason="Termin verlegt")
     with app.app_context():
-        extra = Course(group_id=setup["group"], practice_id=db.session.get(Course, setup["back"]).practice_id,
-                       kind=CourseKind.REHASPORT, name="Samstag", weekday=5, start_time=time(10), capacity=15)
-        db.session.add(extra)
-        db.session.flush()
+        g = db.session.get(PracticeGroup, setup["group"])
+        extra = f.course(g, g.practices[0], name="Samstag", weekday=5, start=time(10))
         db.session.add(CourseMember(course_id=extra.id, participant_id=setup["petra"]))
         db.session.commit()
         setup["sat"] = extra.id
@@ -119,12 +109,9 @@ def test_a_springer_needs_a_reason_and_room_and_is_marked(app, setup):
 
 def test_a_full_session_takes_no_springer(app, setup):
     with app.app_context():
+        g, heart = db.session.get(PracticeGroup, setup["group"]), db.session.get(Course, setup["heart"])
         for n in range(3):  # the "Herz" group has 3 places and 3 members
-            other = Participant(group_id=setup["group"], first_name="M", last_name=f"Mitglied{n}",
-                                birth_date=date(1960, 1, 1))
-            db.session.add(other)
-            db.session.flush()
-            db.session.add(CourseMember(course_id=setup["heart"], participant_id=other.id))
+            f.participant(g, "M", f"Mitglied{n}", member_of=heart)
         db.session.commit()
     refused = _refusal(app, setup, course="heart", springer_reason="Ersatz")
     assert "Dieser Termin ist voll (3 Plätze)" in refused.message
@@ -139,12 +126,36 @@ def test_a_springer_must_belong_to_a_group_of_the_same_type(app, setup):
     assert refused.message == "Petra Pohl ist in keiner Funktionstraining-Gruppe eingetragen."
 
 
-def test_the_refusals_record_nothing(app, setup):
+def test_the_refusals_record_nothing_not_even_a_session(app, setup):
     for kwargs in ({"course": "heart"}, {"course": "water", "day": MONDAY + timedelta(days=1)}):
         with pytest.raises(CheckInRefused):
             _check_in(app, setup, **kwargs)
     with app.app_context():
         assert db.session.scalar(select(func.count(Attendance.id))) == 0
+        assert db.session.scalar(select(func.count(CourseSession.id))) == 0
+
+
+def test_the_look_ahead_before_signing_names_what_to_ask_and_records_nothing(app, setup):
+    with app.app_context():
+        petra, heart = db.session.get(Participant, setup["petra"]), db.session.get(Course, setup["heart"])
+        assert preview(petra, heart, MONDAY).need == "springer_reason"
+        assert preview(petra, db.session.get(Course, setup["back"]), MONDAY) is None
+        db.session.commit()
+        assert db.session.scalar(select(func.count(CourseSession.id))) == 0
+
+
+def test_the_first_check_in_of_a_day_creates_its_session_and_the_next_ones_join_it(app, setup):
+    with app.app_context():
+        g, back = db.session.get(PracticeGroup, setup["group"]), db.session.get(Course, setup["back"])
+        otto = f.participant(g, "Otto", "Ortmann", member_of=back)
+        db.session.commit()
+        otto_id = otto.id
+    _check_in(app, setup)
+    _check_in(app, {**setup, "petra": otto_id})
+    with app.app_context():
+        session = db.session.scalars(select(CourseSession)).one()
+        assert (session.course_id, session.day) == (setup["back"], MONDAY)
+        assert db.session.scalar(select(func.count(Attendance.id)).where(Attendance.session_id == session.id)) == 2
 
 
 def test_participants_are_found_by_chip_or_by_name_and_birth_date(app, setup):

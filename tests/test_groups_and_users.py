@@ -3,10 +3,10 @@
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import AuditEvent, Practice, User
+from portal.models import AuditEvent, Practice, Role, User
 
 from . import factories as f
-from .conftest import HX, login
+from .helpers import HX, login
 
 
 def _practices(app, group_id):
@@ -22,13 +22,12 @@ def _audit(app):
 def test_group_page_shows_licences_read_only(as_user, world):
     html = as_user(world.chef_a).get("/praxisgruppe").get_data(as_text=True)
     assert "Praxisgruppe Nord" in html
-    assert "Synchronisierung" in html and "Therapeuten-App" in html and "Check-in-Terminal" in html
+    assert "Sync-Lizenz" in html and "App-Lizenz" in html and "Check-in-Lizenz" in html
     assert html.count('<span class="badge ok">aktiv</span>') == 3
     assert "unbefristet" in html and "<input" not in html.split("Lizenzen")[1].split("Praxen")[0]
 
 
 def test_group_without_licences_shows_them_as_missing(app, client):
-    from portal.models import Role
     with app.app_context():
         g = f.group("Ohne", licensed=False)
         f.user(g, Role.CHEF, "chef@ohne.example")
@@ -139,4 +138,4 @@ def test_support_sees_every_group_with_its_licences(app, as_user, world):
         db.session.commit()
     html = as_user(world.support).get("/support").get_data(as_text=True)
     assert "Praxisgruppe Nord" in html and "Praxisgruppe Süd" in html and "Ohne Lizenz GmbH" in html
-    assert "Therapeuten-App: fehlt" in html
+    assert "App-Lizenz: fehlt" in html

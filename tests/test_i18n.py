@@ -23,9 +23,10 @@ def _source_messages() -> set:
 
 def test_every_source_string_has_an_english_translation():
     catalogue = read_po(CATALOGUE.open("rb"))
-    translated = {m.id for m in catalogue if m.id and m.string and (not isinstance(m.string, tuple) or all(m.string))}
+    translated = {m.id for m in catalogue if m.id and m.string and not m.fuzzy
+                  and (not isinstance(m.string, tuple) or all(m.string))}
     missing = sorted(str(m) for m in _source_messages() - translated)
-    assert missing == [], "run tools/i18n.sh and translate: " + "; ".join(missing)
+    assert missing == [], "run tools/i18n.sh and translate (fuzzy entries count as missing): " + " | ".join(missing)
 
 
 def test_the_compiled_catalogue_matches_the_po_file():

@@ -10,12 +10,17 @@ from sqlalchemy import func, select
 
 from portal import create_app
 from portal.audit.models import AuditLogIsAppendOnly
-from portal.demo import GROUP_NAME
+from portal.audit.services import record
+from portal.devtools.demo import GROUP_NAME
 from portal.extensions import db
+from portal.i18n import datetime_filter
 from portal.models import AuditEvent, PracticeGroup, Therapist, User
+from portal.support.services import SEARCH_INDEX_OBJECTS
+from portal.therapists.services import update_therapist
 
 from . import factories as f
-from .conftest import csrf_token_from, make_app
+from .conftest import make_app
+from .helpers import csrf_token_from, login
 
 STRONG_SECRET = "x" * 48
 
@@ -97,7 +102,6 @@ def test_sign_in_still_works_when_redis_is_down(migrated, database_url, world):
 
 def test_audit_entries_can_be_neither_changed_nor_deleted(app, world):
     with app.app_context():
-        from portal.audit.services import record
         record("test.event", group_id=world.group_a)
         db.session.commit()
         entry = db.session.scalars(select(AuditEvent)).one()
@@ -114,7 +118,6 @@ def test_audit_entries_can_be_neither_changed_nor_deleted(app, world):
 
 def test_audit_entry_is_rolled_back_with_its_change(app, world):
     with app.app_context():
-        from portal.therapists.services import update_therapist
         t = db.session.get(Therapist, world.therapist_a)
         update_therapist(t, {"first_name": "X", "last_name": t.last_name, "email": t.email,
                              "app_enabled": True, "practice_ids": []})
@@ -123,8 +126,6 @@ def test_audit_entry_is_rolled_back_with_its_change(app, world):
 
 
 def test_the_migrations_build_exactly_the_models_schema(app):
-    from portal.support.services import SEARCH_INDEX_OBJECTS
-
     def include_name(name, type_, parent_names):  # the search index lives outside the models
         return not (name or "").startswith(tuple(SEARCH_INDEX_OBJECTS))
 
@@ -187,7 +188,6 @@ def test_demo_data_is_idempotent(app):
 
 
 def test_english_catalogue_and_language_switch(client, world):
-    from .conftest import login
     login(client, world.chef_a)
     assert ">Therapeuten</h1>" in client.get("/therapeuten").get_data(as_text=True)
     client.post("/sprache", data={"lang": "en", "next": "/therapeuten"})
@@ -199,7 +199,6 @@ def test_english_catalogue_and_language_switch(client, world):
 
 
 def test_times_are_shown_in_berlin_time(app):
-    from portal.i18n import datetime_filter
     with app.test_request_context("/"):
         assert datetime_filter(datetime(2026, 11, 26, 13, 47, tzinfo=UTC)) == "26.11.2026, 14:47 Uhr"
         assert datetime_filter(datetime(2026, 7, 1, 12, 0, tzinfo=UTC)) == "01.07.2026, 14:00 Uhr"

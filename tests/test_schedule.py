@@ -8,7 +8,7 @@ from portal.extensions import db
 from portal.models import Appointment, AuditEvent, Course, Practice, PracticeGroup, Therapist
 
 from . import factories as f
-from .conftest import HX
+from .helpers import HX
 
 
 def _count(app, model):

@@ -3,50 +3,35 @@
 import csv
 import io
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from portal.devicesim import DeviceClient
+from portal.audit.models import AuditLogIsAppendOnly
+from portal.audit.services import record
+from portal.devtools.device_simulator import DeviceClient
 from portal.extensions import db
 from portal.models import AuditEvent, CodeRequest, Device, Licence, LicenceKind, PracticeGroup, Therapist
-from portal.timeutil import today_berlin
+from portal.timeutil import clock, today_berlin, utcnow
 
 from . import factories as f
-from .conftest import HX, login, run_jobs
-
-EMAIL = "anna.schmidt@praxis.example"
-
-
-def code_in(message) -> str:
-    return re.search(r"^\s{4}(\d{6})\s*$", message.get_body(("plain",)).get_content(), re.M).group(1)
+from .helpers import EMAIL, HX, activate, code_in, login, run_jobs, signed_in
+from .helpers import audit_entries as _audit
 
 
 def _activate_and_sign_in(app, world, smtp_sink, live_server, tmp_path, name="phone"):
     """Anna activated with a database, signed in on one simulated device."""
-    chef = app.test_client()
-    login(chef, world.chef_a)
+    chef = signed_in(app, world.chef_a)
     with app.app_context():
         t = db.session.get(Therapist, world.therapist_a)
-        f.appointment(t, t.practices[0], datetime.now(UTC) + timedelta(days=1))
-        data = {"first_name": t.first_name, "last_name": t.last_name, "email": t.email, "app_enabled": "y",
-                "practices": [str(p.id) for p in t.practices]}
+        f.appointment(t, t.practices[0], utcnow() + timedelta(days=1))
         db.session.commit()
-    chef.post(f"/therapeuten/{world.therapist_a}", headers=HX, data=data)
+    activate(app, chef, world.therapist_a)
     run_jobs(app)
     device = DeviceClient(tmp_path / name, live_server)
     assert device.sign_in(EMAIL, code_in(smtp_sink.messages()[-1])).status == 201
     return chef, device
-
-
-def _audit(app, action=None):
-    with app.app_context():
-        query = select(AuditEvent).order_by(AuditEvent.id)
-        if action:
-            query = query.where(AuditEvent.action == action)
-        return [(e.action, e.actor_label, e.actor_role, e.group_id, dict(e.details))
-                for e in db.session.scalars(query)]
 
 
 def test_support_search_finds_therapists_across_groups(as_user, world):
@@ -65,8 +50,10 @@ def test_support_sees_a_therapist_with_readiness_devices_and_code_history(app, w
                                                                           tmp_path, as_user):
     _activate_and_sign_in(app, world, smtp_sink, live_server, tmp_path)
     html = as_user(world.support).get(f"/support/therapeuten/{world.therapist_a}").get_data(as_text=True)
-    assert "Voraussetzungen für die App" in html and "Simulator (devicesim)" in html
+    assert "Anna Schmidt kann sich in der App anmelden." in html and "Simulator (devicesim)" in html
     assert 'data-device-state="active"' in html and "angenommen" in html and "250" in html
+    checklist = html.split('class="readiness checklist"')[1].split("</section>")[0]
+    assert 'data-check="code" data-ok="ja"' in checklist and "<form" not in checklist  # read-only
 
 
 def test_support_withdrawal_ends_every_session_and_the_device_wipes(app, world, smtp_sink, live_server, tmp_path,
@@ -96,8 +83,7 @@ def test_support_withdrawal_ends_every_session_and_the_device_wipes(app, world, 
 def test_withdrawal_voids_open_codes_so_only_a_new_code_signs_in(app, world, smtp_sink, live_server, tmp_path,
                                                                   as_user):
     chef, phone = _activate_and_sign_in(app, world, smtp_sink, live_server, tmp_path)
-    from portal.timeutil import clock
-    clock.set(datetime.now(UTC) + timedelta(seconds=40))
+    clock.set(utcnow() + timedelta(seconds=40))
     chef.post(f"/therapeuten/{world.therapist_a}/zugangscode", headers=HX)
     run_jobs(app)
     open_code = code_in(smtp_sink.messages()[-1])
@@ -122,7 +108,7 @@ def test_support_edits_licences_and_invalid_periods_change_nothing(app, as_user,
         as_text=True)
     html = client.post(f"/support/gruppen/{world.group_a}/lizenzen/app",
                        data={"app-valid_from": "2020-01-01", "app-valid_until": "2021-12-31"}).get_data(as_text=True)
-    assert "Lizenz „Therapeuten-App“ gespeichert." in html
+    assert "Lizenz „App-Lizenz“ gespeichert." in html
     with app.app_context():
         licence = db.session.scalars(select(Licence).where(Licence.group_id == world.group_a,
                                                            Licence.kind == LicenceKind.APP)).one()
@@ -172,7 +158,6 @@ def test_a_chef_sees_only_the_own_groups_entries(app, as_user, world):
     client = as_user(world.chef_b)
     client.post("/praxisgruppe/praxen", headers=HX, data={"name": "Südpraxis", "city": ""})
     with app.app_context():
-        from portal.audit.services import record
         record("test.nord", group_id=world.group_a, actor_label="Test")
         db.session.commit()
     html = client.get(f"/protokoll?group={world.group_a}").get_data(as_text=True)
@@ -205,8 +190,6 @@ def test_a_failed_change_leaves_no_audit_entry(app, as_user, world):
 
 @pytest.mark.parametrize("action", ["update", "delete"])
 def test_no_code_path_changes_audit_entries(app, world, action):
-    from portal.audit.models import AuditLogIsAppendOnly
-    from portal.audit.services import record
     with app.app_context():
         record("x", group_id=world.group_a, actor_label="Test")
         db.session.commit()
@@ -220,7 +203,6 @@ def test_no_code_path_changes_audit_entries(app, world, action):
 
 
 def test_the_audit_log_pages_keep_the_filters(app, as_user, world):
-    from portal.audit.services import record
     with app.app_context():
         for n in range(55):
             record("test.seite", group_id=world.group_a, actor_label="Test", details={"n": n})

@@ -12,10 +12,11 @@ from sqlalchemy import select
 
 from portal.checkin.models import Attendance, Terminal
 from portal.extensions import db
-from portal.models import Course, CourseKind, PracticeGroup
+from portal.models import Practice, PracticeGroup
 from portal.timeutil import today_berlin
 
 from . import factories as f
+from .helpers import HX
 
 SIGNATURE = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"unterschrift").decode()
 
@@ -66,9 +67,7 @@ def test_a_revoked_terminal_is_refused_at_once(app, as_user, world, course_day):
     chef.post(f"/kurse/terminals/{terminal_id}/sperren")
     response = tablet.get("/terminal")
     assert response.status_code == 403 and "Dieses Terminal ist gesperrt" in response.get_data(as_text=True)
-    with app.app_context():
-        session_id = db.session.scalar(select(db.func.max(Course.id)))
-    assert tablet.post(f"/terminal/termin/{session_id}/einchecken", data={}).status_code == 403
+    assert tablet.post(f"/terminal/kurs/{course_day['back']}/einchecken", data={}).status_code == 403
 
 
 def test_an_unpaired_browser_gets_the_pairing_page(client):
@@ -77,23 +76,23 @@ def test_an_unpaired_browser_gets_the_pairing_page(client):
     assert client.post("/terminal/koppeln", data={"code": "FALSCH12"}).status_code == 422
 
 
-def _session_id(tablet, name):
+def _course_id(tablet, name):
     page = tablet.get("/terminal").get_data(as_text=True)
-    return int(re.search(r'href="/terminal/termin/(\d+)"[^>]*>\s*<span class="session-time">[^<]*</span>\s*'
+    return int(re.search(r'href="/terminal/kurs/(\d+)"[^>]*>\s*<span class="session-time">[^<]*</span>\s*'
                          rf'<span class="session-name">{name}</span>', page).group(1))
 
 
 def test_check_in_at_the_terminal_by_chip_with_a_signature(app, as_user, world, course_day):
     tablet, _ = register_and_pair(app, as_user(world.chef_a))
-    session_id = _session_id(tablet, "Rücken fit")
-    sign = tablet.post(f"/terminal/termin/{session_id}", data={"chip": "4711"}).get_data(as_text=True)
+    course_id = _course_id(tablet, "Rücken fit")
+    sign = tablet.post(f"/terminal/kurs/{course_id}", data={"chip": "4711"}).get_data(as_text=True)
     assert "Hallo Petra Pohl" in sign and 'id="signature-pad"' in sign
-    unsigned = tablet.post(f"/terminal/termin/{session_id}/einchecken", data={"participant_id": course_day["petra"]})
+    unsigned = tablet.post(f"/terminal/kurs/{course_id}/einchecken", data={"participant_id": course_day["petra"]})
     assert unsigned.status_code == 422 and "Bitte unterschreiben Sie" in unsigned.get_data(as_text=True)
-    done = tablet.post(f"/terminal/termin/{session_id}/einchecken",
+    done = tablet.post(f"/terminal/kurs/{course_id}/einchecken",
                        data={"participant_id": course_day["petra"], "signature": SIGNATURE}).get_data(as_text=True)
     assert "Danke, Petra Pohl!" in done and "Noch 49 Einheiten" in done
-    again = tablet.post(f"/terminal/termin/{session_id}", data={"chip": "4711"})
+    again = tablet.post(f"/terminal/kurs/{course_id}", data={"chip": "4711"})
     assert again.status_code == 422 and "bereits eingecheckt" in again.get_data(as_text=True)
     with app.app_context():
         attendance = db.session.scalars(select(Attendance)).one()
@@ -102,22 +101,22 @@ def test_check_in_at_the_terminal_by_chip_with_a_signature(app, as_user, world, 
 
 def test_identification_by_name_and_birth_date(app, as_user, world, course_day):
     tablet, _ = register_and_pair(app, as_user(world.chef_a))
-    session_id = _session_id(tablet, "Rücken fit")
-    html = tablet.post(f"/terminal/termin/{session_id}", data={"last_name": "pohl", "birth_date": "1950-05-01"})
+    course_id = _course_id(tablet, "Rücken fit")
+    html = tablet.post(f"/terminal/kurs/{course_id}", data={"last_name": "pohl", "birth_date": "1950-05-01"})
     assert "Hallo Petra Pohl" in html.get_data(as_text=True)
-    html = tablet.post(f"/terminal/termin/{session_id}", data={"last_name": "Pohl", "birth_date": "1950-05-02"})
+    html = tablet.post(f"/terminal/kurs/{course_id}", data={"last_name": "Pohl", "birth_date": "1950-05-02"})
     assert "Niemand gefunden" in html.get_data(as_text=True)
 
 
 def test_a_springer_check_in_at_the_terminal_asks_for_the_reason(app, as_user, world, course_day):
     tablet, _ = register_and_pair(app, as_user(world.chef_a))
-    session_id = _session_id(tablet, "Herzsport")
-    sign = tablet.post(f"/terminal/termin/{session_id}", data={"chip": "4711"}).get_data(as_text=True)
+    course_id = _course_id(tablet, "Herzsport")
+    sign = tablet.post(f"/terminal/kurs/{course_id}", data={"chip": "4711"}).get_data(as_text=True)
     assert "Grund für die Teilnahme als Springer" in sign
-    refused = tablet.post(f"/terminal/termin/{session_id}/einchecken",
+    refused = tablet.post(f"/terminal/kurs/{course_id}/einchecken",
                           data={"participant_id": course_day["petra"], "signature": SIGNATURE})
     assert refused.status_code == 422
-    done = tablet.post(f"/terminal/termin/{session_id}/einchecken", data={
+    done = tablet.post(f"/terminal/kurs/{course_id}/einchecken", data={
         "participant_id": course_day["petra"], "signature": SIGNATURE, "springer_reason": "Eigener Kurs fällt aus"})
     assert "als Springer" in done.get_data(as_text=True)
     today = as_user(world.chef_a).get("/kurse/heute").get_data(as_text=True)
@@ -133,24 +132,31 @@ def test_participants_prescriptions_and_memberships_in_the_portal(app, as_user, 
     taken = client.post("/kurse/teilnehmer", data={"first_name": "A", "last_name": "B", "birth_date": "1960-01-01",
                                                    "chip_id": "4711"})
     assert taken.status_code == 422 and "schon einer anderen Person zugeordnet" in taken.get_data(as_text=True)
-    created = client.post("/kurse/teilnehmer", data={"first_name": "Karl", "last_name": "Kurz",
-                                                     "birth_date": "1955-03-04"})
-    participant_url = created.headers["Location"]
+    created = client.post("/kurse/teilnehmer", headers=HX, data={"first_name": "Karl", "last_name": "Kurz",
+                                                                 "birth_date": "1955-03-04"}).get_data(as_text=True)
+    assert "Karl Kurz ist angelegt." in created and '<div id="participants">' in created
+    participant_url = re.search(r'href="(/kurse/teilnehmer/\d+)">Kurz, Karl', created).group(1)
     participant_id = int(participant_url.rsplit("/", 1)[1])
-    client.post(f"/kurse/teilnehmer/{participant_id}/verordnungen", data={
-        "kind": "rehasport", "units_approved": "50", "valid_months": "18", "payer": "TK"})
-    client.post(f"/kurse/teilnehmer/{participant_id}/gruppen", data={"course_id": str(course_day["back"])})
+    added = client.post(f"/kurse/teilnehmer/{participant_id}/verordnungen", headers=HX, data={
+        "kind": "rehasport", "units_approved": "50", "valid_months": "18", "payer": "TK"}).get_data(as_text=True)
+    assert "Die Verordnung ist gespeichert." in added and 'data-remaining="50"' in added
+    plain = client.post(f"/kurse/teilnehmer/{participant_id}/gruppen", data={"course_id": str(course_day["back"])})
+    assert plain.status_code == 302 and plain.headers["Location"] == participant_url
     html = client.get(participant_url).get_data(as_text=True)
+    assert "Karl Kurz gehört jetzt zur Gruppe „Rücken fit“." in html
     assert 'data-remaining="50"' in html and "Rücken fit" in html and "18 Monate ab der ersten Teilnahme" in html
 
 
 def test_manual_check_in_and_the_monthly_attendance_list(app, as_user, world, course_day):
     client = as_user(world.chef_a)
-    page = client.get("/kurse/heute").get_data(as_text=True)
-    session_id = int(re.search(r'action="/kurse/heute/(\d+)/einchecken"', page).group(1))
-    response = client.post(f"/kurse/heute/{session_id}/einchecken", follow_redirects=True, data={
+    page = client.get("/kurse").get_data(as_text=True)
+    assert f'action="/kurse/heute/{course_day["back"]}/einchecken"' in page
+    response = client.post(f"/kurse/heute/{course_day['back']}/einchecken", follow_redirects=True, data={
         "participant_id": course_day["petra"], "signature": SIGNATURE})
     assert "Petra Pohl ist eingecheckt; noch 49 Einheiten." in response.get_data(as_text=True)
+    refused = client.post(f"/kurse/heute/{course_day['back']}/einchecken", headers=HX, data={
+        "participant_id": course_day["petra"], "signature": SIGNATURE})
+    assert refused.status_code == 422 and "bereits eingecheckt" in refused.get_data(as_text=True)
     month = today_berlin().strftime("%Y-%m")
     sheet = client.get(f"/kurse/{course_day['back']}/anwesenheit?monat={month}").get_data(as_text=True)
     assert "Petra Pohl" in sheet and 'class="signature" src="data:image/png;base64,' in sheet
@@ -167,8 +173,9 @@ def test_another_groups_terminal_cannot_check_in_here(app, as_user, world, cours
     tablet, _ = register_and_pair(app, as_user(world.chef_a))
     with app.app_context():
         g = db.session.get(PracticeGroup, world.group_b)
-        other = Course(group_id=g.id, practice_id=world.practice_b, kind=CourseKind.REHASPORT, name="Fremd",
-                       weekday=today_berlin().weekday(), start_time=time(7))
-        db.session.add(other)
+        other = f.course(g, db.session.get(Practice, world.practice_b), name="Fremd", weekday=today_berlin().weekday(),
+                         start=time(7))
         db.session.commit()
+        other_id = other.id
     assert "Fremd" not in tablet.get("/terminal").get_data(as_text=True)
+    assert tablet.get(f"/terminal/kurs/{other_id}").status_code == 404

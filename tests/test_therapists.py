@@ -3,13 +3,14 @@
 import re
 
 import pytest
+from flask import url_for
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import AuditEvent, Therapist
+from portal.models import AuditEvent, Practice, PracticeGroup, Role, Therapist, TherapistDatabase
 
 from . import factories as f
-from .conftest import HX
+from .helpers import HX, login
 
 
 def _therapist(app, therapist_id):
@@ -50,7 +51,6 @@ def _audit_actions(app, therapist_id=None):
 
 def _many(app, world, n=30):
     with app.app_context():
-        from portal.models import Practice, PracticeGroup
         g = db.session.get(PracticeGroup, world.group_a)
         p1, p2 = db.session.get(Practice, world.practice_a1), db.session.get(Practice, world.practice_a2)
         for i in range(n):
@@ -71,7 +71,6 @@ def test_row_links_lead_to_the_dialog_and_the_schedule_page(app, as_user, world)
     client = as_user(world.chef_a)
     html = client.get("/therapeuten").get_data(as_text=True)
     with app.test_request_context():
-        from flask import url_for
         schedule_url = url_for("schedule.page", therapist_id=world.therapist_a)
     assert f'href="{schedule_url}"' in html
     assert client.get(schedule_url).status_code == 200
@@ -90,7 +89,6 @@ def test_search_finds_by_name_and_by_email_fragment(app, as_user, world):
 
 def test_search_ignores_case_also_for_umlauts(app, as_user, world):
     with app.app_context():
-        from portal.models import PracticeGroup
         f.therapist(db.session.get(PracticeGroup, world.group_a), "Jürgen", "Müller", "j.mueller@praxis.example")
         db.session.commit()
     client = as_user(world.chef_a)
@@ -132,7 +130,7 @@ def test_sorting_and_pagination_keep_the_other_parameters(app, as_user, world):
     names = re.findall(r'class="row-name">([^<]+)<', html)
     assert names[0] == "Schmidt, Anna" and names[1] == "Nachname29, Vorname29" and len(names) == 25
     assert "Seite 1 von 2" in html
-    assert 'href="/therapeuten?sort=-name&amp;page=2"' in html
+    assert 'href="/therapeuten?page=2&amp;sort=-name"' in html
     html = client.get("/therapeuten?sort=-name&page=2").get_data(as_text=True)
     assert re.findall(r'class="row-name">([^<]+)<', html)[-1] == "Nachname00, Vorname00"
     html = client.get("/therapeuten?sort=email&q=person").get_data(as_text=True)
@@ -165,12 +163,10 @@ def test_filtering_pushes_the_canonical_url_but_a_refresh_does_not(as_user, worl
 
 
 def test_empty_group_shows_a_helpful_empty_state(app, client, world):
-    from portal.models import Role
     with app.app_context():
         g = f.group("Leer")
         f.user(g, Role.CHEF, "chef@leer.example")
         db.session.commit()
-    from .conftest import login
     login(client, "chef@leer.example")
     assert "Noch keine Therapeuten angelegt." in client.get("/therapeuten").get_data(as_text=True)
 
@@ -179,22 +175,25 @@ def test_readiness_mark_lists_what_is_missing(app, as_user, world):
     client = as_user(world.chef_a)
     html = client.get("/therapeuten").get_data(as_text=True)
     row = _row_html(html, world.therapist_a)
-    assert "2 Punkte offen" in row
-    assert "App nicht aktiviert" in row and "Kein Termin und kein Kurs zugeordnet" in row
+    assert "4 Punkte offen" in row
+    assert "„App aktivieren“ ist nicht gesetzt" in row and "Kein Termin und kein Kurs zugeordnet" in row
     with app.app_context():
-        from portal.models import Practice
         t = db.session.get(Therapist, world.therapist_a)
         t.app_enabled = True
         f.appointment(t, db.session.get(Practice, world.practice_a1))
+        db.session.commit()
+    row = _row_html(client.get("/therapeuten").get_data(as_text=True), world.therapist_a)
+    assert "2 Punkte offen" in row  # the database and the code are still missing (the seed's bug said "bereit")
+    with app.app_context():
+        t = db.session.get(Therapist, world.therapist_a)
+        db.session.add(TherapistDatabase(therapist_id=t.id, group_id=t.group_id, sha256="0" * 64, stale=False))
+        f.code_request(t)
         db.session.commit()
     row = _row_html(client.get("/therapeuten").get_data(as_text=True), world.therapist_a)
     assert "bereit" in row and "offen" not in row
 
 
 def test_missing_licence_shows_in_readiness_and_as_a_warning(app, client):
-    from portal.models import Role
-
-    from .conftest import login
     with app.app_context():
         g = f.group("Ohne Lizenz", licensed=False)
         f.therapist(g, app_enabled=True)

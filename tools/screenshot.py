@@ -20,7 +20,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from portal import create_app  # noqa: E402
-from portal.demo import PASSWORD, USERS, load_demo_data  # noqa: E402
+from portal.devtools.demo import PASSWORD, USERS, load_demo_data  # noqa: E402
 
 
 def main() -> None:

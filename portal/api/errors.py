@@ -1,36 +1,42 @@
-"""JSON errors of the app API: {"error": "<code>", "message": "<German text>"}."""
+"""JSON errors of the app API: {"error": "<code>", "message": "<German text>", "help": "<url>"}."""
 
 from __future__ import annotations
 
 from flask import jsonify
 
-MESSAGES = {
-    "invalid_request": "Die Anfrage ist unvollständig oder fehlerhaft.",
-    "invalid_code": "Der Zugangscode ist ungültig oder abgelaufen. Bitte fordern Sie in Ihrer Praxis einen neuen "
-                    "Code an.",
-    "app_disabled": "Die App ist für Sie nicht freigeschaltet. Bitte wenden Sie sich an Ihre Praxis.",
-    "no_license": "Ihre Praxisgruppe hat derzeit keine gültige Lizenz für die App. Bitte wenden Sie sich an Ihre "
-                  "Praxis.",
-    "database_not_ready": "Ihre Therapeuten-Datenbank wird gerade erzeugt. Bitte versuchen Sie es in einigen "
-                          "Minuten erneut; Ihr Zugangscode bleibt gültig.",
-    "too_many_attempts": "Zu viele Versuche. Bitte warten Sie einen Moment.",
-    "invalid_token": "Diese Anmeldung ist nicht mehr gültig. Bitte melden Sie sich mit einem neuen Zugangscode an.",
-    "revoked": "Ihre Berechtigung wurde entzogen. Die Daten auf diesem Gerät werden gelöscht.",
-    "deactivated": "Die App wurde für Sie deaktiviert. Sie sehen weiter Ihren letzten Stand, können aber nicht "
-                   "mehr synchronisieren.",
-    "not_found": "Diese Adresse gibt es in der App-Schnittstelle nicht.",
-    "method_not_allowed": "Diese Methode ist hier nicht erlaubt.",
-    "server_error": "Ein Fehler ist aufgetreten. Bitte versuchen Sie es später erneut.",
+from ..help.links import help_page_url
+
+# code: (HTTP status, German message, help section)
+ERRORS = {
+    "invalid_request": (400, "Die Anfrage ist unvollständig oder fehlerhaft.", None),
+    "invalid_code": (401, "Der Zugangscode ist ungültig oder abgelaufen. Bitte fordern Sie in Ihrer Praxis einen "
+                          "neuen Code an.", ("code-kommt-nicht-an", None)),
+    "invalid_token": (401, "Diese Anmeldung ist nicht mehr gültig. Bitte melden Sie sich mit einem neuen Zugangscode "
+                           "an.", ("neues-geraet", None)),
+    "revoked": (401, "Ihre Berechtigung wurde entzogen. Die Daten auf diesem Gerät werden gelöscht.",
+                ("abmelden", None)),
+    "app_disabled": (403, "Die App ist für Sie nicht freigeschaltet. Bitte wenden Sie sich an Ihre Praxis.",
+                     ("kann-sich-nicht-anmelden", "app")),
+    "no_license": (403, "Ihre Praxisgruppe hat derzeit keine gültige Lizenz für die App. Bitte wenden Sie sich an "
+                        "Ihre Praxis.", ("kann-sich-nicht-anmelden", "lizenz")),
+    "deactivated": (403, "Die App wurde für Sie deaktiviert. Sie sehen weiter Ihren letzten Stand, können aber "
+                         "nicht mehr synchronisieren.", ("deaktiviert-nutzt-weiter", None)),
+    "not_found": (404, "Diese Adresse gibt es in der App-Schnittstelle nicht.", None),
+    "method_not_allowed": (405, "Diese Methode ist hier nicht erlaubt.", None),
+    "database_not_ready": (409, "Ihre Therapeuten-Datenbank wird gerade erzeugt. Bitte versuchen Sie es in einigen "
+                                "Minuten erneut; Ihr Zugangscode bleibt gültig.", ("datenbank-fehlt", None)),
+    "too_many_attempts": (429, "Zu viele Versuche. Bitte warten Sie einen Moment.",
+                          ("kann-sich-nicht-anmelden", "app-fehler")),
+    "server_error": (500, "Ein Fehler ist aufgetreten. Bitte versuchen Sie es später erneut.", None),
 }
 
 
-def api_error(status: int, code: str, **extra):
-    from ..help.links import help_url
-
-    helps = help_url("api", code, external=True)
-    if helps:
-        extra["help"] = helps
-    response = jsonify(error=code, message=MESSAGES[code], **extra)
+def api_error(code: str, **extra):
+    """The JSON answer for an error code, with its status and help link."""
+    status, message, section = ERRORS[code]
+    if section:
+        extra["help"] = help_page_url(*section, external=True)
+    response = jsonify(error=code, message=message, **extra)
     response.status_code = status
     return response
 
@@ -38,6 +44,6 @@ def api_error(status: int, code: str, **extra):
 class ApiError(Exception):
     """Raised inside the API to answer with a JSON error."""
 
-    def __init__(self, status: int, code: str, **extra) -> None:
+    def __init__(self, code: str, **extra) -> None:
         super().__init__(code)
-        self.status, self.code, self.extra = status, code, extra
+        self.code, self.extra = code, extra

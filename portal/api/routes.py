@@ -5,13 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request, send_file, url_for
 from werkzeug.exceptions import HTTPException
 
-from ..appdb import generator
-from ..appdb.services import ready_database
+from ..devices import services as devices
 from ..errors import retry_after
 from ..extensions import csrf, db, limiter
+from ..therapist_db import generator
 from .errors import ApiError, api_error
 from .openapi import document
-from .services import authenticated_device, note_contact, sign_in, sign_out
 
 bp = Blueprint("api", __name__, url_prefix="/api/app/v1")
 csrf.exempt(bp)
@@ -29,41 +28,43 @@ limiter.limit(_limit, key_func=lambda: request.remote_addr or "unknown",
 @bp.before_request
 def _refuse_oversized_bodies():
     if request.content_length is not None and request.content_length > MAX_BODY:
-        return api_error(400, "invalid_request")
+        return api_error("invalid_request")
     return None
 
 
 @bp.errorhandler(ApiError)
-def _api_error(error: ApiError):
+@bp.errorhandler(devices.Refused)
+def _refused(error):
     db.session.rollback()
-    return api_error(error.status, error.code, **error.extra)
+    return api_error(error.code, **error.extra)
 
 
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException):
     if error.code == 429:
-        response = api_error(429, "too_many_attempts")
+        response = api_error("too_many_attempts")
         response.headers.update(retry_after())
         return response
-    if error.code == 404:
-        return api_error(404, "not_found")
-    if error.code == 405:
-        return api_error(405, "method_not_allowed")
-    return api_error(400, "invalid_request")
+    return api_error({404: "not_found", 405: "method_not_allowed"}.get(error.code, "invalid_request"))
 
 
 def _json_body(fields: dict[str, int]) -> dict[str, str]:
     """The request's JSON object with these string fields (name: maximum length), or 400."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise ApiError(400, "invalid_request")
+        raise ApiError("invalid_request")
     values = {}
     for name, limit in fields.items():
         value = body.get(name)
         if not isinstance(value, str) or not value.strip() or len(value) > limit or not value.isprintable():
-            raise ApiError(400, "invalid_request")
+            raise ApiError("invalid_request")
         values[name] = value.strip()
     return values
+
+
+def _bearer_token() -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 def _database_info(sha256: str) -> dict:
@@ -73,18 +74,18 @@ def _database_info(sha256: str) -> dict:
 @bp.post("/session")
 def create_session():
     body = _json_body({"email": 254, "code": 32, "device_name": 100, "platform": 40})
-    device, token = sign_in(body["email"], body["code"], body["device_name"], body["platform"])
+    device, token, database = devices.sign_in(body["email"], body["code"], body["device_name"], body["platform"])
     therapist = device.therapist
     return jsonify(token=token, therapist={"id": therapist.id, "name": therapist.full_name},
-                   database=_database_info(ready_database(therapist).sha256)), 201
+                   database=_database_info(database.sha256)), 201
 
 
 @bp.get("/database")
 def database():
-    device = authenticated_device()
+    device = devices.authenticate(_bearer_token())
     if not device.database_ready:
-        raise ApiError(409, "database_not_ready")
-    note_contact(device)
+        raise ApiError("database_not_ready")
+    devices.note_contact(device)
     etag = device.database_sha256
     if etag in request.if_none_match:
         response = current_app.response_class(status=304)
@@ -99,17 +100,17 @@ def database():
 
 @bp.post("/sync")
 def sync():
-    device = authenticated_device()
+    device = devices.authenticate(_bearer_token())
     _json_body({"version": 64})
     if not device.database_ready:
-        raise ApiError(409, "database_not_ready")
-    note_contact(device)
+        raise ApiError("database_not_ready")
+    devices.note_contact(device)
     return jsonify(status="ok", database=_database_info(device.database_sha256))
 
 
 @bp.delete("/session")
 def delete_session():
-    sign_out(authenticated_device(allow_locked=True))
+    devices.sign_out(devices.authenticate(_bearer_token(), allow_locked=True))
     return "", 204
 
 

@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField
 from wtforms.validators import DataRequired, Length
 
-from ..validation import choices
+from ..forms import choices
 
 
 class LoginForm(FlaskForm):
@@ -14,10 +14,6 @@ class LoginForm(FlaskForm):
         _l("Passwort"), validators=[DataRequired(_l("Bitte geben Sie Ihr Passwort ein.")), Length(max=200)]
     )
     next = HiddenField()
-
-
-class LogoutForm(FlaskForm):
-    pass
 
 
 class LanguageForm(FlaskForm):

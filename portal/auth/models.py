@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..columns import EnumText
 from ..extensions import db
 from ..groups.models import PracticeGroup
+from ..i18n import N_, LabelledEnum, translate
 from ..timeutil import UTCDateTime, utcnow
 
 
-class Role(StrEnum):
-    CHEF = "chef"
-    THERAPEUT = "therapeut"
-    SUPPORT = "support"
+class Role(LabelledEnum):
+    CHEF = "chef", N_("chef"), N_("Therapeuten, Benutzer, Praxen und Scripts")
+    THERAPEUT = "therapeut", N_("therapeut"), N_("Therapeuten bearbeiten und einchecken")
+    SUPPORT = "support", N_("Kundenservice"), N_("alle Praxisgruppen")
+
+    def __init__(self, value: str, label: str, duty: str) -> None:
+        self._duty = duty
+
+    @property
+    def duty(self) -> str:
+        """What the role may do, for the role choice."""
+        return translate(self._duty)
 
 
 class User(UserMixin, db.Model):
@@ -27,7 +36,7 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(20))
+    role: Mapped[Role] = mapped_column(EnumText(Role))
     group_id: Mapped[int | None] = mapped_column(ForeignKey("practice_group.id", ondelete="CASCADE"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

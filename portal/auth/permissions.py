@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..extensions import db
+from ..web import parse_id
 from .models import Role
 
 
@@ -78,25 +79,22 @@ def requires(permission: Permission):
 
 
 M = TypeVar("M")
+ANY_GROUP = object()  # support's scope: an object of any group
 
 
-def get_in_group_or_404(model: type[M], object_id: int) -> M:
-    """Load an object of the signed-in user's group; another group's id answers 404."""
-    obj = db.session.scalar(
-        select(model).where(model.id == object_id, model.group_id == current_user.group_id)
-    )
+def get_or_404(model: type[M], object_id, *, group_id=None, **attributes) -> M:
+    """Load one object by id, or answer 404 (also for anything that is no valid id). The object
+    must belong to the signed-in user's group (another group's id answers 404), to ``group_id``
+    when given (a terminal's group), or to any group with ``group_id=ANY_GROUP`` (support);
+    ``attributes`` must match too (e.g. the therapist an appointment belongs to)."""
+    object_id = parse_id(object_id)
+    if object_id is None:
+        abort(404)
+    conditions = [model.id == object_id]
+    conditions += [getattr(model, name) == value for name, value in attributes.items()]
+    if group_id is not ANY_GROUP:
+        conditions.append(model.group_id == (current_user.group_id if group_id is None else group_id))
+    obj = db.session.scalar(select(model).where(*conditions))
     if obj is None:
         abort(404)
     return obj
-
-
-def get_therapists_item_or_404(model: type[M], object_id: int, therapist_id: int) -> tuple:
-    """Load a therapist of the user's group and one of that therapist's objects (an appointment,
-    a course, a device); a foreign or mismatched id answers 404."""
-    from ..therapists.models import Therapist
-
-    therapist = get_in_group_or_404(Therapist, therapist_id)
-    item = get_in_group_or_404(model, object_id)
-    if item.therapist_id != therapist.id:
-        abort(404)
-    return therapist, item

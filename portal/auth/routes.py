@@ -13,7 +13,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, htmx, limiter
-from .forms import LanguageForm, LoginForm, LogoutForm
+from ..forms import ConfirmForm
+from .forms import LanguageForm, LoginForm
 from .models import Role, User
 from .services import authenticate, safe_next_url
 
@@ -77,7 +78,7 @@ def login():
 
 @bp.post("/abmelden")
 def logout():
-    form = LogoutForm()
+    form = ConfirmForm()
     if form.validate_on_submit():
         logout_user()
         session.clear()

@@ -1,58 +1,86 @@
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ..extensions import db
+from ..forms import A_NUMBER, AT_MOST, INVALID_DATE, choices, enum_choices, strip
 from ..schedule.models import CourseKind
-from ..validation import choices
-
-_DATE = _l("Bitte geben Sie ein gültiges Datum ein.")
+from .models import Participant, Terminal
 
 
 class PairForm(FlaskForm):
     code = StringField(_l("Kopplungscode"), validators=[DataRequired(_l("Bitte geben Sie den Kopplungscode ein.")),
-                                                        Length(max=20)])
+                                                        Length(max=20, message=AT_MOST)])
 
 
 class IdentifyForm(FlaskForm):
-    chip = StringField(_l("Chip"), validators=[Optional(), Length(max=64)])
-    last_name = StringField(_l("Nachname"), validators=[Optional(), Length(max=80)])
-    birth_date = DateField(_l("Geburtsdatum"), validators=[Optional()], invalid_value_message=_DATE)
+    chip = StringField(_l("Chip"), validators=[Optional(), Length(max=64, message=AT_MOST)], filters=[strip])
+    last_name = StringField(_l("Nachname"), validators=[Optional(), Length(max=80, message=AT_MOST)], filters=[strip])
+    birth_date = DateField(_l("Geburtsdatum"), validators=[Optional()], invalid_value_message=INVALID_DATE)
 
 
 class CheckInForm(FlaskForm):
     participant_id = HiddenField(validators=[DataRequired()])
     signature = HiddenField()
-    springer_reason = TextAreaField(_l("Grund für die Teilnahme als Springer"), validators=[Length(max=300)])
-    extra_reason = TextAreaField(_l("Grund für die dritte Teilnahme in dieser Woche"), validators=[Length(max=300)])
+    springer_reason = TextAreaField(_l("Grund für die Teilnahme als Springer"),
+                                    validators=[Length(max=300, message=AT_MOST)])
+    extra_reason = TextAreaField(_l("Grund für die dritte Teilnahme in dieser Woche"),
+                                 validators=[Length(max=300, message=AT_MOST)])
 
 
 class TerminalForm(FlaskForm):
     name = StringField(_l("Name des Terminals"), validators=[DataRequired(_l("Bitte geben Sie einen Namen ein.")),
-                                                             Length(max=80)])
+                                                             Length(max=80, message=AT_MOST)], filters=[strip])
     key = StringField(_l("Kennung (z. B. Inventarnummer)"),
-                      validators=[DataRequired(_l("Bitte geben Sie eine Kennung ein.")), Length(max=40)])
+                      validators=[DataRequired(_l("Bitte geben Sie eine Kennung ein.")),
+                                  Length(max=40, message=AT_MOST)],
+                      filters=[strip])
+
+    def __init__(self, *args, group_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._group_id = group_id
+
+    def validate_key(self, field) -> None:
+        if db.session.scalar(select(Terminal.id).where(Terminal.group_id == self._group_id,
+                                                       Terminal.terminal_key == field.data)):
+            raise ValidationError(_("Diese Kennung ist schon vergeben."))
 
 
 class ParticipantForm(FlaskForm):
     first_name = StringField(_l("Vorname"), validators=[DataRequired(_l("Bitte geben Sie einen Vornamen ein.")),
-                                                        Length(max=80)])
+                                                        Length(max=80, message=AT_MOST)], filters=[strip])
     last_name = StringField(_l("Nachname"), validators=[DataRequired(_l("Bitte geben Sie einen Nachnamen ein.")),
-                                                        Length(max=80)])
-    birth_date = DateField(_l("Geburtsdatum"), validators=[InputRequired(_DATE)], invalid_value_message=_DATE)
-    chip_id = StringField(_l("Chip (optional)"), validators=[Optional(), Length(max=64)])
+                                                        Length(max=80, message=AT_MOST)], filters=[strip])
+    birth_date = DateField(_l("Geburtsdatum"), validators=[InputRequired(INVALID_DATE)],
+                           invalid_value_message=INVALID_DATE)
+    chip_id = StringField(_l("Chip (optional)"), validators=[Optional(), Length(max=64, message=AT_MOST)],
+                          filters=[strip])
+
+    def __init__(self, *args, group_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._group_id = group_id
+
+    def validate_chip_id(self, field) -> None:
+        if field.data and db.session.scalar(select(Participant.id).where(Participant.group_id == self._group_id,
+                                                                         Participant.chip_id == field.data)):
+            raise ValidationError(_("Dieser Chip ist schon einer anderen Person zugeordnet."))
 
 
 class PrescriptionForm(FlaskForm):
-    kind = SelectField(_l("Art"), choices=choices([(CourseKind.REHASPORT.value, "Rehasport"),
-                                                   (CourseKind.FUNKTIONSTRAINING.value, "Funktionstraining")]),
-                       invalid_choice_message=_l("Bitte wählen Sie Rehasport oder Funktionstraining."))
-    units_approved = IntegerField(_l("Genehmigte Einheiten"), default=50, invalid_value_message=_l("Bitte eine Zahl."),
-                                  validators=[InputRequired(_l("Bitte eine Zahl.")), NumberRange(min=1, max=500)])
+    kind = SelectField(_l("Art"), invalid_choice_message=_l("Bitte wählen Sie Rehasport oder Funktionstraining."))
+    units_approved = IntegerField(_l("Genehmigte Einheiten"), default=50, invalid_value_message=A_NUMBER,
+                                  validators=[InputRequired(A_NUMBER), NumberRange(min=1, max=500)])
     valid_months = IntegerField(_l("Gültig (Monate ab der ersten Teilnahme)"), default=18,
-                                invalid_value_message=_l("Bitte eine Zahl."),
-                                validators=[InputRequired(_l("Bitte eine Zahl.")), NumberRange(min=1, max=60)])
-    payer = StringField(_l("Kostenträger"), validators=[Length(max=120)])
+                                invalid_value_message=A_NUMBER,
+                                validators=[InputRequired(A_NUMBER), NumberRange(min=1, max=60)])
+    payer = StringField(_l("Kostenträger"), validators=[Length(max=120, message=AT_MOST)], filters=[strip])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = enum_choices(CourseKind)
 
 
 class MembershipForm(FlaskForm):

@@ -8,8 +8,9 @@ from datetime import date, datetime, time
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..columns import EnumText
 from ..extensions import db
-from ..schedule.models import Course
+from ..schedule.models import Course, CourseKind
 from ..timeutil import UTCDateTime, utcnow
 
 
@@ -40,7 +41,7 @@ class Prescription(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("practice_group.id", ondelete="CASCADE"), index=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[CourseKind] = mapped_column(EnumText(CourseKind))
     units_approved: Mapped[int] = mapped_column(Integer, default=50)
     valid_months: Mapped[int] = mapped_column(Integer, default=18)
     payer: Mapped[str] = mapped_column(String(120), default="")

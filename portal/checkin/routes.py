@@ -1,4 +1,4 @@
-"""Check-in in the portal: terminals, participants and prescriptions, today's sessions, monthly lists."""
+"""Check-in in the portal: today's courses, participants and prescriptions, terminals, monthly lists."""
 
 from __future__ import annotations
 
@@ -7,199 +7,206 @@ import csv
 import io
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..audit.services import record
-from ..auth.permissions import Permission, get_in_group_or_404, requires
-from ..extensions import db
+from ..auth.permissions import Permission, get_or_404, requires
+from ..extensions import db, htmx
+from ..forms import ConfirmForm
 from ..groups.models import LicenceKind, PracticeGroup
-from ..schedule.forms import ConfirmForm
 from ..schedule.models import Course
 from ..timeutil import today_berlin
-from . import terminals
+from ..web import done, page_or_fragment, parse_id
 from .forms import CheckInForm, MembershipForm, ParticipantForm, PrescriptionForm, TerminalForm
-from .models import Attendance, CourseMember, CourseSession, Participant, Prescription, Terminal
-from .services import CheckInRefused, check_in, decode_signature, remaining_units, todays_sessions
+from .models import Attendance, CourseMember, CourseSession, Participant, Terminal
+from .services import (
+    CheckInRefused,
+    add_membership,
+    add_prescription,
+    check_in,
+    create_participant,
+    day_overview,
+    decode_signature,
+    participants_of,
+    remaining_units,
+)
+from .terminal import pairing
 
 bp = Blueprint("checkin", __name__, url_prefix="/kurse")
 
 
-def _group() -> PracticeGroup:
-    return db.session.get(PracticeGroup, current_user.group_id)
+# --- today's courses and the manual check-in --------------------------------------------------------
+
+def _today(status: int = 200, message: str | None = None, category: str = "success", form=None):
+    if message and not htmx:
+        return done(message, category, url_for(".today"))
+    return page_or_fragment("checkin/today.html", "checkin/_today.html", status, day=today_berlin(),
+                            sessions=day_overview(current_user.group_id, today_berlin()),
+                            participants=participants_of(current_user.group_id),
+                            form=form or CheckInForm(formdata=None), message=message, category=category)
 
 
-# --- terminals ----------------------------------------------------------------------------------
-
-@bp.route("/terminals", methods=["GET", "POST"])
-@requires(Permission.MANAGE_TERMINALS)
-def terminal_list():
-    """"Terminal hinzufügen": name and id; the pairing code and QR code are shown once."""
-    form, pairing = TerminalForm(), None
-    licensed = _group().has_licence(LicenceKind.CHECKIN)
-    if form.validate_on_submit():
-        if not licensed:
-            flash(_("Für Terminals braucht Ihre Praxisgruppe die Check-in-Lizenz. Bitte wenden Sie sich an den "
-                    "Kundenservice."), "error")
-        elif db.session.scalar(select(Terminal.id).where(Terminal.group_id == current_user.group_id,
-                                                         Terminal.terminal_key == form.key.data.strip())):
-            form.key.errors.append(_("Diese Kennung ist schon vergeben."))
-        else:
-            pairing = terminals.register(current_user.group_id, form.name.data.strip(), form.key.data.strip(),
-                                         current_user)[1]
-            db.session.commit()
-            form = TerminalForm(formdata=None)
-    items = db.session.scalars(select(Terminal).where(Terminal.group_id == current_user.group_id)
-                               .order_by(Terminal.id)).all()
-    status = 422 if form.errors else 200
-    return render_template("checkin/terminals.html", form=form, terminals=items, pairing=pairing, licensed=licensed,
-                           confirm_form=ConfirmForm()), status
+@bp.get("")
+@bp.get("/heute")
+@requires(Permission.CHECK_IN)
+def today():
+    """The check-in start page: today's courses with who checked in, and a manual check-in."""
+    return _today()
 
 
-@bp.post("/terminals/<int:terminal_id>/<any(sperren, koppeln):action>")
-@requires(Permission.MANAGE_TERMINALS)
-def terminal_action(terminal_id: int, action: str):
-    terminal = get_in_group_or_404(Terminal, terminal_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    pairing = None
-    if action == "sperren":
-        terminals.revoke(terminal, current_user)
-        flash(_("Terminal „%(name)s“ ist gesperrt.", name=terminal.name), "success")
-    elif terminal.revoked_at is None:
-        pairing = terminals.new_pairing(terminal)
+@bp.post("/heute/<int:course_id>/einchecken")
+@requires(Permission.CHECK_IN)
+def manual_check_in(course_id: int):
+    """A check-in recorded in the portal, through the same service as the terminal."""
+    day = today_berlin()
+    course = get_or_404(Course, course_id, weekday=day.weekday())
+    form = CheckInForm()
+    if parse_id(form.participant_id.data) is None:
+        return _today(422, _("Bitte wählen Sie eine Person."), "error")
+    person = get_or_404(Participant, form.participant_id.data)
+    try:
+        result = check_in(person, course, day, decode_signature(form.signature.data or ""),
+                          springer_reason=form.springer_reason.data, extra_reason=form.extra_reason.data,
+                          user=current_user)
+    except CheckInRefused as refused:
+        db.session.rollback()
+        return _today(422, refused.message, "error")
     db.session.commit()
-    items = db.session.scalars(select(Terminal).where(Terminal.group_id == current_user.group_id)
-                               .order_by(Terminal.id)).all()
-    return render_template("checkin/terminals.html", form=TerminalForm(formdata=None), terminals=items,
-                           pairing=pairing, licensed=_group().has_licence(LicenceKind.CHECKIN),
-                           confirm_form=ConfirmForm())
+    return _today(message=_("%(name)s ist eingecheckt; noch %(n)s Einheiten.", name=person.full_name,
+                            n=result.remaining_units))
 
 
 # --- participants and prescriptions ---------------------------------------------------------------
 
-@bp.route("/teilnehmer", methods=["GET", "POST"])
+def _participants(form=None, status: int = 200, message: str | None = None):
+    if message and not htmx:
+        return done(message, "success", url_for(".participants"))
+    return page_or_fragment("checkin/participants.html", "checkin/_participants.html", status,
+                            participants=participants_of(current_user.group_id), message=message,
+                            form=form or ParticipantForm(formdata=None, group_id=current_user.group_id))
+
+
+@bp.get("/teilnehmer")
 @requires(Permission.CHECK_IN)
 def participants():
-    form = ParticipantForm()
-    if form.validate_on_submit():
-        chip = (form.chip_id.data or "").strip() or None
-        if chip and db.session.scalar(select(Participant.id).where(Participant.group_id == current_user.group_id,
-                                                                   Participant.chip_id == chip)):
-            form.chip_id.errors.append(_("Dieser Chip ist schon einer anderen Person zugeordnet."))
-        else:
-            participant = Participant(group_id=current_user.group_id, first_name=form.first_name.data.strip(),
-                                      last_name=form.last_name.data.strip(), birth_date=form.birth_date.data,
-                                      chip_id=chip)
-            db.session.add(participant)
-            db.session.flush()
-            record("participant.created", group_id=current_user.group_id, details={"participant_id": participant.id})
-            db.session.commit()
-            return redirect(url_for(".participant", participant_id=participant.id))
-    people = db.session.scalars(select(Participant).where(Participant.group_id == current_user.group_id)
-                                .order_by(Participant.last_name, Participant.first_name)).all()
-    return render_template("checkin/participants.html", form=form, participants=people), 422 if form.errors else 200
+    return _participants()
 
 
-def _participant_page(participant, prescription_form=None, membership_form=None, status=200):
-    courses = db.session.scalars(select(Course).where(Course.group_id == participant.group_id)
+@bp.post("/teilnehmer")
+@requires(Permission.CHECK_IN)
+def create_participant_view():
+    form = ParticipantForm(group_id=current_user.group_id)
+    if not form.validate_on_submit():
+        return _participants(form, 422)
+    person = create_participant(current_user.group_id, form.first_name.data, form.last_name.data,
+                                form.birth_date.data, form.chip_id.data, current_user)
+    db.session.commit()
+    return _participants(message=_("%(name)s ist angelegt.", name=person.full_name))
+
+
+def _participant(person: Participant, prescription_form=None, membership_form=None, status: int = 200,
+                 message: str | None = None):
+    if message and not htmx:
+        return done(message, "success", url_for(".participant", participant_id=person.id))
+    courses = db.session.scalars(select(Course).where(Course.group_id == person.group_id)
                                  .order_by(Course.weekday, Course.start_time)).all()
     member_ids = set(db.session.scalars(select(CourseMember.course_id)
-                                        .where(CourseMember.participant_id == participant.id)))
-    springer = db.session.scalars(select(Attendance).where(Attendance.participant_id == participant.id,
+                                        .where(CourseMember.participant_id == person.id)))
+    springer = db.session.scalars(select(Attendance).where(Attendance.participant_id == person.id,
                                                            Attendance.springer.is_(True))
                                   .order_by(Attendance.checked_in_at.desc())).all()
-    return render_template(
-        "checkin/participant.html", participant=participant,
-        prescriptions=[(p, remaining_units(p)) for p in participant.prescriptions],
+    return page_or_fragment(
+        "checkin/participant.html", "checkin/_participant.html", status, participant=person, message=message,
+        prescriptions=[(p, remaining_units(p)) for p in person.prescriptions],
         memberships=[c for c in courses if c.id in member_ids], springer=springer,
         prescription_form=prescription_form or PrescriptionForm(formdata=None),
         membership_form=membership_form or MembershipForm(formdata=None,
-                                                          courses=[c for c in courses if c.id not in member_ids]),
-    ), status
+                                                          courses=[c for c in courses if c.id not in member_ids]))
 
 
 @bp.get("/teilnehmer/<int:participant_id>")
 @requires(Permission.CHECK_IN)
 def participant(participant_id: int):
-    return _participant_page(get_in_group_or_404(Participant, participant_id))
+    return _participant(get_or_404(Participant, participant_id))
 
 
 @bp.post("/teilnehmer/<int:participant_id>/verordnungen")
 @requires(Permission.CHECK_IN)
-def add_prescription(participant_id: int):
-    person = get_in_group_or_404(Participant, participant_id)
+def add_prescription_view(participant_id: int):
+    person = get_or_404(Participant, participant_id)
     form = PrescriptionForm()
     if not form.validate_on_submit():
-        return _participant_page(person, prescription_form=form, status=422)
-    prescription = Prescription(group_id=person.group_id, participant_id=person.id, kind=form.kind.data,
-                                units_approved=form.units_approved.data, valid_months=form.valid_months.data,
-                                payer=(form.payer.data or "").strip())
-    db.session.add(prescription)
-    db.session.flush()
-    record("prescription.created", group_id=person.group_id,
-           details={"participant_id": person.id, "prescription_id": prescription.id, "kind": prescription.kind,
-                    "units": prescription.units_approved})
+        return _participant(person, prescription_form=form, status=422)
+    add_prescription(person, form.kind.data, form.units_approved.data, form.valid_months.data, form.payer.data,
+                     current_user)
     db.session.commit()
-    return redirect(url_for(".participant", participant_id=person.id))
+    return _participant(person, message=_("Die Verordnung ist gespeichert."))
 
 
 @bp.post("/teilnehmer/<int:participant_id>/gruppen")
 @requires(Permission.CHECK_IN)
-def add_membership(participant_id: int):
-    person = get_in_group_or_404(Participant, participant_id)
-    courses = db.session.scalars(select(Course).where(Course.group_id == person.group_id)).all()
-    form = MembershipForm(courses=courses)
+def add_membership_view(participant_id: int):
+    person = get_or_404(Participant, participant_id)
+    form = MembershipForm(courses=db.session.scalars(select(Course).where(Course.group_id == person.group_id)).all())
     if not form.validate_on_submit():
-        return _participant_page(person, membership_form=form, status=422)
-    if db.session.get(CourseMember, (form.course_id.data, person.id)) is None:
-        db.session.add(CourseMember(course_id=form.course_id.data, participant_id=person.id))
-        record("course_member.added", group_id=person.group_id,
-               details={"participant_id": person.id, "course_id": form.course_id.data})
+        return _participant(person, membership_form=form, status=422)
+    course = get_or_404(Course, form.course_id.data)
+    add_membership(person, course, current_user)
+    db.session.commit()
+    return _participant(person, message=_("%(name)s gehört jetzt zur Gruppe „%(course)s“.", name=person.full_name,
+                                          course=course.name))
+
+
+# --- terminals ----------------------------------------------------------------------------------
+
+def _terminals(form=None, status: int = 200, pairing_shown=None, message: str | None = None):
+    group = db.session.get(PracticeGroup, current_user.group_id)
+    items = db.session.scalars(select(Terminal).where(Terminal.group_id == group.id).order_by(Terminal.id)).all()
+    return page_or_fragment("checkin/terminals.html", "checkin/_terminals.html", status, terminals=items,
+                            form=form or TerminalForm(formdata=None, group_id=group.id), pairing=pairing_shown,
+                            licensed=group.has_licence(LicenceKind.CHECKIN), confirm_form=ConfirmForm(),
+                            message=message)
+
+
+@bp.get("/terminals")
+@requires(Permission.MANAGE_TERMINALS)
+def terminal_list():
+    return _terminals()
+
+
+@bp.post("/terminals")
+@requires(Permission.MANAGE_TERMINALS)
+def register_terminal():
+    """"Terminal hinzufügen": name and id; the pairing code and QR code are shown once."""
+    group = db.session.get(PracticeGroup, current_user.group_id)
+    form = TerminalForm(group_id=group.id)
+    if not group.has_licence(LicenceKind.CHECKIN):
+        return _terminals(form, 422)
+    if not form.validate_on_submit():
+        return _terminals(form, 422)
+    terminal, shown = pairing.register(group.id, form.name.data, form.key.data, current_user)
+    db.session.commit()
+    return _terminals(pairing_shown=shown, message=_("Terminal „%(name)s“ ist registriert.", name=terminal.name))
+
+
+@bp.post("/terminals/<int:terminal_id>/<any(sperren, koppeln):action>")
+@requires(Permission.MANAGE_TERMINALS)
+def terminal_action(terminal_id: int, action: str):
+    terminal = get_or_404(Terminal, terminal_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if action == "sperren":
+        pairing.revoke(terminal, current_user)
         db.session.commit()
-    return redirect(url_for(".participant", participant_id=person.id))
-
-
-# --- today's sessions, manual check-in, monthly lists ----------------------------------------------
-
-@bp.get("/heute")
-@requires(Permission.CHECK_IN)
-def today():
-    sessions = todays_sessions(current_user.group_id)
+        return _terminals(message=_("Terminal „%(name)s“ ist gesperrt.", name=terminal.name))
+    shown = pairing.new_pairing(terminal) if terminal.revoked_at is None else None
     db.session.commit()
-    attendances = {s.id: db.session.scalars(select(Attendance).where(Attendance.session_id == s.id)
-                                            .order_by(Attendance.checked_in_at)).all() for s in sessions}
-    people = db.session.scalars(select(Participant).where(Participant.group_id == current_user.group_id)
-                                .order_by(Participant.last_name)).all()
-    return render_template("checkin/today.html", sessions=sessions, attendances=attendances, participants=people,
-                           form=CheckInForm(formdata=None), day=today_berlin())
+    return _terminals(pairing_shown=shown)
 
 
-@bp.post("/heute/<int:session_id>/einchecken")
-@requires(Permission.CHECK_IN)
-def manual_check_in(session_id: int):
-    """A check-in recorded in the portal, through the same service as the terminal."""
-    session = get_in_group_or_404(CourseSession, session_id)
-    form = CheckInForm()
-    person = get_in_group_or_404(Participant, int(form.participant_id.data or 0)) if form.participant_id.data else None
-    if person is None:
-        flash(_("Bitte wählen Sie eine Person."), "error")
-        return redirect(url_for(".today"))
-    try:
-        result = check_in(person, session, decode_signature(form.signature.data or ""),
-                          springer_reason=form.springer_reason.data, extra_reason=form.extra_reason.data,
-                          user=current_user)
-    except CheckInRefused as refused:
-        db.session.rollback()
-        flash(refused.message, "error")
-        return redirect(url_for(".today"))
-    db.session.commit()
-    flash(_("%(name)s ist eingecheckt; noch %(n)s Einheiten.", name=person.full_name, n=result.remaining_units),
-          "success")
-    return redirect(url_for(".today"))
-
+# --- monthly attendance lists ------------------------------------------------------------------------
 
 def _month(value: str | None) -> date:
     try:
@@ -222,7 +229,7 @@ def _month_rows(course: Course, month: date):
 @requires(Permission.CHECK_IN)
 def attendance_list(course_id: int):
     """The attendance list of a course group for a month, printable with the signatures."""
-    course = get_in_group_or_404(Course, course_id)
+    course = get_or_404(Course, course_id)
     month = _month(request.args.get("monat"))
     rows = [(a, base64.b64encode(a.signature_png).decode()) for a in _month_rows(course, month)]
     return render_template("checkin/attendance.html", course=course, month=month, rows=rows)
@@ -231,7 +238,7 @@ def attendance_list(course_id: int):
 @bp.get("/<int:course_id>/anwesenheit.csv")
 @requires(Permission.CHECK_IN)
 def attendance_csv(course_id: int):
-    course = get_in_group_or_404(Course, course_id)
+    course = get_or_404(Course, course_id)
     month = _month(request.args.get("monat"))
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")

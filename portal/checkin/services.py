@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from ..audit.services import record
 from ..extensions import db
 from ..i18n import N_, date_filter, translate
-from ..schedule.models import Course
-from ..timeutil import today_berlin, utcnow
+from ..schedule.models import Course, CourseKind
+from ..timeutil import utcnow
 from .models import Attendance, CourseMember, CourseSession, Participant, Prescription
 
 WEEKLY_LIMIT = 2  # sessions a week; a third only with a recorded reason
@@ -40,22 +41,60 @@ class CheckInResult:
     expires_on: date | None
 
 
+@dataclass(frozen=True)
+class DaySession:
+    """A course meeting on a day: its session row once somebody checked in, and who did."""
+
+    course: Course
+    day: date
+    session: CourseSession | None
+    attendances: list[Attendance]
+
+    @property
+    def springers(self) -> int:
+        return sum(1 for attendance in self.attendances if attendance.springer)
+
+
+def courses_on(group_id: int, day: date) -> list[Course]:
+    """The group's courses that meet on that day, by start time."""
+    return list(db.session.scalars(select(Course).where(Course.group_id == group_id, Course.weekday == day.weekday())
+                                   .order_by(Course.start_time, Course.id)))
+
+
+def day_overview(group_id: int, day: date) -> list[DaySession]:
+    """Every course of the day with its check-ins so far; reads only (a session row is created by
+    the first check-in, never by looking)."""
+    courses = courses_on(group_id, day)
+    sessions = {s.course_id: s for s in db.session.scalars(
+        select(CourseSession).where(CourseSession.course_id.in_([c.id for c in courses]), CourseSession.day == day))}
+    attendances: dict[int, list[Attendance]] = {}
+    if sessions:
+        for attendance in db.session.scalars(select(Attendance).where(
+                Attendance.session_id.in_([s.id for s in sessions.values()])).order_by(Attendance.checked_in_at)):
+            attendances.setdefault(attendance.session_id, []).append(attendance)
+    return [DaySession(course, day, sessions.get(course.id),
+                       attendances.get(sessions[course.id].id, []) if course.id in sessions else [])
+            for course in courses]
+
+
+def existing_session(course: Course, day: date) -> CourseSession | None:
+    return db.session.scalar(select(CourseSession).where(CourseSession.course_id == course.id,
+                                                         CourseSession.day == day))
+
+
 def session_for(course: Course, day: date) -> CourseSession:
-    """The course's session on that day, created on first use."""
-    session = db.session.scalar(select(CourseSession).where(CourseSession.course_id == course.id,
-                                                            CourseSession.day == day))
-    if session is None:
-        session = CourseSession(group_id=course.group_id, course_id=course.id, day=day, start_time=course.start_time)
-        db.session.add(session)
-        db.session.flush()
+    """The course's session on that day, created by the first check-in (two at once: one row)."""
+    session = existing_session(course, day)
+    if session is not None:
+        return session
+    try:
+        with db.session.begin_nested():
+            session = CourseSession(group_id=course.group_id, course_id=course.id, day=day,
+                                    start_time=course.start_time)
+            db.session.add(session)
+    except IntegrityError:
+        session = existing_session(course, day)
     return session
-
-
-def todays_sessions(group_id: int, day: date | None = None) -> list[CourseSession]:
-    day = day or today_berlin()
-    courses = db.session.scalars(select(Course).where(Course.group_id == group_id, Course.weekday == day.weekday())
-                                 .order_by(Course.start_time)).all()
-    return [session_for(course, day) for course in courses]
 
 
 def used_units(prescription: Prescription) -> int:
@@ -95,7 +134,7 @@ def decode_signature(data_url: str) -> bytes:
 def _usable_prescription(participant: Participant, kind: str, day: date) -> Prescription:
     candidates = [p for p in participant.prescriptions if p.kind == kind]
     if not candidates:
-        raise CheckInRefused(translate(N_("Für %(kind)s liegt keine Verordnung vor."), kind=_kind_label(kind)))
+        raise CheckInRefused(translate(N_("Für %(kind)s liegt keine Verordnung vor."), kind=CourseKind(kind).label))
     expired = None
     for prescription in candidates:
         expires = prescription.expires_on()
@@ -109,14 +148,17 @@ def _usable_prescription(participant: Participant, kind: str, day: date) -> Pres
     raise CheckInRefused(translate(N_("Auf der Verordnung sind keine Einheiten mehr übrig.")))
 
 
-def _kind_label(kind: str) -> str:
-    return {"rehasport": "Rehasport", "funktionstraining": "Funktionstraining"}.get(kind, kind)
+@dataclass(frozen=True)
+class Decision:
+    """What the rules decided for an allowed check-in."""
+
+    prescription: Prescription
+    springer: bool
 
 
-def check_in(participant: Participant, session: CourseSession, signature_png: bytes, *,
-             springer_reason: str | None = None, extra_reason: str | None = None,
-             terminal=None, user=None, now: datetime | None = None) -> CheckInResult:
-    """Record one attendance with its signature, or refuse with a German reason. The caller commits.
+def evaluate(participant: Participant, course: Course, day: date, *, springer_reason: str | None = None,
+             extra_reason: str | None = None) -> Decision:
+    """Apply the rules to a check-in without recording anything; raises ``CheckInRefused``.
 
     Rules: a prescription of the course's type with units left and not expired (the validity runs
     from the first session); not twice in one session; two sessions a week, a third only with a
@@ -124,13 +166,11 @@ def check_in(participant: Participant, session: CourseSession, signature_png: by
     join as Springer when the group is of the same type, the session has room, and a reason is
     given.
     """
-    now = now or utcnow()
-    day = session.day
-    course = session.course
-    if participant.group_id != session.group_id:
+    if participant.group_id != course.group_id:
         raise CheckInRefused(translate(N_("Diese Person gehört nicht zu Ihrer Praxisgruppe.")))
-    if db.session.scalar(select(Attendance.id).where(Attendance.session_id == session.id,
-                                                     Attendance.participant_id == participant.id)):
+    session = existing_session(course, day)
+    if session is not None and db.session.scalar(select(Attendance.id).where(
+            Attendance.session_id == session.id, Attendance.participant_id == participant.id)):
         raise CheckInRefused(translate(N_("%(name)s ist für diesen Termin bereits eingecheckt."),
                                        name=participant.full_name))
     prescription = _usable_prescription(participant, course.kind, day)
@@ -153,11 +193,11 @@ def check_in(participant: Participant, session: CourseSession, signature_png: by
                                                                         Course.kind == course.kind)) if member_of else 0
         if not same_kind:
             raise CheckInRefused(translate(N_("%(name)s ist in keiner %(kind)s-Gruppe eingetragen."),
-                                           name=participant.full_name, kind=_kind_label(course.kind)))
+                                           name=participant.full_name, kind=course.kind.label))
         members = db.session.scalar(select(func.count()).select_from(CourseMember)
                                     .where(CourseMember.course_id == course.id))
-        springers = db.session.scalar(select(func.count(Attendance.id)).where(Attendance.session_id == session.id,
-                                                                              Attendance.springer.is_(True)))
+        springers = db.session.scalar(select(func.count(Attendance.id)).where(
+            Attendance.session_id == session.id, Attendance.springer.is_(True))) if session is not None else 0
         if members + springers >= course.capacity:
             raise CheckInRefused(translate(N_("Dieser Termin ist voll (%(n)s Plätze); als Springer ist keine "
                                               "Teilnahme möglich."), n=course.capacity))
@@ -165,6 +205,30 @@ def check_in(participant: Participant, session: CourseSession, signature_png: by
             raise CheckInRefused(translate(N_("%(name)s gehört nicht zu dieser Gruppe. Bitte den Grund für die "
                                               "Teilnahme als Springer angeben."), name=participant.full_name),
                                  need="springer_reason")
+    return Decision(prescription, springer)
+
+
+def preview(participant: Participant, course: Course, day: date) -> CheckInRefused | None:
+    """The terminal's look ahead, before anyone signs: every rule but the signature, recording
+    nothing. First with reasons given (a refusal then is final), then without (a refusal then
+    names the reason to ask for)."""
+    for reasons in ({"springer_reason": "?", "extra_reason": "?"}, {}):
+        try:
+            evaluate(participant, course, day, **reasons)
+        except CheckInRefused as refused:
+            return refused
+    return None
+
+
+def check_in(participant: Participant, course: Course, day: date, signature_png: bytes, *,
+             springer_reason: str | None = None, extra_reason: str | None = None,
+             terminal=None, user=None, now: datetime | None = None) -> CheckInResult:
+    """Record one attendance with its signature, or refuse with a German reason (see ``evaluate``).
+    The caller commits."""
+    now = now or utcnow()
+    decision = evaluate(participant, course, day, springer_reason=springer_reason, extra_reason=extra_reason)
+    prescription, springer = decision.prescription, decision.springer
+    session = session_for(course, day)
     if prescription.first_session_on is None:
         prescription.first_session_on = day
     attendance = Attendance(group_id=session.group_id, session_id=session.id, participant_id=participant.id,
@@ -181,3 +245,42 @@ def check_in(participant: Participant, session: CourseSession, signature_png: by
                     "extra_reason": attendance.extra_reason})
     return CheckInResult(attendance, remaining_units(prescription), prescription.expires_on())
 
+
+
+def create_participant(group_id: int, first_name: str, last_name: str, birth_date: date,
+                       chip_id: str | None, actor) -> Participant:
+    """Add a course participant to the group. The caller commits."""
+    participant = Participant(group_id=group_id, first_name=first_name, last_name=last_name, birth_date=birth_date,
+                              chip_id=chip_id or None)
+    db.session.add(participant)
+    db.session.flush()
+    record("participant.created", group_id=group_id, details={"participant_id": participant.id}, actor=actor)
+    return participant
+
+
+def add_prescription(participant: Participant, kind: str, units_approved: int, valid_months: int, payer: str,
+                     actor) -> Prescription:
+    """Record a prescription (Verordnung) of the participant. The caller commits."""
+    prescription = Prescription(group_id=participant.group_id, participant_id=participant.id, kind=kind,
+                                units_approved=units_approved, valid_months=valid_months, payer=payer or "")
+    db.session.add(prescription)
+    db.session.flush()
+    record("prescription.created", group_id=participant.group_id, actor=actor,
+           details={"participant_id": participant.id, "prescription_id": prescription.id, "kind": str(kind),
+                    "units": units_approved})
+    return prescription
+
+
+def add_membership(participant: Participant, course: Course, actor) -> bool:
+    """Make the participant a regular member of the course group; False when already one."""
+    if db.session.get(CourseMember, (course.id, participant.id)) is not None:
+        return False
+    db.session.add(CourseMember(course_id=course.id, participant_id=participant.id))
+    record("course_member.added", group_id=participant.group_id, actor=actor,
+           details={"participant_id": participant.id, "course_id": course.id})
+    return True
+
+
+def participants_of(group_id: int) -> list[Participant]:
+    return list(db.session.scalars(select(Participant).where(Participant.group_id == group_id)
+                                   .order_by(Participant.last_name, Participant.first_name, Participant.id)))

@@ -6,17 +6,19 @@ from datetime import datetime, timedelta
 from email.utils import make_msgid
 
 from flask import current_app
-from redis.exceptions import RedisError
 from sqlalchemy import or_, select, update
 
+from .. import jobs
 from ..audit.services import record
 from ..extensions import db
 from ..jobs import fresh_session
 from ..timeutil import utcnow
 from . import hashing, mailer
 from .models import CodeRequest, Delivery
+from .request import SEND_JOB, job_id
 
 JOB_ACTOR = "Versanddienst"
+CLAIM_EARLY = timedelta(seconds=5)  # a retry's job may run this much before its time (clocks differ a little)
 
 
 def _ceil_minute(value: datetime) -> datetime:
@@ -25,12 +27,13 @@ def _ceil_minute(value: datetime) -> datetime:
 
 
 def _claim(request_id: int, now: datetime, code_hash: bytes, message_id: str) -> bool:
-    """Take the request for this worker with the new code's hash; only one worker can, and
-    never once the server accepted it."""
+    """Take the request for this worker with the new code's hash; only one worker can, never once
+    the server accepted it, and a retry not before its time (a stale scheduled job skips)."""
     claimed = db.session.execute(
         update(CodeRequest)
         .where(CodeRequest.id == request_id, CodeRequest.superseded_at.is_(None),
-               CodeRequest.delivery.in_([Delivery.PENDING, Delivery.QUEUED, Delivery.RETRYING]))
+               or_(CodeRequest.delivery == Delivery.PENDING,
+                   (CodeRequest.delivery == Delivery.RETRYING) & (CodeRequest.next_attempt_at <= now + CLAIM_EARLY)))
         .values(delivery=Delivery.SENDING, sending_started_at=now, attempts=CodeRequest.attempts + 1,
                 code_hash=code_hash, message_id=message_id)
     ).rowcount == 1
@@ -85,10 +88,7 @@ def _temporary_failure(request: CodeRequest, answer: str) -> str:
         request.delivery = Delivery.RETRYING
         request.next_attempt_at = utcnow() + delay
         db.session.commit()
-        try:
-            current_app.task_queue.enqueue_in(delay, send_code, request.id, result_ttl=0)
-        except RedisError:
-            pass  # the sweeper enqueues it when it is due
+        jobs.enqueue(SEND_JOB, request.id, job_id=job_id(request.id), delay=delay)  # else the sweeper, when due
         return "retrying"
     request.delivery = Delivery.FAILED
     request.next_attempt_at = None
@@ -115,34 +115,30 @@ def _refused(request: CodeRequest, answer: str) -> str:
 def sweep() -> int:
     """Every minute (rq cron): hand over what Redis never got or lost. Returns how many.
 
-    Pending requests (Redis was down), retries that are due, queued ones that waited too long
-    and claims of a killed worker stuck in "sending". Enqueueing twice is harmless: a request
-    is claimed once, and never again after the server accepted it.
+    Pending requests whose job Redis does not hold (it was down, or lost it), retries that are
+    due, and claims of a killed worker stuck in "sending". Enqueueing twice is harmless: a
+    request is claimed once, and never again after the server accepted it.
     """
     now = utcnow()
     stuck = now - timedelta(seconds=current_app.config["ACCESS_CODE_STUCK_AFTER_SECONDS"])
-    open_request = CodeRequest.superseded_at.is_(None)
     dead_claim = (CodeRequest.delivery == Delivery.SENDING) & (CodeRequest.sending_started_at < stuck) & (
         CodeRequest.accepted_at.is_(None))
     waiting = or_(
         CodeRequest.delivery == Delivery.PENDING,
         (CodeRequest.delivery == Delivery.RETRYING) & (CodeRequest.next_attempt_at <= now - timedelta(seconds=60)),
-        (CodeRequest.delivery == Delivery.QUEUED) & (CodeRequest.enqueued_at <= stuck),
         dead_claim,
     )
-    due = db.session.scalars(select(CodeRequest.id).where(open_request, waiting)).all()
+    candidates = db.session.execute(
+        select(CodeRequest.id, CodeRequest.delivery).where(CodeRequest.superseded_at.is_(None), waiting)
+    ).all()
+    # a dead worker's job may still look "started", a retry's job "scheduled" with no scheduler running:
+    # those are handed over whatever Redis says; a pending one only when Redis does not hold its job
+    due = [row.id for row in candidates if row.delivery != Delivery.PENDING or not jobs.in_flight(job_id(row.id))]
     if not due:
         return 0
-    # a dead worker's claim becomes claimable again before its job is enqueued
     db.session.execute(update(CodeRequest).where(CodeRequest.id.in_(due), dead_claim)
-                       .values(delivery=Delivery.QUEUED))
+                       .values(delivery=Delivery.PENDING))
     db.session.commit()
     for request_id in due:
-        current_app.task_queue.enqueue(send_code, request_id, job_id=f"code-request-{request_id}", result_ttl=0)
-    db.session.execute(
-        update(CodeRequest)
-        .where(CodeRequest.id.in_(due), CodeRequest.delivery.in_([Delivery.PENDING, Delivery.QUEUED]))
-        .values(delivery=Delivery.QUEUED, enqueued_at=now)
-    )
-    db.session.commit()
+        jobs.enqueue(SEND_JOB, request_id, job_id=job_id(request_id))
     return len(due)

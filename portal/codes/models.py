@@ -3,27 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..columns import EnumText
 from ..extensions import db
+from ..i18n import N_, LabelledEnum, clock_time, translate
 from ..therapists.models import Therapist
 from ..timeutil import UTCDateTime, utcnow
 
 
-class Delivery(StrEnum):
-    PENDING = "pending"      # saved, not yet handed to Redis (Redis was down)
-    QUEUED = "queued"        # an RQ job carries the request's id
-    SENDING = "sending"      # a worker claimed it
-    RETRYING = "retrying"    # the SMTP server was down or answered 4xx; next_attempt_at says when
-    ACCEPTED = "accepted"    # the SMTP server took the mail
-    REFUSED = "refused"      # the SMTP server refused the address for good (5xx)
-    FAILED = "failed"        # gave up after the last retry
-    CANCELLED = "cancelled"  # superseded before it was sent
+class Delivery(LabelledEnum):
+    """Where the mail is on its way; the mail log shows the label in the tone's colour."""
+
+    PENDING = "pending", N_("wartet auf den Versanddienst"), "info"  # saved; a job carries its id
+    SENDING = "sending", N_("wird gesendet"), "info"  # a worker claimed it
+    RETRYING = "retrying", N_("neuer Versuch geplant"), "warn"  # server down or 4xx; next_attempt_at says when
+    ACCEPTED = "accepted", N_("angenommen"), "ok"  # the SMTP server took the mail
+    REFUSED = "refused", N_("abgelehnt"), "warn"  # the SMTP server refused the address for good (5xx)
+    FAILED = "failed", N_("fehlgeschlagen"), "warn"  # gave up after the last retry
+    CANCELLED = "cancelled", N_("vor dem Versand ersetzt"), "off"  # superseded before it was sent
+
+    def __init__(self, value: str, label: str, tone: str) -> None:
+        self.tone = tone
 
 
+WAITING = (Delivery.PENDING, Delivery.RETRYING)  # not yet with a worker: still to be cancelled when superseded
 
 
 class CodeRequest(db.Model):
@@ -37,9 +43,8 @@ class CodeRequest(db.Model):
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     email: Mapped[str] = mapped_column(String(254))
 
-    delivery: Mapped[str] = mapped_column(String(20), default=Delivery.PENDING, index=True)
+    delivery: Mapped[Delivery] = mapped_column(EnumText(Delivery), default=Delivery.PENDING, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sending_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -55,3 +60,10 @@ class CodeRequest(db.Model):
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     therapist: Mapped[Therapist] = relationship()
+
+    @property
+    def delivery_label(self) -> str:
+        """The mail log's words for the delivery, with the time of a planned retry."""
+        if self.delivery == Delivery.RETRYING and self.next_attempt_at:
+            return translate(N_("neuer Versuch um %(time)s"), time=clock_time(self.next_attempt_at))
+        return self.delivery.label

@@ -1,13 +1,15 @@
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from ..auth.permissions import Permission, get_in_group_or_404, requires
+from ..auth.permissions import Permission, get_or_404, requires
 from ..extensions import db, htmx
-from ..schedule.forms import ConfirmForm
+from ..forms import ConfirmForm
 from ..therapists.models import Therapist
+from ..web import done
 from .models import CodeRequest
-from .services import request_code, send_and_report, status_for
+from .request import request_code
+from .status import status_for
 
 bp = Blueprint("codes", __name__)
 
@@ -24,7 +26,7 @@ def _scope() -> str:
 @requires(Permission.VIEW_THERAPISTS)
 def status(therapist_id: int):
     """The self-polling status cell (and, out of band, the arrow with its hover text)."""
-    therapist = get_in_group_or_404(Therapist, therapist_id)
+    therapist = get_or_404(Therapist, therapist_id)
     return render_template("codes/_status_update.html", therapist=therapist, scope=_scope(),
                            code=status_for(therapist.id))
 
@@ -33,17 +35,16 @@ def status(therapist_id: int):
 @requires(Permission.EDIT_THERAPISTS)
 def resend(therapist_id: int):
     """The arrow: a new code for the therapist, at most one mail per 30 seconds."""
-    therapist = get_in_group_or_404(Therapist, therapist_id)
+    therapist = get_or_404(Therapist, therapist_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     outcome = request_code(therapist, actor=current_user)
     db.session.commit()
-    outcome = send_and_report(outcome)
+    message, category = outcome.report()
     if not htmx:
-        flash(outcome.message, outcome.category)
-        return redirect(url_for("therapists.index"))
+        return done(message, category, url_for("therapists.index"))
     return render_template("codes/_status_update.html", therapist=therapist, scope=_scope(),
-                           code=status_for(therapist.id), message=outcome.message, category=outcome.category)
+                           code=status_for(therapist.id), message=message, category=category)
 
 
 @bp.get("/mail-protokoll")
@@ -53,7 +54,7 @@ def mail_log():
     therapist_id = request.args.get("therapist", type=int)
     page = max(1, request.args.get("page", 1, type=int) or 1)
     conditions = [CodeRequest.group_id == current_user.group_id]
-    therapist = get_in_group_or_404(Therapist, therapist_id) if therapist_id else None
+    therapist = get_or_404(Therapist, therapist_id) if therapist_id else None
     if therapist is not None:
         conditions.append(CodeRequest.therapist_id == therapist.id)
     total = db.session.scalar(select(func.count(CodeRequest.id)).where(*conditions)) or 0

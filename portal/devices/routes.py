@@ -2,40 +2,37 @@
 
 from flask import Blueprint, abort, render_template
 from flask_babel import gettext as _
-from sqlalchemy import select
+from flask_login import current_user
 
-from ..api.models import Device
-from ..api.services import end_session
-from ..auth.permissions import Permission, get_in_group_or_404, get_therapists_item_or_404, requires
+from ..auth.permissions import Permission, get_or_404, requires
 from ..extensions import db
-from ..schedule.forms import ConfirmForm
+from ..forms import ConfirmForm
 from ..therapists.models import Therapist
+from .models import Device
+from .services import devices_of, end_session
 
 bp = Blueprint("devices", __name__, url_prefix="/therapeuten/<int:therapist_id>/geraete")
 
 
-def devices_of(therapist_id: int) -> list[Device]:
-    return list(db.session.scalars(select(Device).where(Device.therapist_id == therapist_id)
-                                   .order_by(Device.signed_in_at.desc())))
+def _render(therapist: Therapist, message: str | None = None):
+    return render_template("devices/_devices.html", therapist=therapist, devices=devices_of(therapist.id),
+                           confirm_form=ConfirmForm(), devices_message=message)
 
 
 @bp.get("")
 @requires(Permission.VIEW_THERAPISTS)
 def index(therapist_id: int):
-    therapist = get_in_group_or_404(Therapist, therapist_id)
-    return render_template("devices/_devices.html", therapist=therapist, devices=devices_of(therapist.id),
-                           confirm_form=ConfirmForm())
+    return _render(get_or_404(Therapist, therapist_id))
 
 
 @bp.post("/<int:device_id>/beenden")
 @requires(Permission.END_DEVICE_SESSIONS)
 def end(therapist_id: int, device_id: int):
-    therapist, device = get_therapists_item_or_404(Device, device_id, therapist_id)
+    therapist = get_or_404(Therapist, therapist_id)
+    device = get_or_404(Device, device_id, therapist_id=therapist.id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    end_session(device)
+    end_session(device, current_user)
     db.session.commit()
-    return render_template("devices/_devices.html", therapist=therapist, devices=devices_of(therapist.id),
-                           confirm_form=ConfirmForm(),
-                           message=_("Die Sitzung auf „%(name)s“ ist beendet. Beim nächsten Kontakt löscht die App "
-                                     "ihre Daten.", name=device.name))
+    return _render(therapist, _("Die Sitzung auf „%(name)s“ ist beendet. Beim nächsten Kontakt löscht die App ihre "
+                                "Daten.", name=device.name))

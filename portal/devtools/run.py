@@ -15,6 +15,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from flask_migrate import upgrade
+
+from portal import create_app, jobs
+from portal.devtools.demo import PASSWORD, USERS, load_demo_data
+from portal.devtools.embedded_redis import EmbeddedRedis, redis_answers
+from portal.devtools.smtp_sink import SmtpSink
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -25,8 +32,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     os.environ.setdefault("PORTAL_ENV", "development")
-    from .embedded_redis import EmbeddedRedis, redis_answers
-    from .smtp_sink import SmtpSink
 
     instance = ROOT / "instance"
     instance.mkdir(exist_ok=True)
@@ -49,18 +54,13 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["MAIL_SINK_DIR"] = str(sink.directory)
         print(f"SMTP:     127.0.0.1:{sink.port} (Sammelstelle, Mails unter {sink.directory})")
 
-    from flask_migrate import upgrade
-
-    from portal import create_app
-    from portal.demo import PASSWORD, USERS, load_demo_data
-
     app = create_app()
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         load_demo_data()
 
     with app.app_context():  # the demo's activated therapists get their databases right away
-        app.task_queue.enqueue("portal.appdb.jobs.generate_missing", result_ttl=0, job_timeout=3600)
+        jobs.enqueue("portal.therapist_db.jobs.generate_missing", job_id="demo-databases", job_timeout=3600)
     worker = subprocess.Popen([sys.executable, str(ROOT / "worker.py")], cwd=ROOT)
     cleanups.append(lambda: _stop(worker))
     print(f"Worker:   RQ-Worker gestartet (PID {worker.pid})")

@@ -1,20 +1,42 @@
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length
+from sqlalchemy import select
+from wtforms import DateField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from ..extensions import db
+from ..forms import AT_MOST, INVALID_DATE, strip
+from .models import Practice
 
 
 class PracticeForm(FlaskForm):
     name = StringField(
         _l("Name der Praxis"),
-        validators=[
-            DataRequired(_l("Bitte geben Sie einen Namen für die Praxis ein.")),
-            Length(max=120, message=_l("Höchstens %(max)d Zeichen.")),
-        ],
-        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        validators=[DataRequired(_l("Bitte geben Sie einen Namen für die Praxis ein.")),
+                    Length(max=120, message=AT_MOST)],
+        filters=[strip],
     )
-    city = StringField(
-        _l("Ort"),
-        validators=[Length(max=80, message=_l("Höchstens %(max)d Zeichen."))],
-        filters=[lambda v: v.strip() if isinstance(v, str) else v],
-    )
+    city = StringField(_l("Ort"), validators=[Length(max=80, message=AT_MOST)], filters=[strip])
+
+    def __init__(self, *args, group_id: int, practice_id: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._group_id, self._practice_id = group_id, practice_id
+
+    def validate_name(self, field) -> None:
+        """Names differ in more than case, umlauts included ("ÄRZTEHAUS" is "Ärztehaus")."""
+        others = db.session.scalars(select(Practice.name).where(Practice.group_id == self._group_id,
+                                                                Practice.id != (self._practice_id or 0)))
+        if field.data.casefold() in {name.casefold() for name in others}:
+            raise ValidationError(_("Eine Praxis mit diesem Namen gibt es in Ihrer Praxisgruppe schon."))
+
+
+class LicenceForm(FlaskForm):
+    valid_from = DateField(_l("Gültig ab"), validators=[InputRequired(INVALID_DATE)],
+                           invalid_value_message=INVALID_DATE)
+    valid_until = DateField(_l("Gültig bis (leer: unbefristet)"), validators=[Optional()],
+                            invalid_value_message=INVALID_DATE)
+
+    def validate_valid_until(self, field) -> None:
+        if field.data and self.valid_from.data and field.data < self.valid_from.data:
+            raise ValidationError(_l("Das Ende darf nicht vor dem Beginn liegen."))

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 
-from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, String, UniqueConstraint, and_, func, or_, select
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..columns import EnumText
 from ..extensions import db
+from ..i18n import N_, LabelledEnum
 from ..timeutil import UTCDateTime, today_berlin, utcnow
 
 
-class LicenceKind(StrEnum):
-    SYNC = "sync"
-    APP = "app"
-    CHECKIN = "checkin"
+class LicenceKind(LabelledEnum):
+    SYNC = "sync", N_("Sync-Lizenz")
+    APP = "app", N_("App-Lizenz")
+    CHECKIN = "checkin", N_("Check-in-Lizenz")
+
+
+# Rule 2a: what the therapist app needs of the group.
+APP_LICENCES = (LicenceKind.SYNC, LicenceKind.APP)
 
 
 class PracticeGroup(db.Model):
@@ -39,9 +45,12 @@ class PracticeGroup(db.Model):
         lic = self.licence(kind)
         return lic is not None and lic.is_active(on or today_berlin())
 
+    def missing_app_licences(self, on: date | None = None) -> list[LicenceKind]:
+        """Which of the app's licences (rule 2a) the group lacks."""
+        return [kind for kind in APP_LICENCES if not self.has_licence(kind, on)]
+
     def app_licences_ok(self, on: date | None = None) -> bool:
-        """Rule 2a: the group holds both the sync and the app licence."""
-        return self.has_licence(LicenceKind.SYNC, on) and self.has_licence(LicenceKind.APP, on)
+        return not self.missing_app_licences(on)
 
 
 class Licence(db.Model):
@@ -50,14 +59,32 @@ class Licence(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("practice_group.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[LicenceKind] = mapped_column(EnumText(LicenceKind))
     valid_from: Mapped[date] = mapped_column(Date)
-    valid_until: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)  # inclusive; None: open-ended
 
     group: Mapped[PracticeGroup] = relationship(back_populates="licences")
 
+    @hybrid_method
     def is_active(self, on: date) -> bool:
         return self.valid_from <= on and (self.valid_until is None or on <= self.valid_until)
+
+    @is_active.expression
+    def is_active(cls, on):
+        return and_(cls.valid_from <= on, or_(cls.valid_until.is_(None), cls.valid_until >= on))
+
+
+def active_licence(group_id, kind: LicenceKind, on):
+    """SQL: the group (a column or value) holds an active licence of this kind on that day."""
+    return select(Licence.id).where(Licence.group_id == group_id, Licence.kind == kind,
+                                    Licence.is_active(on)).exists()
+
+
+def app_licences_active(group_id, on):
+    """SQL: the group holds every licence the app needs (rule 2a) on that day."""
+    return select(func.count(Licence.id)).where(
+        Licence.group_id == group_id, Licence.kind.in_(APP_LICENCES), Licence.is_active(on)
+    ).scalar_subquery() == len(APP_LICENCES)
 
 
 class Practice(db.Model):

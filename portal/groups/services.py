@@ -1,26 +1,21 @@
-"""Managing a group's practices, each change audited."""
+"""Managing a group: its practices, and its licences (support), each change audited."""
 
 from __future__ import annotations
 
-from sqlalchemy import exists, func, select
+from datetime import date
 
-from ..appdb.services import mark_stale
+from sqlalchemy import exists, select
+
 from ..audit.services import record
 from ..extensions import db
 from ..schedule.models import Appointment, Course
+from ..therapist_db.services import mark_stale
 from ..therapists.models import therapist_practice
-from .models import Practice
+from .models import Licence, LicenceKind, Practice, PracticeGroup
 
 
 class PracticeInUse(Exception):
     pass
-
-
-def name_taken(group_id: int, name: str, exclude_id: int | None = None) -> bool:
-    query = select(Practice.id).where(Practice.group_id == group_id, func.lower(Practice.name) == name.lower())
-    if exclude_id is not None:
-        query = query.where(Practice.id != exclude_id)
-    return db.session.scalar(query) is not None
 
 
 def add_practice(group_id: int, name: str, city: str) -> Practice:
@@ -57,3 +52,15 @@ def delete_practice(practice: Practice) -> None:
         raise PracticeInUse(practice.name)
     record("practice.deleted", group_id=practice.group_id, details={"practice_id": practice.id, "name": practice.name})
     db.session.delete(practice)
+
+
+def set_licence(group: PracticeGroup, kind: LicenceKind, valid_from: date, valid_until: date | None, actor) -> None:
+    """Create or change one licence of a group (support only). The caller commits."""
+    licence = group.licence(kind)
+    before = None if licence is None else [str(licence.valid_from), str(licence.valid_until or "")]
+    if licence is None:
+        licence = Licence(kind=kind, valid_from=valid_from, valid_until=valid_until)
+        group.licences.append(licence)
+    licence.valid_from, licence.valid_until = valid_from, valid_until
+    record("licence.updated", group_id=group.id, actor=actor,
+           details={"kind": str(kind), "before": before, "after": [str(valid_from), str(valid_until or "")]})

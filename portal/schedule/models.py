@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime, time
-from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Integer, SmallInteger, String, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..columns import EnumText
 from ..extensions import db
 from ..groups.models import Practice
+from ..i18n import N_, LabelledEnum
 from ..therapists.models import Therapist
 from ..timeutil import UTCDateTime
 
 
-class CourseKind(StrEnum):
-    REHASPORT = "rehasport"
-    FUNKTIONSTRAINING = "funktionstraining"
+class CourseKind(LabelledEnum):
+    REHASPORT = "rehasport", N_("Rehasport")
+    FUNKTIONSTRAINING = "funktionstraining", N_("Funktionstraining")
 
 
 class Appointment(db.Model):
@@ -43,7 +44,7 @@ class Course(db.Model):
     therapist_id: Mapped[int | None] = mapped_column(
         ForeignKey("therapist.id", ondelete="SET NULL"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[CourseKind] = mapped_column(EnumText(CourseKind))
     name: Mapped[str] = mapped_column(String(120))
     weekday: Mapped[int] = mapped_column(SmallInteger)  # 0 = Monday
     start_time: Mapped[time] = mapped_column(Time)

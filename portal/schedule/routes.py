@@ -1,30 +1,34 @@
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from ..auth.permissions import Permission, get_in_group_or_404, get_therapists_item_or_404, requires
+from ..auth.permissions import Permission, get_or_404, requires
 from ..extensions import db, htmx
+from ..forms import ConfirmForm
 from ..i18n import time_filter, weekday_filter, weekday_names
 from ..therapists.models import Therapist
-from .forms import AppointmentForm, AssignCourseForm, ConfirmForm, CourseForm
-from .models import Appointment, Course, CourseKind
+from ..web import done
+from .forms import AppointmentForm, AssignCourseForm, CourseForm
+from .models import Appointment, Course
 from .services import add_appointment, assign_course, create_course, remove_appointment, unassign_course
 
 bp = Blueprint("schedule", __name__, url_prefix="/therapeuten/<int:therapist_id>")
-
-KIND_LABELS = {CourseKind.REHASPORT: "Rehasport", CourseKind.FUNKTIONSTRAINING: "Funktionstraining"}
 APPOINTMENT_LIMIT = 100
 
 
 def _course_label(course: Course) -> str:
-    return (
-        f"{course.name} ({KIND_LABELS.get(course.kind, course.kind)}, "
-        f"{weekday_filter(course.weekday)} {time_filter(course.start_time)})"
-    )
+    return f"{course.name} ({course.kind.label}, {weekday_filter(course.weekday)} {time_filter(course.start_time)})"
 
 
-def _forms(therapist: Therapist, appointment_form=None, course_form=None, assign_form=None) -> dict:
+def _context(therapist: Therapist, appointment_form=None, course_form=None, assign_form=None) -> dict:
     practices = therapist.group.practices
+    appointments = db.session.scalars(
+        select(Appointment).where(Appointment.therapist_id == therapist.id)
+        .order_by(Appointment.starts_at.desc()).limit(APPOINTMENT_LIMIT)
+    ).all()
+    courses = db.session.scalars(
+        select(Course).where(Course.therapist_id == therapist.id).order_by(Course.weekday, Course.start_time)
+    ).all()
     assignable = db.session.scalars(
         select(Course)
         .where(Course.group_id == therapist.group_id,
@@ -32,54 +36,36 @@ def _forms(therapist: Therapist, appointment_form=None, course_form=None, assign
         .order_by(Course.weekday, Course.start_time)
     ).all()
     return {
-        "appointment_form": appointment_form or AppointmentForm(practices=practices),
-        "course_form": course_form or CourseForm(practices=practices, weekdays=weekday_names()),
-        "assign_form": assign_form or AssignCourseForm(course_choices=[(c.id, _course_label(c)) for c in assignable]),
+        "therapist": therapist,
+        "appointments": appointments,
+        "courses": courses,
+        "appointment_form": appointment_form or AppointmentForm(formdata=None, practices=practices),
+        "course_form": course_form or CourseForm(formdata=None, practices=practices, weekdays=weekday_names()),
+        "assign_form": assign_form or AssignCourseForm(formdata=None,
+                                                       course_choices=[(c.id, _course_label(c)) for c in assignable]),
         "confirm_form": ConfirmForm(),
     }
 
 
-def _context(therapist: Therapist, **forms) -> dict:
-    appointments = db.session.scalars(
-        select(Appointment)
-        .where(Appointment.therapist_id == therapist.id)
-        .order_by(Appointment.starts_at.desc())
-        .limit(APPOINTMENT_LIMIT)
-    ).all()
-    courses = db.session.scalars(
-        select(Course).where(Course.therapist_id == therapist.id).order_by(Course.weekday, Course.start_time)
-    ).all()
-    return {
-        "therapist": therapist,
-        "appointments": appointments,
-        "courses": courses,
-        "kind_labels": KIND_LABELS,
-        **_forms(therapist, **forms),
-    }
-
-
 def _respond(therapist: Therapist, message: str | None = None, status: int = 200, **forms):
-    """The whole schedule section for htmx, the page otherwise (after a redirect on success)."""
+    """The whole schedule section for htmx; otherwise the page, or a redirect to it after a change."""
     if htmx:
         return render_template("schedule/_schedule.html", message=message, **_context(therapist, **forms)), status
-    if status == 200:
-        if message:
-            flash(message, "success")
-        return redirect(url_for(".page", therapist_id=therapist.id))
+    if message:
+        return done(message, "success", url_for(".page", therapist_id=therapist.id))
     return render_template("schedule/page.html", **_context(therapist, **forms)), status
 
 
 @bp.get("/termine")
 @requires(Permission.VIEW_THERAPISTS)
 def page(therapist_id: int):
-    therapist = get_in_group_or_404(Therapist, therapist_id)
-    return render_template("schedule/page.html", **_context(therapist))
+    return _respond(get_or_404(Therapist, therapist_id))
 
 
 @bp.post("/termine")
 @requires(Permission.EDIT_THERAPISTS)
 def add_appointment_view(therapist_id: int):
-    therapist = get_in_group_or_404(Therapist, therapist_id)
+    therapist = get_or_404(Therapist, therapist_id)
     form = AppointmentForm(practices=therapist.group.practices)
     if not form.validate_on_submit():
         return _respond(therapist, status=422, appointment_form=form)
@@ -91,7 +77,8 @@ def add_appointment_view(therapist_id: int):
 @bp.post("/termine/<int:appointment_id>/entfernen")
 @requires(Permission.EDIT_THERAPISTS)
 def remove_appointment_view(therapist_id: int, appointment_id: int):
-    therapist, appointment = get_therapists_item_or_404(Appointment, appointment_id, therapist_id)
+    therapist = get_or_404(Therapist, therapist_id)
+    appointment = get_or_404(Appointment, appointment_id, therapist_id=therapist.id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     remove_appointment(appointment)
@@ -102,7 +89,7 @@ def remove_appointment_view(therapist_id: int, appointment_id: int):
 @bp.post("/kurse")
 @requires(Permission.EDIT_THERAPISTS)
 def create_course_view(therapist_id: int):
-    therapist = get_in_group_or_404(Therapist, therapist_id)
+    therapist = get_or_404(Therapist, therapist_id)
     form = CourseForm(practices=therapist.group.practices, weekdays=weekday_names())
     if not form.validate_on_submit():
         return _respond(therapist, status=422, course_form=form)
@@ -114,12 +101,12 @@ def create_course_view(therapist_id: int):
 @bp.post("/kurse/zuordnen")
 @requires(Permission.EDIT_THERAPISTS)
 def assign_course_view(therapist_id: int):
-    therapist = get_in_group_or_404(Therapist, therapist_id)
+    therapist = get_or_404(Therapist, therapist_id)
     choices = [(c.id, c.name) for c in db.session.scalars(select(Course).where(Course.group_id == therapist.group_id))]
     form = AssignCourseForm(course_choices=choices)
     if not form.validate_on_submit():
         return _respond(therapist, status=422, assign_form=form)
-    course = get_in_group_or_404(Course, form.course_id.data)
+    course = get_or_404(Course, form.course_id.data)
     assign_course(therapist, course)
     db.session.commit()
     return _respond(therapist, _("Kurs „%(name)s“ zugeordnet.", name=course.name))
@@ -128,7 +115,8 @@ def assign_course_view(therapist_id: int):
 @bp.post("/kurse/<int:course_id>/entfernen")
 @requires(Permission.EDIT_THERAPISTS)
 def unassign_course_view(therapist_id: int, course_id: int):
-    therapist, course = get_therapists_item_or_404(Course, course_id, therapist_id)
+    therapist = get_or_404(Therapist, therapist_id)
+    course = get_or_404(Course, course_id, therapist_id=therapist.id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     unassign_course(course)

@@ -6,10 +6,10 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from ..appdb.services import mark_stale
 from ..audit.services import record
 from ..extensions import db
 from ..groups.models import Practice
+from ..therapist_db.services import mark_stale
 from ..therapists.models import Therapist
 from ..timeutil import as_utc
 from .models import Appointment, Course

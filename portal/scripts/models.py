@@ -8,8 +8,17 @@ from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
+from ..columns import EnumText
 from ..extensions import db
+from ..i18n import N_, LabelledEnum
 from ..timeutil import UTCDateTime, utcnow
+
+
+class RunStatus(LabelledEnum):
+    QUEUED = "queued", N_("wartet auf den Hintergrunddienst")
+    RUNNING = "running", N_("läuft")
+    DONE = "done", N_("fertig")
+    FAILED = "failed", N_("fehlgeschlagen")
 
 
 class ScriptRun(db.Model):
@@ -23,9 +32,13 @@ class ScriptRun(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued, running, done, failed
+    status: Mapped[RunStatus] = mapped_column(EnumText(RunStatus), default=RunStatus.QUEUED)
     total: Mapped[int] = mapped_column(Integer, default=0)
     done: Mapped[int] = mapped_column(Integer, default=0)
     result: Mapped[str | None] = mapped_column(Text)
 
     started_by: Mapped[User | None] = relationship()
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (RunStatus.DONE, RunStatus.FAILED)

@@ -2,45 +2,32 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from wtforms import BooleanField, SelectMultipleField, StringField
+from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..extensions import db
-from ..groups.models import LicenceKind
-from ..validation import EmailAddress, choices
+from ..forms import AT_MOST, EmailAddress, MultiCheckboxField, choices, strip
 from .models import Therapist
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class TherapistForm(FlaskForm):
     first_name = StringField(
         _l("Vorname"),
-        validators=[
-            DataRequired(_l("Bitte geben Sie einen Vornamen ein.")),
-            Length(max=80, message=_l("Der Vorname darf höchstens %(max)d Zeichen lang sein.")),
-        ],
-        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        validators=[DataRequired(_l("Bitte geben Sie einen Vornamen ein.")),
+                    Length(max=80, message=_l("Der Vorname darf höchstens %(max)d Zeichen lang sein."))],
+        filters=[strip],
     )
     last_name = StringField(
         _l("Nachname"),
-        validators=[
-            DataRequired(_l("Bitte geben Sie einen Nachnamen ein.")),
-            Length(max=80, message=_l("Der Nachname darf höchstens %(max)d Zeichen lang sein.")),
-        ],
-        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        validators=[DataRequired(_l("Bitte geben Sie einen Nachnamen ein.")),
+                    Length(max=80, message=_l("Der Nachname darf höchstens %(max)d Zeichen lang sein."))],
+        filters=[strip],
     )
     email = StringField(
         _l("E-Mail"),
-        validators=[
-            Optional(),
-            Length(max=254, message=_l("Die E-Mail-Adresse darf höchstens %(max)d Zeichen lang sein.")),
-            EmailAddress(),
-        ],
+        validators=[Optional(),
+                    Length(max=254, message=_l("Die E-Mail-Adresse darf höchstens %(max)d Zeichen lang sein.")),
+                    EmailAddress()],
     )
     practices = MultiCheckboxField(
         _l("Praxen"), coerce=int,
@@ -52,17 +39,22 @@ class TherapistForm(FlaskForm):
     def __init__(self, *args, group, therapist=None, **kwargs):
         super().__init__(*args, **kwargs)
         self._group = group
-        self._group_id = group.id
         self._therapist_id = therapist.id if therapist else None
         self._was_enabled = bool(therapist and therapist.app_enabled)
-        practices = group.practices
-        self.practices.choices = choices((p.id, p.name) for p in practices)
+        self.practices.choices = choices((p.id, p.name) for p in group.practices)
+
+    @classmethod
+    def of(cls, group, therapist: Therapist, **kwargs) -> "TherapistForm":
+        """The form filled with the therapist's stored values (and the request's, when posted)."""
+        return cls(group=group, therapist=therapist, data={
+            "first_name": therapist.first_name, "last_name": therapist.last_name, "email": therapist.email,
+            "practices": [p.id for p in therapist.practices], "app_enabled": therapist.app_enabled}, **kwargs)
 
     def validate_email(self, field) -> None:
         if not field.data:
             return
         query = select(Therapist.id).where(
-            Therapist.group_id == self._group_id, func.lower(Therapist.email) == field.data.lower()
+            Therapist.group_id == self._group.id, func.lower(Therapist.email) == field.data.lower()
         )
         if self._therapist_id is not None:
             query = query.where(Therapist.id != self._therapist_id)
@@ -74,12 +66,11 @@ class TherapistForm(FlaskForm):
     def validate_app_enabled(self, field) -> None:
         if field.data and not (self.email.data or "").strip():
             raise ValidationError(_("Für die App wird eine E-Mail-Adresse benötigt."))
-        if field.data and not self._was_enabled and not self._group.app_licences_ok():
-            labels = ((LicenceKind.SYNC, _("Sync-Lizenz")), (LicenceKind.APP, _("App-Lizenz")))
-            missing = [label for kind, label in labels if not self._group.has_licence(kind)]
+        missing = self._group.missing_app_licences() if field.data and not self._was_enabled else []
+        if missing:
             raise ValidationError(_(
                 "Die App kann nicht aktiviert werden: Ihrer Praxisgruppe fehlt eine gültige %(missing)s. "
-                "Bitte wenden Sie sich an den Kundenservice.", missing=" und ".join(missing)))
+                "Bitte wenden Sie sich an den Kundenservice.", missing=_(" und ").join(k.label for k in missing)))
 
     def to_data(self) -> dict:
         return {
@@ -89,3 +80,11 @@ class TherapistForm(FlaskForm):
             "practice_ids": list(self.practices.data or []),
             "app_enabled": bool(self.app_enabled.data),
         }
+
+
+class WithdrawForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Grund"),
+        validators=[DataRequired(_l("Bitte geben Sie einen Grund an.")), Length(max=500, message=AT_MOST)],
+        filters=[strip],
+    )

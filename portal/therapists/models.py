@@ -11,6 +11,8 @@ from ..extensions import db
 from ..groups.models import Practice, PracticeGroup
 from ..timeutil import UTCDateTime, utcnow
 
+SEARCH_TEXT_LENGTH = 420
+
 therapist_practice = Table(
     "therapist_practice",
     db.metadata,
@@ -51,8 +53,10 @@ class Therapist(PersonName, db.Model):
     app_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     # the mail server's answer when it refused the address for good; cleared when the address changes
     email_refused: Mapped[str | None] = mapped_column(Text)
+    # when the practice or support withdrew the authorisation; cleared when the app is activated again
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # "vorname nachname e-mail", case-folded in Python (SQLite's lower() leaves umlauts alone)
-    search_text: Mapped[str] = mapped_column(String(420), default="")
+    search_text: Mapped[str] = mapped_column(String(SEARCH_TEXT_LENGTH), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -63,7 +67,9 @@ class Therapist(PersonName, db.Model):
 
 
 def search_text_for(first_name: str, last_name: str, email: str | None) -> str:
-    return " ".join(part for part in (first_name, last_name, email or "") if part).casefold()
+    """Case-folded "vorname nachname e-mail", cut to the column: folding can lengthen a name
+    (one "ﬃ" becomes "ffi"), and the extreme tail is not worth an error."""
+    return " ".join(part for part in (first_name, last_name, email or "") if part).casefold()[:SEARCH_TEXT_LENGTH]
 
 
 @event.listens_for(Therapist, "before_insert")

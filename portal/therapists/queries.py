@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from math import ceil
 
-from sqlalchemy import and_, exists, func, not_, or_, select, true
+from flask_babel import ngettext
+from sqlalchemy import and_, exists, func, select
 
-from ..codes.services import CodeStatus, status_for, statuses_for
+from ..codes.status import CodeStatus, statuses_for
 from ..extensions import db
 from ..groups.models import Practice
-from ..schedule.models import Appointment, Course
+from ..i18n import N_, translate
+from ..timeutil import today_berlin
 from .models import PersonName, Therapist, therapist_practice
+from .readiness import RULES, met_columns, not_ready, unmet_keys
 
 SORTS = {
     "name": (Therapist.last_name, Therapist.first_name, Therapist.id),
@@ -52,7 +55,7 @@ class ListParams:
                   "page": self.page}
         values.update(overrides)
         defaults = {"q": "", "practice": None, "app": "", "ready": "", "sort": "name", "page": 1}
-        return {k: v for k, v in values.items() if v != defaults[k]}
+        return {k: v for k, v in values.items() if v is not None and v != defaults[k]}
 
     def sort_args(self, column: str) -> dict:
         """Link arguments that sort by ``column``, flipping direction when it is already sorted."""
@@ -69,17 +72,8 @@ class TherapistRow(PersonName):
     email: str | None
     app_enabled: bool
     practices: tuple[str, ...]
-    has_schedule: bool
-    email_refused: bool = False
+    unmet: tuple[str, ...]  # keys of the readiness rules not met
     code: CodeStatus | None = None
-
-    @classmethod
-    def of(cls, therapist: Therapist) -> TherapistRow:
-        """The row of one therapist, e.g. to swap it into the list after the dialog saved it."""
-        return cls(therapist.id, therapist.first_name, therapist.last_name, therapist.email,
-                   therapist.app_enabled, tuple(p.name for p in therapist.practices),
-                   therapist_has_schedule(therapist.id), therapist.email_refused is not None,
-                   status_for(therapist.id))
 
 
 @dataclass
@@ -92,34 +86,6 @@ class TherapistPage:
 
     def __post_init__(self) -> None:
         self.pages = max(1, ceil(self.total / self.per_page))
-
-
-def has_schedule_expr():
-    """SQL expression: the therapist has at least one appointment or course (rule 1)."""
-    return or_(
-        exists().where(Appointment.therapist_id == Therapist.id),
-        exists().where(Course.therapist_id == Therapist.id),
-    )
-
-
-def not_ready_expr(group_id: int):
-    """SQL: the therapist fails an item of the readiness checklist (rules 1–2 and a refused address)."""
-    from ..appdb.models import TherapistDatabase
-    from ..codes.models import CodeRequest, Delivery
-    from ..groups.models import PracticeGroup
-
-    if not db.session.get(PracticeGroup, group_id).app_licences_ok():
-        return true()
-    ready = and_(
-        Therapist.app_enabled.is_(True),
-        Therapist.email.is_not(None),
-        Therapist.email_refused.is_(None),
-        has_schedule_expr(),
-        exists().where(TherapistDatabase.therapist_id == Therapist.id, TherapistDatabase.sha256.is_not(None)),
-        exists().where(CodeRequest.therapist_id == Therapist.id, CodeRequest.email == Therapist.email,
-                       CodeRequest.delivery == Delivery.ACCEPTED),
-    )
-    return not_(ready)
 
 
 def _escape_like(term: str) -> str:
@@ -140,7 +106,7 @@ def _filters(group_id: int, params: ListParams) -> list:
             )
         )
     if params.ready == "nein":
-        conditions.append(not_ready_expr(group_id))
+        conditions.append(not_ready(Therapist))
     if params.app == "aktiv":
         conditions.append(Therapist.app_enabled.is_(True))
     elif params.app == "inaktiv":
@@ -152,15 +118,15 @@ _SEPARATOR = "\x1f"  # joins practice names inside SQL; never part of a name typ
 
 
 def _page_query(conditions: list, columns: tuple, descending: bool, per_page: int, page: int):
-    """The page's therapists with the total, their practice names and the rule-1 flag.
+    """The page's therapists with the total, their practice names and each readiness rule.
 
     The inner query picks the page's rows (walking the sort order, limited), the outer one adds
     the per-row values for those rows only, and the total comes from an uncorrelated subquery
     that the database evaluates once: one round trip whose cost does not grow with the group.
     """
     page_rows = (
-        select(Therapist.id, Therapist.first_name, Therapist.last_name, Therapist.email, Therapist.app_enabled,
-               Therapist.email_refused.is_not(None).label("email_refused"))
+        select(Therapist.id, Therapist.group_id, Therapist.first_name, Therapist.last_name, Therapist.email,
+               Therapist.app_enabled, Therapist.email_refused, Therapist.withdrawn_at)
         .where(*conditions)
         .order_by(*(c.desc() if descending else c for c in columns))
         .limit(per_page)
@@ -173,14 +139,20 @@ def _page_query(conditions: list, columns: tuple, descending: bool, per_page: in
         .where(therapist_practice.c.therapist_id == page_rows.c.id)
         .scalar_subquery()
     )
-    has_schedule = or_(
-        exists().where(Appointment.therapist_id == page_rows.c.id),
-        exists().where(Course.therapist_id == page_rows.c.id),
-    )
     total = select(func.count(Therapist.id)).where(*conditions).scalar_subquery()
     outer_order = [page_rows.c[c.key].desc() if descending else page_rows.c[c.key] for c in columns]
-    return select(page_rows, practice_names.label("practices"), has_schedule.label("has_schedule"),
+    return select(page_rows, practice_names.label("practices"), *met_columns(page_rows.c, today_berlin()),
                   total.label("total")).order_by(*outer_order)
+
+
+def _rows(found) -> list[TherapistRow]:
+    codes = statuses_for([row.id for row in found])
+    return [
+        TherapistRow(row.id, row.first_name, row.last_name, row.email, row.app_enabled,
+                     tuple(sorted(row.practices.split(_SEPARATOR))) if row.practices else (),
+                     unmet_keys(row), codes[row.id])
+        for row in found
+    ]
 
 
 def list_therapists(group_id: int, params: ListParams, per_page: int) -> TherapistPage:
@@ -196,15 +168,26 @@ def list_therapists(group_id: int, params: ListParams, per_page: int) -> Therapi
         page = max(1, ceil(total / per_page))
         found = db.session.execute(_page_query(conditions, columns, descending, per_page, page)).all()
     total = found[0].total if found else 0
-    codes = statuses_for([row.id for row in found])
-    rows = [
-        TherapistRow(row.id, row.first_name, row.last_name, row.email, row.app_enabled,
-                     tuple(sorted(row.practices.split(_SEPARATOR))) if row.practices else (),
-                     bool(row.has_schedule), bool(row.email_refused), codes[row.id])
-        for row in found
-    ]
-    return TherapistPage(rows=rows, total=total, page=page, per_page=per_page)
+    return TherapistPage(rows=_rows(found), total=total, page=page, per_page=per_page)
 
 
-def therapist_has_schedule(therapist_id: int) -> bool:
-    return bool(db.session.scalar(select(has_schedule_expr()).where(Therapist.id == therapist_id)))
+def therapist_row(therapist: Therapist) -> TherapistRow:
+    """The list row of one therapist, e.g. to swap it in after the dialog saved it."""
+    found = db.session.execute(_page_query([Therapist.id == therapist.id], SORTS["name"], False, 1, 1)).all()
+    return _rows(found)[0]
+
+
+def row_labels() -> dict:
+    """The list row's fixed texts, translated once per table instead of once per row."""
+    return {
+        "activated": translate(N_("aktiviert")),
+        "not_activated": translate(N_("nicht aktiviert")),
+        "ready": translate(N_("bereit")),
+        "details": translate(N_("Details")),
+        "schedule": translate(N_("Termine")),
+        # the name is filled in per row with |format
+        "details_of": translate(N_("Details von %(name)s"), name="%(name)s"),
+        "schedule_of": translate(N_("Termine und Kurse von %(name)s"), name="%(name)s"),
+        "problems": {rule.key: translate(rule.problem) for rule in RULES},
+        "open_items": {n: ngettext("%(num)s Punkt offen", "%(num)s Punkte offen", n) for n in range(1, len(RULES) + 1)},
+    }

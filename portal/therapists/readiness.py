@@ -1,57 +1,151 @@
-"""Which of the spec's app prerequisites a therapist meets (rules 1 and 2a–2c)."""
+"""Can the therapist use the app? The spec's rules 1–2, a refused address and a withdrawal, as one
+table of rules. The list's readiness mark, the "nicht bereit" filter, the checklist in the dialog
+and in support's view, the onboarding panel and the app's sign-in refusal all read this table;
+each rule's SQL expression is its only definition."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
-from flask_babel import ngettext
+from flask import url_for
+from sqlalchemy import exists, not_, or_, select
 
-from ..i18n import N_, translate
+from ..codes.models import CodeRequest, Delivery
+from ..extensions import db
+from ..groups.models import app_licences_active
+from ..help.links import help_page_url
+from ..i18n import N_, datetime_filter, translate
+from ..schedule.models import Appointment, Course
+from ..therapist_db.models import TherapistDatabase
+from ..timeutil import today_berlin
+from .models import Therapist
 
-# what the list's readiness mark names when an item of rules 1 and 2a–2c is not met
-PROBLEMS = {
-    "licence": N_("Sync- oder App-Lizenz der Praxisgruppe fehlt"),
-    "email": N_("Keine E-Mail-Adresse hinterlegt oder vom Mailserver abgelehnt"),
-    "app": N_("App nicht aktiviert"),
-    "schedule": N_("Kein Termin und kein Kurs zugeordnet"),
-}
-
-
-def _states(therapist, has_schedule: bool, licences_ok: bool) -> dict[str, bool]:
-    return {
-        "licence": licences_ok,
-        "email": bool(therapist.email) and not therapist.email_refused,
-        "app": bool(therapist.app_enabled),
-        "schedule": has_schedule,
-    }
-
-
-def readiness_problems(therapist, *, has_schedule: bool, licences_ok: bool) -> list[str]:
-    """The unmet items as translated text, for the list's readiness mark."""
-    states = _states(therapist, has_schedule, licences_ok)
-    return [translate(problem) for key, problem in PROBLEMS.items() if not states[key]]
-
-
-def row_labels() -> dict:
-    """The list row's fixed texts, translated once per table instead of once per row."""
-    return {
-        "activated": translate(N_("aktiviert")),
-        "not_activated": translate(N_("nicht aktiviert")),
-        "ready": translate(N_("bereit")),
-        "details": translate(N_("Details")),
-        "schedule": translate(N_("Termine")),
-        # the name is filled in per row with |format
-        "details_of": translate(N_("Details von %(name)s"), name="%(name)s"),
-        "schedule_of": translate(N_("Termine und Kurse von %(name)s"), name="%(name)s"),
-        "open_items": {n: ngettext("%(num)s Punkt offen", "%(num)s Punkte offen", n) for n in range(1, 5)},
-    }
+HELP_PAGE = "kann-sich-nicht-anmelden"
 
 
 @dataclass(frozen=True)
 class Fix:
+    """What fixes an unmet rule: a link (or an anchor in the dialog) or an action to post."""
+
     label: str
-    url: str | None = None  # a link (or an anchor in the dialog)
-    post: str | None = None  # an action the button posts
+    url: str | None = None
+    post: str | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    key: str
+    label: str  # the checklist's words when the rule is met
+    problem: str  # the words when it is not: the list's mark and the checklist
+    met: Callable  # (therapist columns, day) -> SQL: the rule is met
+    fix: Callable[[int], Fix]  # therapist id -> what fixes it
+    help_anchor: str
+    detail: Callable[[Therapist], str | None] | None = None  # the checklist's words with the particulars
+    pending: Callable | None = None  # (therapist columns) -> SQL: the fix is on its way
+    refusal: str | None = None  # the app API's error for a sign-in while the rule is not met
+
+    @property
+    def help_url(self) -> str:
+        return help_page_url(HELP_PAGE, self.help_anchor)
+
+
+def _edit_email(_therapist_id: int) -> Fix:
+    return Fix(translate(N_("E-Mail-Adresse bearbeiten")), url="#email")
+
+
+def _tick_app(_therapist_id: int) -> Fix:
+    return Fix(translate(N_("„App aktivieren“ setzen und OK klicken")), url="#app_enabled")
+
+
+def _missing_licences(therapist: Therapist) -> str | None:
+    missing = therapist.group.missing_app_licences()
+    return translate(N_("Es fehlt eine gültige %(missing)s"),
+                     missing=" / ".join(kind.label for kind in missing)) if missing else None
+
+
+def _has_schedule(t, _day):
+    return or_(exists().where(Appointment.therapist_id == t.id), exists().where(Course.therapist_id == t.id))
+
+
+def _database_generated(t, _day):
+    return exists().where(TherapistDatabase.therapist_id == t.id, TherapistDatabase.sha256.is_not(None))
+
+
+def _database_on_its_way(t):
+    return t.app_enabled.is_(True) & not_(exists().where(TherapistDatabase.therapist_id == t.id,
+                                                         TherapistDatabase.stale.is_(False)))
+
+
+def _code_sent(t, _day):
+    return exists().where(CodeRequest.therapist_id == t.id, CodeRequest.email == t.email,
+                          CodeRequest.delivery == Delivery.ACCEPTED)
+
+
+def _code_on_its_way(t):
+    latest = select(CodeRequest.delivery).where(CodeRequest.therapist_id == t.id).order_by(
+        CodeRequest.id.desc()).limit(1).scalar_subquery()
+    return latest.in_([Delivery.PENDING, Delivery.SENDING])
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("licence", N_("Praxisgruppe hat Sync- und App-Lizenz"), N_("Sync- oder App-Lizenz der Praxisgruppe fehlt"),
+         lambda t, day: app_licences_active(t.group_id, day),
+         lambda _id: Fix(translate(N_("Lizenz beim Kundenservice anfragen")), url=url_for("groups.index")),
+         "lizenz", detail=_missing_licences, refusal="no_license"),
+    Rule("email", N_("E-Mail-Adresse hinterlegt"), N_("Keine E-Mail-Adresse hinterlegt"),
+         lambda t, _day: t.email.is_not(None), _edit_email, "email"),
+    Rule("deliverable", N_("Adresse vom Mailserver angenommen"), N_("Vom Mailserver abgelehnte E-Mail-Adresse"),
+         lambda t, _day: t.email_refused.is_(None), _edit_email, "zustellbar",
+         detail=lambda therapist: translate(N_("Der Mailserver hat die Adresse abgelehnt: %(answer)s"),
+                                            answer=therapist.email_refused)),
+    Rule("app", N_("App aktiviert"), N_("„App aktivieren“ ist nicht gesetzt"),
+         lambda t, _day: t.app_enabled.is_(True), _tick_app, "app", refusal="app_disabled"),
+    Rule("withdrawn", N_("Berechtigung nicht entzogen"), N_("Die Berechtigung wurde entzogen"),
+         lambda t, _day: t.withdrawn_at.is_(None), _tick_app, "entzogen",
+         detail=lambda therapist: translate(N_("Die Berechtigung wurde am %(when)s entzogen"),
+                                            when=datetime_filter(therapist.withdrawn_at)),
+         refusal="app_disabled"),
+    Rule("schedule", N_("Mindestens ein Termin oder Kurs zugeordnet"), N_("Kein Termin und kein Kurs zugeordnet"),
+         _has_schedule,
+         lambda therapist_id: Fix(translate(N_("Termin oder Kurs zuordnen")),
+                                  url=url_for("schedule.page", therapist_id=therapist_id)), "termin"),
+    Rule("database", N_("Therapeuten-Datenbank erzeugt"), N_("Die Therapeuten-Datenbank fehlt noch"),
+         _database_generated,
+         lambda therapist_id: Fix(translate(N_("Datenbank jetzt erzeugen")),
+                                  post=url_for("therapists.generate_database", therapist_id=therapist_id)),
+         "datenbank", pending=_database_on_its_way, refusal="database_not_ready"),
+    Rule("code", N_("Zugangscode gesendet"), N_("Noch kein Zugangscode an diese Adresse gesendet"),
+         _code_sent,
+         lambda therapist_id: Fix(translate(N_("Zugangscode senden")),
+                                  post=url_for("codes.resend", therapist_id=therapist_id, scope="dialog")),
+         "code", pending=_code_on_its_way),
+)
+BY_KEY = {rule.key: rule for rule in RULES}
+
+
+def met_columns(t, day: date | None = None) -> list:
+    """One labelled boolean column per rule (``met_<key>``) for the therapist columns ``t``."""
+    day = day or today_berlin()
+    return [rule.met(t, day).label(f"met_{rule.key}") for rule in RULES]
+
+
+def unmet_keys(row) -> tuple[str, ...]:
+    """The keys of the rules a row with ``met_columns`` does not meet, in the table's order."""
+    return tuple(rule.key for rule in RULES if not getattr(row, f"met_{rule.key}"))
+
+
+def not_ready(t, day: date | None = None):
+    """SQL: the therapist fails at least one rule (the list's "nicht bereit" filter)."""
+    day = day or today_berlin()
+    return or_(*(not_(rule.met(t, day)) for rule in RULES))
+
+
+def all_met(t, keys: tuple[str, ...], day: date | None = None):
+    """SQL: the therapist meets every one of these rules (the onboarding panel's steps)."""
+    day = day or today_berlin()
+    return [BY_KEY[key].met(t, day) for key in keys]
 
 
 @dataclass(frozen=True)
@@ -60,78 +154,28 @@ class CheckItem:
     ok: bool
     text: str
     fix: Fix | None
-    pending: bool = False
+    pending: bool
+    help_url: str
 
 
-CHECKS = {
-    "licence": (N_("Praxisgruppe hat Sync- und App-Lizenz"), N_("Es fehlt eine gültige %(missing)s")),
-    "email": (N_("E-Mail-Adresse hinterlegt"), N_("Keine E-Mail-Adresse hinterlegt")),
-    "deliverable": (N_("Adresse vom Mailserver angenommen"),
-                    N_("Der Mailserver hat die Adresse abgelehnt: %(answer)s")),
-    "app": (N_("App aktiviert"), N_("„App aktivieren“ ist nicht gesetzt")),
-    "withdrawn": (N_("Berechtigung nicht entzogen"), N_("Die Berechtigung wurde am %(when)s entzogen")),
-    "schedule": (N_("Mindestens ein Termin oder Kurs zugeordnet"), N_("Kein Termin und kein Kurs zugeordnet")),
-    "database": (N_("Therapeuten-Datenbank erzeugt"), N_("Die Therapeuten-Datenbank fehlt noch")),
-    "code": (N_("Zugangscode gesendet"), N_("Noch kein Zugangscode an diese Adresse gesendet")),
-}
-
-
-def checklist(therapist) -> list[CheckItem]:
-    """"Warum kann sich … nicht anmelden?": rules 1–2 of the spec plus a refused address, an
-    expired licence and a withdrawal, each with its live state and the action that fixes it."""
-    from flask import url_for
-    from sqlalchemy import select
-
-    from ..appdb.models import TherapistDatabase
-    from ..appdb.services import ready_database
-    from ..audit.models import AuditEvent
-    from ..codes.models import CodeRequest, Delivery
-    from ..extensions import db
-    from ..groups.models import LicenceKind
-    from ..i18n import datetime_filter
-    from .queries import therapist_has_schedule
-
-    group = therapist.group
-    missing = [translate(label) for kind, label in ((LicenceKind.SYNC, N_("Sync-Lizenz")),
-                                                    (LicenceKind.APP, N_("App-Lizenz"))) if not group.has_licence(kind)]
-    last_authorisation = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.therapist_id == therapist.id, AuditEvent.action.in_(
-            ["therapist.authorisation_withdrawn", "therapist.app_activated"])).order_by(AuditEvent.id.desc()).limit(1)
-    ).first()
-    withdrawn = (last_authorisation is not None and last_authorisation.action == "therapist.authorisation_withdrawn"
-                 and not therapist.app_enabled)
-    record = db.session.get(TherapistDatabase, therapist.id)
-    database_ok = ready_database(therapist) is not None
-    latest = db.session.scalars(select(CodeRequest).where(CodeRequest.therapist_id == therapist.id)
-                                .order_by(CodeRequest.id.desc()).limit(1)).first()
-    code_ok = therapist.email is not None and db.session.scalar(
-        select(CodeRequest.id).where(CodeRequest.therapist_id == therapist.id, CodeRequest.email == therapist.email,
-                                     CodeRequest.delivery == Delivery.ACCEPTED).limit(1)) is not None
-    edit_email = Fix(translate(N_("E-Mail-Adresse bearbeiten")), url="#email")
-    tick_app = Fix(translate(N_("„App aktivieren“ setzen und OK klicken")), url="#app_enabled")
-    states = {
-        "licence": (not missing, {"missing": " / ".join(missing)},
-                    Fix(translate(N_("Lizenz beim Kundenservice anfragen")), url=url_for("groups.index"))),
-        "email": (bool(therapist.email), {}, edit_email),
-        "deliverable": (not therapist.email_refused, {"answer": therapist.email_refused or ""}, edit_email),
-        "app": (therapist.app_enabled, {}, tick_app),
-        "withdrawn": (not withdrawn, {"when": datetime_filter(last_authorisation.created_at)
-                                      if last_authorisation else ""}, tick_app),
-        "schedule": (therapist_has_schedule(therapist.id), {},
-                     Fix(translate(N_("Termin oder Kurs zuordnen")),
-                         url=url_for("schedule.page", therapist_id=therapist.id))),
-        "database": (database_ok, {}, Fix(translate(N_("Datenbank jetzt erzeugen")),
-                                          post=url_for("therapists.generate_database", therapist_id=therapist.id))),
-        "code": (code_ok, {}, Fix(translate(N_("Zugangscode senden")),
-                                  post=url_for("codes.resend", therapist_id=therapist.id, scope="dialog"))),
-    }
-    pending = {
-        "database": therapist.app_enabled and (record is None or record.stale),
-        "code": latest is not None and latest.delivery in (Delivery.PENDING, Delivery.QUEUED, Delivery.SENDING),
-    }
+def checklist(therapist: Therapist) -> list[CheckItem]:
+    """"Warum kann sich … nicht anmelden?": every rule with its live state, in one query; an unmet
+    rule names its particulars and the action that fixes it, and says when the fix is on its way."""
+    pending = [rule.pending(Therapist).label(f"pending_{rule.key}") for rule in RULES if rule.pending]
+    row = db.session.execute(select(*met_columns(Therapist), *pending).where(Therapist.id == therapist.id)).one()
     items = []
-    for key, (ok, values, fix) in states.items():
-        label, problem = CHECKS[key]
-        items.append(CheckItem(key, bool(ok), translate(label) if ok else translate(problem, **values),
-                               None if ok else fix, bool(pending.get(key)) and not ok))
+    for rule in RULES:
+        ok = bool(getattr(row, f"met_{rule.key}"))
+        text = translate(rule.label) if ok else (rule.detail and rule.detail(therapist)) or translate(rule.problem)
+        on_its_way = not ok and bool(getattr(row, f"pending_{rule.key}", False))
+        items.append(CheckItem(rule.key, ok, text, None if ok else rule.fix(therapist.id), on_its_way,
+                               rule.help_url))
     return items
+
+
+def sign_in_refusal(therapist_id: int) -> str | None:
+    """The app API's error for the first unmet rule that stops a sign-in, or None."""
+    refusing = [rule for rule in RULES if rule.refusal]
+    row = db.session.execute(select(*(rule.met(Therapist, today_berlin()).label(rule.key) for rule in refusing))
+                             .where(Therapist.id == therapist_id)).one()
+    return next((rule.refusal for rule in refusing if not getattr(row, rule.key)), None)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import select
 
-from ..appdb.services import mark_stale, request_generation
 from ..audit.services import record
-from ..codes.services import RequestOutcome, request_code
+from ..codes.request import RequestOutcome, request_code, void_open_codes
+from ..devices.services import revoke_all
 from ..extensions import db
 from ..groups.models import Practice
+from ..i18n import N_, translate
+from ..therapist_db.services import mark_stale, request_generation
+from ..timeutil import utcnow
 from .models import Therapist
 
 FIELDS = ("first_name", "last_name", "email", "app_enabled")
@@ -23,6 +26,30 @@ class SaveResult:
     therapist: Therapist
     changes: dict = field(default_factory=dict)
     code: RequestOutcome | None = None
+
+    def report(self, saved: str) -> tuple[str, str]:
+        """The page's message after the commit: what was saved, and what became of the code."""
+        if self.code is None:
+            return saved, "success"
+        message, category = self.code.report()
+        return f"{saved} {message}", "success" if category == "info" else category
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """What "Berechtigung entziehen" did."""
+
+    name: str
+    reason: str
+    app_was_enabled: bool
+    codes_voided: int
+    devices_revoked: int
+
+    @property
+    def message(self) -> str:
+        return translate(N_("Berechtigung von %(name)s entzogen: %(devices)s Gerät(e) abgemeldet, %(codes)s "
+                            "offene(r) Code(s) ungültig."), name=self.name, devices=self.devices_revoked,
+                         codes=self.codes_voided)
 
 
 def _practices(group_id: int, practice_ids: list[int]) -> list[Practice]:
@@ -102,5 +129,20 @@ def _authorisation_changed(therapist: Therapist, actor) -> RequestOutcome | None
     )
     if not therapist.app_enabled:
         return None
+    therapist.withdrawn_at = None
     request_generation(therapist)  # nobody should wait for Saturday
     return request_code(therapist, actor)
+
+
+def withdraw_authorisation(therapist: Therapist, reason: str, actor) -> Withdrawal:
+    """"Berechtigung entziehen": untick App aktivieren, void every open code and revoke every
+    device session, so each device's next contact gets ``revoked`` with ``wipe: true`` and only
+    a new code signs in again. The caller commits."""
+    now = utcnow()
+    done = Withdrawal(therapist.full_name, reason, therapist.app_enabled, void_open_codes(therapist.id, now),
+                      revoke_all(therapist.id, now))
+    therapist.app_enabled = False
+    therapist.withdrawn_at = now
+    record("therapist.authorisation_withdrawn", group_id=therapist.group_id, therapist_id=therapist.id,
+           details=asdict(done), actor=actor)
+    return done

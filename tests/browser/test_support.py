@@ -5,7 +5,7 @@ import re
 from playwright.sync_api import expect
 
 from portal.extensions import db
-from portal.models import Device, Therapist
+from portal.models import Therapist
 
 from .. import factories as f
 from .conftest import serious_accessibility_violations
@@ -23,8 +23,7 @@ def test_support_searches_and_withdraws_an_authorisation(page, live_server, worl
     with app.app_context():
         therapist = db.session.get(Therapist, world.therapist_b)
         therapist.app_enabled = True
-        db.session.add(Device(group_id=therapist.group_id, therapist_id=therapist.id, name="iPhone von Bernd",
-                              platform="ios", token_hash=b"x" * 32))
+        f.device(therapist, name="iPhone von Bernd")
         db.session.commit()
     sign_in_support(page, live_server, world.support)
     assert serious_accessibility_violations(page) == []
@@ -39,6 +38,7 @@ def test_support_searches_and_withdraws_an_authorisation(page, live_server, worl
     assert serious_accessibility_violations(page) == []
 
     page.on("dialog", lambda dialog: dialog.accept())  # hx-confirm
+    page.locator("details.withdraw summary").click()
     page.get_by_label("Grund").fill("Praxis hat gekündigt")
     page.get_by_role("button", name="Berechtigung entziehen").click()
     notice = page.locator(".notice.success")

@@ -2,6 +2,9 @@
 
 from playwright.sync_api import expect
 
+from portal.extensions import db
+from portal.models import PracticeGroup
+
 from .. import factories as f
 from .conftest import serious_accessibility_violations, sign_in
 
@@ -89,8 +92,6 @@ def test_escape_closes_the_dialog_and_returns_focus(page, live_server, world):
 
 
 def test_search_pushes_the_url_and_back_restores_the_full_list(page, live_server, world, app):
-    from portal.extensions import db
-    from portal.models import PracticeGroup
     with app.app_context():
         g = db.session.get(PracticeGroup, world.group_a)
         for name in ("Becker", "Wagner", "Hoffmann"):

@@ -1,0 +1,118 @@
+"""The check-in terminal at the counter: paired by code or QR, no portal sign-in."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from ...auth.permissions import get_or_404
+from ...extensions import db
+from ...schedule.models import Course
+from ...timeutil import today_berlin
+from ..forms import CheckInForm, IdentifyForm, PairForm
+from ..models import Participant
+from ..services import (
+    CheckInRefused,
+    check_in,
+    courses_on,
+    decode_signature,
+    find_participant,
+    preview,
+    remaining_units,
+)
+from . import pairing
+
+bp = Blueprint("terminal", __name__, url_prefix="/terminal")
+
+
+def paired(view):
+    """The terminal of the cookie, or the pairing page; a revoked terminal is refused at once."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        terminal = pairing.current_terminal()
+        if terminal is None:
+            return redirect(url_for(".pair"))
+        if terminal.revoked_at is not None:
+            return render_template("checkin/terminal/revoked.html", terminal=terminal), 403
+        g.terminal = terminal
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _todays_course(course_id) -> Course:
+    """A course of the terminal's group that meets today, or 404."""
+    return get_or_404(Course, course_id, group_id=g.terminal.group_id, weekday=today_berlin().weekday())
+
+
+@bp.route("/koppeln", methods=["GET", "POST"])
+def pair():
+    form = PairForm(code=request.args.get("code", ""))
+    error = None
+    if form.validate_on_submit():
+        result = pairing.pair(form.code.data)
+        if result is not None:
+            db.session.commit()
+            response = redirect(url_for(".index"))
+            response.set_cookie(pairing.COOKIE, result[1], max_age=5 * 365 * 24 * 3600, httponly=True,
+                                samesite="Strict", secure=current_app.config["SESSION_COOKIE_SECURE"],
+                                path="/terminal")
+            return response
+        error = _("Dieser Kopplungscode ist ungültig oder abgelaufen. Bitte lassen Sie im Portal einen neuen "
+                  "erzeugen.")
+    return render_template("checkin/terminal/pair.html", form=form, error=error), 200 if error is None else 422
+
+
+@bp.get("")
+@paired
+def index():
+    return render_template("checkin/terminal/index.html", courses=courses_on(g.terminal.group_id, today_berlin()))
+
+
+@bp.route("/kurs/<int:course_id>", methods=["GET", "POST"])
+@paired
+def identify(course_id: int):
+    """Step 1: the participant identifies by chip or by last name and date of birth."""
+    course = _todays_course(course_id)
+    form = IdentifyForm()
+    error = None
+    if form.validate_on_submit():
+        participant = find_participant(g.terminal.group_id, chip=form.chip.data, last_name=form.last_name.data,
+                                       birth_date=form.birth_date.data)
+        if participant is not None:
+            return _sign_page(course, participant)
+        error = _("Niemand gefunden. Bitte Chip erneut auflegen oder Nachname und Geburtsdatum prüfen.")
+    return render_template("checkin/terminal/identify.html", course=course, form=form, error=error)
+
+
+def _sign_page(course: Course, participant: Participant, form=None, error=None, status=200):
+    refusal = preview(participant, course, today_berlin())
+    if refusal is not None and refusal.need is None:  # a final refusal: nothing to sign
+        return render_template("checkin/terminal/result.html", course=course, participant=participant,
+                               error=refusal.message), 422
+    return render_template("checkin/terminal/sign.html", course=course, participant=participant,
+                           form=form or CheckInForm(participant_id=participant.id),
+                           need=refusal.need if refusal else None, hint=refusal.message if refusal else None,
+                           error=error), status
+
+
+@bp.post("/kurs/<int:course_id>/einchecken")
+@paired
+def sign(course_id: int):
+    """Step 2: the signature; the one check-in service decides."""
+    course = _todays_course(course_id)
+    form = CheckInForm()
+    participant = get_or_404(Participant, form.participant_id.data or 0, group_id=g.terminal.group_id)
+    try:
+        png = decode_signature(form.signature.data or "")
+        result = check_in(participant, course, today_berlin(), png, springer_reason=form.springer_reason.data,
+                          extra_reason=form.extra_reason.data, terminal=g.terminal)
+    except CheckInRefused as refused:
+        db.session.rollback()
+        return _sign_page(course, participant, form, refused.message, 422)
+    db.session.commit()
+    return render_template("checkin/terminal/result.html", course=course, participant=participant, result=result,
+                           remaining=remaining_units(result.attendance.prescription))

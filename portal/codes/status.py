@@ -1,0 +1,134 @@
+"""A therapist's code status as the portal shows it: the spec's states, worded, coloured, linked
+to their help, and when the widget should look again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import format_datetime
+from sqlalchemy import func, select, type_coerce
+
+from ..extensions import db
+from ..help.links import help_page_url
+from ..i18n import N_, LabelledEnum, clock_time, datetime_filter, translate
+from ..timeutil import UTCDateTime, utcnow
+from .models import CodeRequest, Delivery
+
+_ARRIVAL = "code-kommt-nicht-an"
+
+
+class StatusKey(LabelledEnum):
+    """The status, its words (with placeholders), its tone and the help section explaining it."""
+
+    NONE = "none", N_("noch kein Code"), "off", None
+    SENDING = "sending", N_("wird gesendet"), "info", (_ARRIVAL, "warten")
+    RETRYING = "retrying", N_("Versand fehlgeschlagen – neuer Versuch um %(time)s"), "warn", (_ARRIVAL, "warten")
+    VALID = "valid", N_("gesendet, gültig bis %(time)s"), "ok", None
+    EXPIRED = "expired", N_("abgelaufen"), "off", (_ARRIVAL, "status")
+    USED = "used", N_("verwendet am %(when)s (%(device)s)"), "ok", ("neues-geraet", None)
+    SUPERSEDED = "superseded", N_("ersetzt"), "off", (_ARRIVAL, "warten")
+    LOCKED = "locked", N_("gesperrt (zu viele Fehlversuche)"), "warn", (_ARRIVAL, "status")
+    REFUSED = "refused", N_("Adresse abgelehnt: %(answer)s"), "warn", (_ARRIVAL, "schreibweise")
+    FAILED = "failed", N_("Versand fehlgeschlagen: %(answer)s"), "warn", (_ARRIVAL, "warten")
+
+    def __init__(self, value: str, label: str, tone: str, help_section: tuple[str, str | None] | None) -> None:
+        self.tone = tone
+        self.help_section = help_section
+
+
+@dataclass(frozen=True)
+class CodeStatus:
+    """The status of a therapist's latest request, with when to look again."""
+
+    key: StatusKey
+    request: CodeRequest | None
+    last_sent_at: datetime | None
+    poll_after: int | None  # seconds until the shown status may change by itself; None: final
+
+    @property
+    def final(self) -> bool:
+        return self.poll_after is None
+
+    @property
+    def tone(self) -> str:
+        return self.key.tone
+
+    @property
+    def label(self) -> str:
+        """The spec's code status in words, e.g. "gesendet, gültig bis 14:47"."""
+        request = self.request
+        values = {}
+        if self.key == StatusKey.RETRYING:
+            values["time"] = clock_time(request.next_attempt_at)
+        elif self.key == StatusKey.VALID:
+            values["time"] = clock_time(request.expires_at)
+        elif self.key == StatusKey.USED:
+            values = {"when": datetime_filter(request.used_at),
+                      "device": request.used_by or translate(N_("unbekanntes Gerät"))}
+        elif self.key in (StatusKey.REFUSED, StatusKey.FAILED):
+            values["answer"] = request.smtp_response or ""
+        return translate(self.key._label, **values)
+
+    @property
+    def help_url(self) -> str | None:
+        return help_page_url(*self.key.help_section) if self.key.help_section else None
+
+    @property
+    def last_sent_label(self) -> str:
+        """The arrow's hover text."""
+        if self.last_sent_at is None:
+            return translate(N_("Noch kein Zugangscode gesendet"))
+        return translate(N_("Zuletzt gesendet am %(day)s um %(time)s Uhr"),
+                         day=format_datetime(self.last_sent_at, "dd.MM.yyyy"), time=clock_time(self.last_sent_at))
+
+
+
+
+def status_of(request: CodeRequest | None, last_sent_at: datetime | None, now: datetime | None = None) -> CodeStatus:
+    """Derive the displayed status of a therapist's latest request."""
+    now = now or utcnow()
+    if request is None:
+        return CodeStatus(StatusKey.NONE, None, last_sent_at, None)
+    if request.used_at is not None:
+        key, poll = StatusKey.USED, None
+    elif request.superseded_at is not None:
+        key, poll = StatusKey.SUPERSEDED, None
+    elif request.locked_at is not None:
+        key, poll = StatusKey.LOCKED, None
+    elif request.delivery in (Delivery.PENDING, Delivery.SENDING):
+        key, poll = StatusKey.SENDING, 1
+    elif request.delivery == Delivery.RETRYING:
+        key, poll = StatusKey.RETRYING, 10
+    elif request.delivery == Delivery.REFUSED:
+        key, poll = StatusKey.REFUSED, None
+    elif request.delivery in (Delivery.FAILED, Delivery.CANCELLED):
+        key, poll = StatusKey.FAILED, None
+    elif request.expires_at is not None and now < request.expires_at:
+        key, poll = StatusKey.VALID, max(1, int((request.expires_at - now).total_seconds()) + 1)
+    else:
+        key, poll = StatusKey.EXPIRED, None
+    return CodeStatus(key, request, last_sent_at, poll)
+
+
+def statuses_for(therapist_ids: list[int]) -> dict[int, CodeStatus]:
+    """Latest request and last accepted send of each therapist, in one query."""
+    if not therapist_ids:
+        return {}
+    latest = (
+        select(CodeRequest.therapist_id, func.max(CodeRequest.id).label("latest_id"),
+               type_coerce(func.max(CodeRequest.accepted_at), UTCDateTime).label("last_sent_at"))
+        .where(CodeRequest.therapist_id.in_(therapist_ids))
+        .group_by(CodeRequest.therapist_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(CodeRequest, latest.c.last_sent_at).join(latest, CodeRequest.id == latest.c.latest_id)
+    ).all()
+    now = utcnow()
+    found = {request.therapist_id: status_of(request, last_sent, now) for request, last_sent in rows}
+    return {tid: found.get(tid) or status_of(None, None, now) for tid in therapist_ids}
+
+
+def status_for(therapist_id: int) -> CodeStatus:
+    return statuses_for([therapist_id])[therapist_id]

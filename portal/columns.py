@@ -1,0 +1,25 @@
+"""Column types shared by the models."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import String
+from sqlalchemy.types import TypeDecorator
+
+
+class EnumText(TypeDecorator):
+    """A string enum stored as plain text (VARCHAR), read back as the enum member."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum_class: type[StrEnum], length: int = 20) -> None:
+        super().__init__(length)
+        self.enum_class = enum_class
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else self.enum_class(value).value
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else self.enum_class(value)

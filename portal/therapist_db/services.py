@@ -1,0 +1,118 @@
+"""Keeping therapist databases current: stale marks, generation, and what the API may serve."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from sqlalchemy import select, update
+
+from .. import jobs
+from ..extensions import db
+from ..therapists.models import Therapist
+from ..timeutil import utcnow
+from . import generator
+from .models import TherapistDatabase
+
+GENERATE_JOB = "portal.therapist_db.jobs.generate_database"
+
+
+def job_id(therapist_id: int) -> str:
+    return f"therapist-db-{therapist_id}"
+
+
+def mark_stale(therapist_ids: Iterable[int | None]) -> None:
+    """The therapists' data changed: their databases are stale and are regenerated after commit."""
+    ids = {tid for tid in therapist_ids if tid is not None}
+    if not ids:
+        return
+    now = utcnow()
+    existing = set(db.session.scalars(select(TherapistDatabase.therapist_id)
+                                      .where(TherapistDatabase.therapist_id.in_(ids))))
+    if existing:
+        db.session.execute(update(TherapistDatabase).where(TherapistDatabase.therapist_id.in_(existing))
+                           .values(stale=True, stale_since=now))
+    for therapist_id, group_id in db.session.execute(
+            select(Therapist.id, Therapist.group_id).where(Therapist.id.in_(ids - existing))):
+        db.session.add(TherapistDatabase(therapist_id=therapist_id, group_id=group_id, stale=True, stale_since=now))
+    for therapist_id in sorted(ids):
+        jobs.after_commit(GENERATE_JOB, therapist_id, job_id=job_id(therapist_id))
+
+
+def request_generation(therapist: Therapist) -> None:
+    """On activation: (re)generate the database when it is missing or stale."""
+    record = db.session.get(TherapistDatabase, therapist.id)
+    if record is None or record.stale or not generator.path_for(therapist.group_id, therapist.id).exists():
+        mark_stale([therapist.id])
+
+
+def generate(therapist: Therapist) -> TherapistDatabase:
+    """Write the therapist's database now and record its version; a change made meanwhile
+    leaves it stale so the next run picks that up. The caller commits."""
+    started = utcnow()
+    sha256, size = generator.write_file(generator.path_for(therapist.group_id, therapist.id),
+                                        generator.collect_rows(therapist))
+    record = db.session.get(TherapistDatabase, therapist.id)
+    if record is None:
+        record = TherapistDatabase(therapist_id=therapist.id, group_id=therapist.group_id, stale=False)
+        db.session.add(record)
+    still_stale = record.stale and record.stale_since is not None and record.stale_since > started
+    record.sha256, record.size, record.generated_at = sha256, size, utcnow()
+    record.stale = still_stale
+    return record
+
+
+def ready_database(therapist: Therapist) -> TherapistDatabase | None:
+    """The database the app may download: generated and present on disk (a stale one still serves).
+    A file that has gone missing counts as never generated from now on, and is generated again
+    (the caller commits)."""
+    record = db.session.get(TherapistDatabase, therapist.id)
+    if record is None or record.sha256 is None:
+        return None
+    if not generator.path_for(therapist.group_id, therapist.id).exists():
+        lost(therapist.id)
+        return None
+    return record
+
+
+def lost(therapist_id: int) -> None:
+    """The file of a generated database is gone: it is missing now, and generated again."""
+    db.session.execute(update(TherapistDatabase).where(TherapistDatabase.therapist_id == therapist_id)
+                       .values(sha256=None, size=None))
+    mark_stale([therapist_id])
+
+
+def missing_for(group_id: int | None = None) -> list[int]:
+    """Activated therapists whose database is missing or stale (optionally of one group)."""
+    query = (
+        select(Therapist.id)
+        .outerjoin(TherapistDatabase, TherapistDatabase.therapist_id == Therapist.id)
+        .where(Therapist.app_enabled.is_(True),
+               (TherapistDatabase.therapist_id.is_(None)) | (TherapistDatabase.stale.is_(True))
+               | (TherapistDatabase.sha256.is_(None)))
+        .order_by(Therapist.id)
+    )
+    if group_id is not None:
+        query = query.where(Therapist.group_id == group_id)
+    return list(db.session.scalars(query))
+
+
+def generate_missing(group_id: int | None = None,
+                     progress: Callable[[int, int], None] | None = None) -> tuple[int, int]:
+    """Write every missing or stale database of activated therapists (of one group, or all),
+    committing each; one broken database does not stop the others. ``progress(done, total)``
+    is called before the first and after each. Returns (generated, failed)."""
+    ids = missing_for(group_id)
+    if progress:
+        progress(0, len(ids))
+    failed = 0
+    for index, therapist_id in enumerate(ids, start=1):
+        try:
+            generate(db.session.get(Therapist, therapist_id))
+            db.session.commit()
+        except Exception:  # noqa: BLE001 - one broken database must not stop the others
+            db.session.rollback()
+            failed += 1
+        if progress:
+            progress(index, len(ids))
+        db.session.expunge_all()
+    return len(ids) - failed, failed

@@ -1,0 +1,96 @@
+"""What the test modules share: signing in, the dialog's form, activating a therapist, reading a
+code out of its mail, running the queued jobs, and reading the audit log."""
+
+from __future__ import annotations
+
+import re
+
+from rq import SimpleWorker
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import AuditEvent, Therapist
+
+from .factories import PASSWORD
+
+HX = {"HX-Request": "true"}
+EMAIL = "anna.schmidt@praxis.example"  # Anna Schmidt of the `world` fixture
+_CODE_LINE = re.compile(r"^\s{4}(\d{6})\s*$", re.M)
+
+
+def login(client, email: str, password: str = PASSWORD):
+    """Sign the test client in through the sign-in form."""
+    response = client.post("/anmelden", data={"email": email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
+
+
+def signed_in(app, email: str):
+    """A new test client of ``app``, signed in as ``email``."""
+    client = app.test_client()
+    login(client, email)
+    return client
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert match, "no CSRF token in page"
+    return match.group(1)
+
+
+def code_in(message) -> str:
+    """The six-digit code of a code mail (its own indented line in the plain-text part)."""
+    return _CODE_LINE.search(message.get_body(("plain",)).get_content()).group(1)
+
+
+def dialog_form(app, therapist_id: int, **changes) -> dict:
+    """The details dialog's fields as stored, with ``changes`` (None removes a field, e.g. an
+    unticked "App aktivieren")."""
+    with app.app_context():
+        t = db.session.get(Therapist, therapist_id)
+        data = {"first_name": t.first_name, "last_name": t.last_name, "email": t.email or "",
+                "practices": [str(p.id) for p in t.practices]}
+        if t.app_enabled:
+            data["app_enabled"] = "y"
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def save_dialog(app, client, therapist_id: int, expect: int = 200, **changes):
+    """Press OK in the details dialog (through htmx) with these changes."""
+    response = client.post(f"/therapeuten/{therapist_id}", headers=HX, data=dialog_form(app, therapist_id, **changes))
+    assert response.status_code == expect, response.get_data(as_text=True)[:500]
+    return response
+
+
+def activate(app, client, therapist_id: int):
+    """Tick "App aktivieren" and press OK."""
+    return save_dialog(app, client, therapist_id, app_enabled="y")
+
+
+def deactivate(app, client, therapist_id: int):
+    return save_dialog(app, client, therapist_id, app_enabled=None)
+
+
+def run_jobs(app) -> None:
+    """Run every queued job in this process with a real RQ SimpleWorker, then return."""
+    with app.app_context():
+        SimpleWorker([app.task_queue], connection=app.redis).work(burst=True)
+
+
+def audit_actions(app, therapist_id: int | None = None) -> list[str]:
+    with app.app_context():
+        query = select(AuditEvent.action).order_by(AuditEvent.id)
+        if therapist_id is not None:
+            query = query.where(AuditEvent.therapist_id == therapist_id)
+        return list(db.session.scalars(query))
+
+
+def audit_entries(app, action: str | None = None) -> list[tuple]:
+    """(action, actor label, actor role, group id, details) of every entry, oldest first."""
+    with app.app_context():
+        query = select(AuditEvent).order_by(AuditEvent.id)
+        if action:
+            query = query.where(AuditEvent.action == action)
+        return [(e.action, e.actor_label, e.actor_role, e.group_id, dict(e.details))
+                for e in db.session.scalars(query)]
