@@ -10,7 +10,7 @@ from rq import Queue
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, errors, i18n, jobs, models, security  # noqa: F401  (models: every table on the metadata)
+from . import cli, errors, i18n, jobs, models, security, web  # noqa: F401  (models: every table on the metadata)
 from .api.routes import bp as api_bp
 from .audit.routes import bp as audit_bp
 from .auth.permissions import Permission, can
@@ -65,6 +65,7 @@ def create_app(config_name: str | None = None, test_config: dict | None = None) 
     register_redis(app)
     register_blueprints(app)
     i18n.init_app(app)
+    web.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

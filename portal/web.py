@@ -3,7 +3,8 @@ redirect after a change, and the addresses htmx is told to push."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import Flask, flash, redirect, render_template, url_for
+from markupsafe import Markup, escape
 
 from .extensions import htmx
 
@@ -42,3 +43,13 @@ def push_url(endpoint: str, **values) -> dict:
     """The ``HX-Push-Url`` header for a view's canonical address. ``url_for`` builds and encodes it,
     so names like "Łukasz" or a stray line break reach the header as plain ASCII."""
     return {"HX-Push-Url": url_for(endpoint, **values)}
+
+
+def breakable_email(address: str) -> Markup:
+    """An e-mail address that may wrap after its "@" (long addresses in narrow table columns)."""
+    local, at, domain = address.partition("@")
+    return escape(local) + (Markup("@<wbr>") if at else "") + escape(domain)
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(breakable_email)

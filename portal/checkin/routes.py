@@ -48,8 +48,8 @@ def _today(status: int = 200, message: str | None = None, category: str = "succe
                             form=form or CheckInForm(formdata=None), message=message, category=category)
 
 
-@bp.get("")
 @bp.get("/heute")
+@bp.get("")
 @requires(Permission.CHECK_IN)
 def today():
     """The check-in start page: today's courses with who checked in, and a manual check-in."""

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import url_for
+from flask_login import current_user
 from sqlalchemy import exists, select
 
+from ..auth.permissions import Permission, can
 from ..extensions import db
 from ..groups.models import PracticeGroup, app_licences_active
 from ..i18n import N_, translate
@@ -19,7 +21,7 @@ from .readiness import all_met
 class Step:
     done: bool
     label: str
-    url: str
+    url: str | None  # where it is done; None when this user cannot do it
     action: str
 
 
@@ -34,7 +36,8 @@ def onboarding_steps(group: PracticeGroup) -> list[Step]:
     licensed, with_email, scheduled, activated = db.session.execute(select(
         app_licences_active(group.id, today), someone("email"), someone("schedule"), someone("app", "code"))).one()
     return [
-        Step(bool(licensed), translate(N_("Sync- und App-Lizenz sind aktiv")), url_for("groups.index"),
+        Step(bool(licensed), translate(N_("Sync- und App-Lizenz sind aktiv")),
+             url_for("groups.index") if can(current_user, Permission.VIEW_GROUP) else None,
              translate(N_("Lizenzen ansehen"))),
         Step(bool(with_email), translate(N_("Ein Therapeut mit E-Mail-Adresse ist angelegt")),
              url_for("therapists.new"), translate(N_("Therapeut anlegen"))),

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import url_for
+from flask_login import current_user
 from sqlalchemy import exists, not_, or_, select
 
+from ..auth.permissions import Permission, can
 from ..codes.models import CodeRequest, Delivery
 from ..extensions import db
 from ..groups.models import app_licences_active
@@ -40,7 +42,7 @@ class Rule:
     label: str  # the checklist's words when the rule is met
     problem: str  # the words when it is not: the list's mark and the checklist
     met: Callable  # (therapist columns, day) -> SQL: the rule is met
-    fix: Callable[[int], Fix]  # therapist id -> what fixes it
+    fix: Callable[[int], Fix | None]  # therapist id -> what fixes it (None: nothing this user can do)
     help_anchor: str
     detail: Callable[[Therapist], str | None] | None = None  # the checklist's words with the particulars
     pending: Callable | None = None  # (therapist columns) -> SQL: the fix is on its way
@@ -57,6 +59,13 @@ def _edit_email(_therapist_id: int) -> Fix:
 
 def _tick_app(_therapist_id: int) -> Fix:
     return Fix(translate(N_("„App aktivieren“ setzen und OK klicken")), url="#app_enabled")
+
+
+def _ask_for_licence(_therapist_id: int) -> Fix | None:
+    """The group's licence page, for those who may see it (the help link explains it to the others)."""
+    if not can(current_user, Permission.VIEW_GROUP):
+        return None
+    return Fix(translate(N_("Lizenz beim Kundenservice anfragen")), url=url_for("groups.index"))
 
 
 def _missing_licences(therapist: Therapist) -> str | None:
@@ -91,9 +100,8 @@ def _code_on_its_way(t):
 
 RULES: tuple[Rule, ...] = (
     Rule("licence", N_("Praxisgruppe hat Sync- und App-Lizenz"), N_("Sync- oder App-Lizenz der Praxisgruppe fehlt"),
-         lambda t, day: app_licences_active(t.group_id, day),
-         lambda _id: Fix(translate(N_("Lizenz beim Kundenservice anfragen")), url=url_for("groups.index")),
-         "lizenz", detail=_missing_licences, refusal="no_license"),
+         lambda t, day: app_licences_active(t.group_id, day), _ask_for_licence, "lizenz",
+         detail=_missing_licences, refusal="no_license"),
     Rule("email", N_("E-Mail-Adresse hinterlegt"), N_("Keine E-Mail-Adresse hinterlegt"),
          lambda t, _day: t.email.is_not(None), _edit_email, "email"),
     Rule("deliverable", N_("Adresse vom Mailserver angenommen"), N_("Vom Mailserver abgelehnte E-Mail-Adresse"),

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-AXE = next((Path(__file__).resolve().parents[1] / "vendor").glob("axe-*.min.js"))
+ROOT = Path(__file__).resolve().parents[2]
+AXE = next((ROOT / "tests/vendor").glob("axe-*.min.js"))
+VNU_JAR = ROOT / ".cache/vnu/node_modules/vnu-jar/build/dist/vnu.jar"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 
@@ -30,6 +32,14 @@ def browser_context_args(browser_context_args):
     # A tablet at the counter; bypass_csp lets the test inject axe-core.
     return {**browser_context_args, "locale": "de-DE", "timezone_id": "Europe/Berlin",
             "viewport": {"width": 1024, "height": 768}, "bypass_csp": True}
+
+
+def vnu_jar() -> Path:
+    """The Nu HTML Checker (npm's vnu-jar, which bin/test installs under .cache/vnu), run with Java."""
+    jar = Path(os.environ.get("VNU_JAR") or VNU_JAR)
+    if not jar.exists() or not shutil.which("java"):
+        pytest.fail("Nu HTML Checker fehlt: bin/test installiert vnu-jar mit npm nach .cache/vnu (und als root Java).")
+    return jar
 
 
 def serious_accessibility_violations(page) -> list[str]:
