@@ -7,6 +7,7 @@ import smtplib
 from datetime import datetime
 from email.utils import parseaddr
 
+import dkim
 from flask import current_app, render_template
 from flask_mail import Message
 
@@ -57,8 +58,6 @@ def _dkim_sign(data: bytes) -> bytes:
     config = current_app.config
     if not (config.get("DKIM_DOMAIN") and config.get("DKIM_SELECTOR") and config.get("DKIM_PRIVATE_KEY_PATH")):
         return data
-    import dkim  # dkimpy: only needed when a key is configured
-
     with open(config["DKIM_PRIVATE_KEY_PATH"], "rb") as key_file:
         key = key_file.read()
     signature = dkim.sign(

@@ -8,6 +8,9 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from portal.extensions import db
+from portal.models import Therapist
+
 from .. import factories as f
 from .conftest import serious_accessibility_violations, sign_in
 
@@ -52,8 +55,6 @@ def test_activation_shows_sending_then_sent_without_a_reload(page, live_server, 
 
 
 def test_the_arrow_in_the_dialog_sends_a_new_code(page, live_server, world, database_url, redis_url, smtp_sink, app):
-    from portal.extensions import db
-    from portal.models import Therapist
     with app.app_context():
         db.session.get(Therapist, world.therapist_a).app_enabled = True
         db.session.commit()
