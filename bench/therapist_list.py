@@ -20,7 +20,6 @@ from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlencode
 
-from flask import request
 from jinja2 import Environment, FileSystemLoader
 from sqlalchemy import event, insert
 
@@ -143,7 +142,7 @@ def plain_page_time(app, group_id: int, path: str, runs: int) -> float:
                       extensions=["jinja2.ext.i18n"])
     env.install_null_translations(newstyle=True)
     with app.test_request_context(path):
-        params = ListParams.from_args(request.args)
+        params = ListParams.from_request()
         page = list_therapists(group_id, params, 25)  # TherapistRow: plain values already
         labels = row_labels()
         practices = [SimpleNamespace(id=1, name="Praxis 1"), SimpleNamespace(id=2, name="Praxis 2")]

@@ -60,6 +60,7 @@ def create_app(config_name: str | None = None, test_config: dict | None = None) 
     if app.config["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=1)
 
+    app.url_map.converters["int"] = web.IdConverter  # before any route is added
     register_extensions(app)
     _tune_sqlite(app)
     register_redis(app)

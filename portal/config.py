@@ -74,6 +74,7 @@ class Config:
     ACCESS_CODE_RESEND_COOLDOWN_SECONDS = 30
     ACCESS_CODE_RETRY_DELAYS = (30, 120, 600, 1800)  # seconds before each new SMTP attempt
     ACCESS_CODE_STUCK_AFTER_SECONDS = 300  # a "sending" claim older than this belongs to a dead worker
+    ACCESS_CODE_MAX_SENDS = 8  # attempts to send one request, retries and interrupted sends included
 
     BABEL_DEFAULT_LOCALE = "de"
     BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
@@ -92,6 +93,11 @@ class Config:
 
     # Failed portal sign-ins allowed per client address before it has to wait.
     LOGIN_FAILURE_LIMIT = "10 per 15 minutes"
+    # The check-in terminal: wrong pairing codes per client address, identifications per tablet
+    # (all of them, and those that found nobody), so nobody can guess codes or walk chip numbers.
+    TERMINAL_PAIRING_LIMIT = "10 per 10 minutes"
+    TERMINAL_LOOKUP_LIMIT = "60 per 10 minutes"
+    TERMINAL_MISS_LIMIT = "20 per 10 minutes"
     RATELIMIT_HEADERS_ENABLED = False  # rate headers cost a Redis call per request; 429s set Retry-After
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True
@@ -99,6 +105,8 @@ class Config:
     # Number of reverse proxies in front of the portal whose X-Forwarded-For to trust.
     PROXY_COUNT = 0
 
+    REQUEST_BODY_LIMIT = 64 * 1024  # bytes a form may post (see security.BODY_LIMITS for the exceptions)
+    MAX_FORM_PARTS = 200
     THERAPISTS_PER_PAGE = 25
     THERAPIST_DB_DIR: str | None = None  # default: instance/therapist-dbs
     API_RATE_LIMIT = "120 per minute"  # per client address, on every app API route

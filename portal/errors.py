@@ -14,6 +14,7 @@ MESSAGES = {
     403: lambda: _("Sie haben keine Berechtigung für diese Seite."),
     404: lambda: _("Diese Seite gibt es nicht (mehr)."),
     405: lambda: _("Diese Aktion ist hier nicht möglich."),
+    413: lambda: _("Die Anfrage ist zu groß. Bitte kürzen Sie Ihre Eingaben."),
     429: lambda: _("Zu viele Versuche. Bitte warten Sie einige Minuten und versuchen Sie es dann erneut."),
     500: lambda: _("Ein unerwarteter Fehler ist aufgetreten. Bitte versuchen Sie es später erneut."),
 }
@@ -28,13 +29,17 @@ def retry_after() -> dict:
 
 def render_error(status: int, message: str | None = None):
     if request.path.startswith("/api/"):
-        code = {404: "not_found", 405: "method_not_allowed", 429: "too_many_attempts"}.get(status)
+        code = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large",
+                429: "too_many_attempts"}.get(status)
         response = api_error(code or ("server_error" if status >= 500 else "invalid_request"))
         if status == 429:
             response.headers.update(retry_after())
         return response
     message = message or MESSAGES.get(status, MESSAGES[500])()
-    template = "errors/_message.html" if htmx else "errors/error.html"
+    if request.blueprint == "terminal" or request.path.startswith("/terminal"):
+        template = "checkin/terminal/error.html"  # the tablet at the counter has no portal around it
+    else:
+        template = "errors/_message.html" if htmx else "errors/error.html"
     return render_template(template, status=status, message=message), status, retry_after() if status == 429 else {}
 
 

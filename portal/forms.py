@@ -3,6 +3,9 @@ choices and the common German messages."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
+
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,6 +14,9 @@ from wtforms import SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from .i18n import date_filter
+from .timeutil import EARLIEST_DAY, LATEST_DAY, today_berlin
 
 INVALID_DATE = _l("Bitte geben Sie ein gültiges Datum ein.")
 INVALID_TIME = _l("Bitte geben Sie eine gültige Uhrzeit ein.")
@@ -43,13 +49,20 @@ def enum_choices(members) -> list[SelectChoice]:
 
 
 def normalise_email(value: str) -> str:
-    """Check the syntax of an e-mail address and return it normalised and lower-cased.
+    """Check the syntax of an e-mail address and return it normalised and lower-cased. A domain
+    with umlauts is fine (mail goes to its ASCII form); umlauts before the @ are refused, since
+    most mail servers cannot deliver them (that needs SMTPUTF8).
 
     Raises ``ValidationError`` with a German message when the address is not valid.
     """
+    value = value.strip()
     try:
-        result = validate_email(value.strip(), check_deliverability=False)
+        result = validate_email(value, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
+        if not value.partition("@")[0].isascii():
+            raise ValidationError(_("Umlaute und andere Sonderzeichen vor dem @ können viele Mailserver nicht "
+                                    "zustellen. Bitte geben Sie die Adresse ohne sie ein (z. B. juergen@… statt "
+                                    "jürgen@…).")) from exc
         raise ValidationError(
             _("Bitte geben Sie eine gültige E-Mail-Adresse ein (z. B. name@praxis.de).")
         ) from exc
@@ -62,3 +75,22 @@ class EmailAddress:
     def __call__(self, form, field) -> None:
         if field.data:
             field.data = normalise_email(field.data)
+
+
+class DateBetween:
+    """Validator: a day between ``earliest`` and ``latest`` (a callable such as ``today_berlin``
+    for "not in the future"), so no form stores a date the portal cannot compute with."""
+
+    def __init__(self, earliest: date = EARLIEST_DAY, latest: date | Callable[[], date] = LATEST_DAY) -> None:
+        self.earliest, self.latest = earliest, latest
+
+    def __call__(self, form, field) -> None:
+        if field.data is None:
+            return
+        latest = self.latest() if callable(self.latest) else self.latest
+        if not self.earliest <= field.data <= latest:
+            raise ValidationError(_("Bitte geben Sie ein Datum zwischen dem %(earliest)s und dem %(latest)s ein.",
+                                    earliest=date_filter(self.earliest), latest=date_filter(latest)))
+
+
+BIRTH_DATE = DateBetween(latest=today_berlin)

@@ -1,4 +1,6 @@
-"""Security headers on every response."""
+"""Request limits and security headers on every response."""
+
+import io
 
 from flask import Flask, abort, request
 
@@ -19,7 +21,49 @@ CSP = "; ".join(
 )
 
 
+# Largest request body per endpoint (413 beyond it, chunked bodies included); everything else
+# gets REQUEST_BODY_LIMIT. Only the check-ins carry a signature image.
+SMALL_BODY = 16 * 1024
+BODY_LIMITS = {"auth.login": SMALL_BODY, "terminal.pair": SMALL_BODY, "terminal.identify": SMALL_BODY,
+               "terminal.sign": 512 * 1024, "checkin.manual_check_in": 512 * 1024}
+
+
+BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def _read_at_most(stream, size: int) -> bytes:
+    chunks, left = [], size
+    while left > 0:
+        chunk = stream.read(min(left, 64 * 1024))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def body_limit(endpoint: str | None, blueprint: str | None, default: int) -> int:
+    if blueprint == "api":
+        return SMALL_BODY
+    return BODY_LIMITS.get(endpoint or "", default)
+
+
 def init_app(app: Flask) -> None:
+    def limit_the_body():
+        """The body's limit for this endpoint, set before anything (CSRF, the rate limiter) reads it.
+        A chunked body (no Content-Length) is read here, one byte past the limit at most: Werkzeug
+        would cut it off silently at the limit and parse the rest as if nothing were missing."""
+        limit = body_limit(request.endpoint, request.blueprint, app.config["REQUEST_BODY_LIMIT"])
+        request.max_content_length = limit
+        environ = request.environ
+        if request.method in BODY_METHODS and request.content_length is None and environ.get("wsgi.input_terminated"):
+            body = _read_at_most(environ["wsgi.input"], limit + 1)
+            if len(body) > limit:
+                abort(413)
+            environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+
+    app.before_request_funcs.setdefault(None, []).insert(0, limit_the_body)
+
     @app.before_request
     def refuse_nul_bytes():
         """No database stores a NUL character in text (PostgreSQL refuses it): such input is bad input."""

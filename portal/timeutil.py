@@ -9,6 +9,8 @@ from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
 BERLIN = ZoneInfo("Europe/Berlin")
+# The days the portal takes anywhere: far from the calendar's ends, where time zone arithmetic overflows.
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2199, 12, 31)
 
 
 class Clock:

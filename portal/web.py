@@ -1,14 +1,33 @@
-"""Web plumbing every feature shares: one URL answering a page or an htmx fragment, the
-redirect after a change, and the addresses htmx is told to push."""
+"""Web plumbing every feature shares: bounded ids, page numbers and dates from URLs, one URL
+answering a page or an htmx fragment, the redirect after a change, the addresses htmx is told
+to push, and CSV downloads that spreadsheets cannot turn into formulas."""
 
 from __future__ import annotations
 
-from flask import Flask, flash, redirect, render_template, url_for
+import csv
+import io
+import re
+from datetime import date
+
+from flask import Flask, Response, flash, g, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
+from werkzeug.routing import IntegerConverter
 
 from .extensions import htmx
+from .i18n import N_, translate
+from .timeutil import EARLIEST_DAY, LATEST_DAY
 
 MAX_ID = 2**63 - 1  # the largest id a BIGINT column holds; ids are positive
+MAX_PAGE = 100_000
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every route: a number larger than a BIGINT matches no route, so 25 digits
+    answer 404 instead of reaching the database."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def parse_id(value) -> int | None:
@@ -24,6 +43,71 @@ def parse_id(value) -> int | None:
             return None
         number = int(text)
     return number if 0 < number <= MAX_ID else None
+
+
+def _ignored(label: str) -> None:
+    """Note a query argument that was not understood; the page's message area names it."""
+    if "bad_args" not in g:
+        g.bad_args = []
+    if label not in g.bad_args:
+        g.bad_args.append(label)
+
+
+def ignored_arguments() -> list[str]:
+    """The query arguments of this request that were not understood and therefore ignored."""
+    return list(g.get("bad_args", []))
+
+
+def arg_id(name: str, label: str) -> int | None:
+    """An id filter from the query string; None when absent, and when not a valid id (noted)."""
+    value = request.args.get(name, "")
+    if value == "":
+        return None
+    number = parse_id(value)
+    if number is None:
+        _ignored(label)
+    return number
+
+
+def arg_page(name: str = "page") -> int:
+    """The page number of a list: 1 when absent or not understood (noted)."""
+    value = request.args.get(name, "")
+    if value == "":
+        return 1
+    if value.isascii() and value.isdigit() and 0 < len(value) <= 6 and 1 <= int(value) <= MAX_PAGE:
+        return int(value)
+    _ignored(translate(N_("Seite")))
+    return 1
+
+
+def arg_day(name: str, label: str) -> date | None:
+    """A date (YYYY-MM-DD) from the query string within the years the portal handles; None when
+    absent, and when not understood (noted)."""
+    value = request.args.get(name, "")
+    if value == "":
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        day = None
+    if day is None or not EARLIEST_DAY <= day <= LATEST_DAY:
+        _ignored(label)
+        return None
+    return day
+
+
+def arg_month(name: str, label: str) -> date | None:
+    """A month (YYYY-MM) as its first day; None when absent, and when not understood (noted)."""
+    value = request.args.get(name, "")
+    if value == "":
+        return None
+    match = re.fullmatch(r"(\d{4})-(\d{2})", value)
+    if match and 1 <= int(match.group(2)) <= 12:
+        first = date(int(match.group(1)), int(match.group(2)), 1)
+        if EARLIEST_DAY <= first <= LATEST_DAY:
+            return first
+    _ignored(label)
+    return None
 
 
 def page_or_fragment(page: str, fragment: str, status: int = 200, headers: dict | None = None, **context):
@@ -53,3 +137,28 @@ def breakable_email(address: str) -> Markup:
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(breakable_email)
+    app.jinja_env.globals["ignored_arguments"] = ignored_arguments
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"-?\d+([.,]\d+)?")
+
+
+def spreadsheet_safe(value) -> str:
+    """A CSV cell that Excel or LibreOffice will not run as a formula (OWASP): text starting with
+    = + - @, a tab or a carriage return gets a leading apostrophe; a plain negative number stays."""
+    text = "" if value is None else str(value)
+    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def csv_download(filename: str, header: list[str], rows) -> Response:
+    """A CSV download as German Excel opens it (semicolons, UTF-8 with BOM), every cell made safe,
+    and never kept in a cache (the lists hold personal and health data)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(header)
+    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
+    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={filename}", "Cache-Control": "no-store"})

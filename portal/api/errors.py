@@ -23,6 +23,7 @@ ERRORS = {
                          "nicht mehr synchronisieren.", ("deaktiviert-nutzt-weiter", None)),
     "not_found": (404, "Diese Adresse gibt es in der App-Schnittstelle nicht.", None),
     "method_not_allowed": (405, "Diese Methode ist hier nicht erlaubt.", None),
+    "request_too_large": (413, "Die Anfrage ist zu groß.", None),
     "database_not_ready": (409, "Ihre Therapeuten-Datenbank wird gerade erzeugt. Bitte versuchen Sie es in einigen "
                                 "Minuten erneut; Ihr Zugangscode bleibt gültig.", ("datenbank-fehlt", None)),
     "too_many_attempts": (429, "Zu viele Versuche. Bitte warten Sie einen Moment.",
@@ -38,6 +39,9 @@ def api_error(code: str, **extra):
         extra["help"] = help_page_url(*section, external=True)
     response = jsonify(error=code, message=message, **extra)
     response.status_code = status
+    if status == 401:  # RFC 6750: say how to authenticate, and why the token was not taken
+        challenge = 'Bearer realm="therapeuten-app"'
+        response.headers["WWW-Authenticate"] = challenge + (', error="invalid_token"' if code != "invalid_code" else "")
     return response
 
 

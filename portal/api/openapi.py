@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 
-def _error(codes: list[str], wipe: bool = False) -> dict:
+def _error(codes: list[str], wipe: bool = False, challenge: bool = False) -> dict:
     properties = {"error": {"type": "string", "enum": codes}, "message": {"type": "string"}}
     required = ["error", "message"]
     if wipe:
         properties["wipe"] = {"type": "boolean"}
-    return {"description": ", ".join(codes), "content": {"application/json": {"schema": {
+    answer = {"description": ", ".join(codes), "content": {"application/json": {"schema": {
         "type": "object", "properties": properties, "required": required}}}}
+    if challenge:
+        answer["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer challenge"}}
+    return answer
 
 
 DATABASE_INFO = {
@@ -23,11 +26,12 @@ DATABASE_INFO = {
 }
 COMMON = {
     "400": _error(["invalid_request"]),
+    "413": _error(["request_too_large"]),
     "429": {**_error(["too_many_attempts"]),
             "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}}},
 }
 AUTHENTICATED = {
-    "401": _error(["invalid_token", "revoked"], wipe=True),
+    "401": _error(["invalid_token", "revoked"], wipe=True, challenge=True),
     "403": _error(["deactivated", "no_license"]),
     "409": _error(["database_not_ready"]),
 }
@@ -69,7 +73,7 @@ def document(server_url: str) -> dict:
                                 "database": {"$ref": "#/components/schemas/DatabaseInfo"},
                             },
                         }}}},
-                        "401": _error(["invalid_code"]),
+                        "401": _error(["invalid_code"], challenge=True),
                         "403": _error(["app_disabled", "no_license"]),
                         "409": _error(["database_not_ready"]),
                         **COMMON,

@@ -14,22 +14,15 @@ from .openapi import document
 
 bp = Blueprint("api", __name__, url_prefix="/api/app/v1")
 csrf.exempt(bp)
-MAX_BODY = 16 * 1024
 
 
 def _limit():
     return current_app.config["API_RATE_LIMIT"]
 
 
-limiter.limit(_limit, key_func=lambda: request.remote_addr or "unknown",
-              error_message="too_many_attempts")(bp)
-
-
-@bp.before_request
-def _refuse_oversized_bodies():
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        return api_error("invalid_request")
-    return None
+# one budget per client address across the whole API (not one per endpoint)
+limiter.shared_limit(_limit, scope="app-api", key_func=lambda: request.remote_addr or "unknown",
+                     error_message="too_many_attempts")(bp)
 
 
 @bp.errorhandler(ApiError)
@@ -45,7 +38,8 @@ def _http_error(error: HTTPException):
         response = api_error("too_many_attempts")
         response.headers.update(retry_after())
         return response
-    return api_error({404: "not_found", 405: "method_not_allowed"}.get(error.code, "invalid_request"))
+    return api_error({404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}.get(
+        error.code, "invalid_request"))
 
 
 def _json_body(fields: dict[str, int]) -> dict[str, str]:

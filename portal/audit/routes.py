@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from ..auth.models import Role
 from ..auth.permissions import Permission, requires
+from ..errors import render_error
 from ..extensions import db
 from ..groups.models import PracticeGroup
-from ..i18n import datetime_filter
+from ..i18n import N_, datetime_filter, translate
 from ..timeutil import BERLIN
+from ..web import arg_day, arg_id, arg_page, csv_download, ignored_arguments
 from .models import AuditEvent
 
 bp = Blueprint("audit", __name__, url_prefix="/protokoll")
@@ -35,19 +36,15 @@ class AuditFilter:
     page: int
 
     @classmethod
-    def from_args(cls, args) -> AuditFilter:
-        def day(name):
-            try:
-                return date.fromisoformat(args.get(name, ""))
-            except ValueError:
-                return None
-
-        group = args.get("group", type=int)
+    def from_request(cls) -> AuditFilter:
+        """The filters of the query string; what is not understood is ignored, and the page says so."""
+        args = request.args
+        group = arg_id("group", translate(N_("Praxisgruppe")))
         if current_user.role != Role.SUPPORT:
             group = current_user.group_id  # a chef sees their own group only
-        return cls(group, args.get("therapist", type=int), args.get("actor", "").strip()[:100],
-                   args.get("action", "").strip()[:64], day("since"), day("until"),
-                   max(1, args.get("page", 1, type=int) or 1))
+        return cls(group, arg_id("therapist", translate(N_("Therapeut-ID"))), args.get("actor", "").strip()[:100],
+                   args.get("action", "").strip()[:64], arg_day("since", translate(N_("Von"))),
+                   arg_day("until", translate(N_("Bis"))), arg_page())
 
     def conditions(self) -> list:
         conditions = []
@@ -76,7 +73,7 @@ class AuditFilter:
 @bp.get("")
 @requires(Permission.VIEW_AUDIT_LOG)
 def index():
-    filters = AuditFilter.from_args(request.args)
+    filters = AuditFilter.from_request()
     conditions = filters.conditions()
     total = db.session.scalar(select(func.count(AuditEvent.id)).where(*conditions)) or 0
     entries = db.session.scalars(select(AuditEvent).where(*conditions).order_by(AuditEvent.id.desc())
@@ -95,15 +92,15 @@ def index():
 @requires(Permission.VIEW_AUDIT_LOG)
 def export():
     """The filtered view as CSV (semicolon separated, UTF-8 with BOM, as German Excel expects)."""
-    filters = AuditFilter.from_args(request.args)
+    filters = AuditFilter.from_request()
+    if ignored_arguments():  # a download cannot say what it left out: refuse it instead
+        names = ", ".join(ignored_arguments())
+        return render_error(400, _("Der Filter enthält ungültige Angaben (%(names)s). Bitte prüfen Sie ihn im "
+                                   "Protokoll und laden Sie dann erneut herunter.", names=names))
     rows = db.session.scalars(select(AuditEvent).where(*filters.conditions()).order_by(AuditEvent.id)).all()
     group_names = {g.id: g.name for g in db.session.scalars(select(PracticeGroup))}
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(["Zeit", "Praxisgruppe", "Therapeut-ID", "Wer", "Rolle", "Aktion", "Details"])
-    for entry in rows:
-        writer.writerow([datetime_filter(entry.created_at), group_names.get(entry.group_id, ""),
-                         entry.therapist_id or "", entry.actor_label, entry.actor_role or "", entry.action,
-                         json.dumps(entry.details, ensure_ascii=False, sort_keys=True)])
-    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=protokoll.csv"})
+    header = ["Zeit", "Praxisgruppe", "Therapeut-ID", "Wer", "Rolle", "Aktion", "Details"]
+    return csv_download("protokoll.csv", header, (
+        [datetime_filter(entry.created_at), group_names.get(entry.group_id, ""), entry.therapist_id or "",
+         entry.actor_label, entry.actor_role or "", entry.action,
+         json.dumps(entry.details, ensure_ascii=False, sort_keys=True)] for entry in rows))

@@ -29,6 +29,7 @@ class Permission(StrEnum):
     MANAGE_TERMINALS = "manage_terminals"
     CHECK_IN = "check_in"
     END_DEVICE_SESSIONS = "end_device_sessions"
+    READ_DEV_MAILS = "read_dev_mails"  # development only: the mail viewer (scoped to the group)
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -45,10 +46,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.VIEW_AUDIT_LOG,
             Permission.MANAGE_TERMINALS,
             Permission.CHECK_IN,
+            Permission.READ_DEV_MAILS,
         }
     ),
-    Role.THERAPEUT: frozenset({Permission.VIEW_THERAPISTS, Permission.EDIT_THERAPISTS, Permission.CHECK_IN}),
-    Role.SUPPORT: frozenset({Permission.SUPPORT_CONSOLE, Permission.VIEW_AUDIT_LOG, Permission.MANAGE_LICENCES}),
+    Role.THERAPEUT: frozenset({Permission.VIEW_THERAPISTS, Permission.EDIT_THERAPISTS, Permission.CHECK_IN,
+                               Permission.READ_DEV_MAILS}),
+    Role.SUPPORT: frozenset({Permission.SUPPORT_CONSOLE, Permission.VIEW_AUDIT_LOG, Permission.MANAGE_LICENCES,
+                             Permission.READ_DEV_MAILS}),
 }
 
 

@@ -6,7 +6,7 @@ from wtforms import DateField, HiddenField, IntegerField, SelectField, StringFie
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..extensions import db
-from ..forms import A_NUMBER, AT_MOST, INVALID_DATE, choices, enum_choices, strip
+from ..forms import A_NUMBER, AT_MOST, BIRTH_DATE, INVALID_DATE, choices, enum_choices, strip
 from ..schedule.models import CourseKind
 from .models import Participant, Terminal
 
@@ -19,7 +19,7 @@ class PairForm(FlaskForm):
 class IdentifyForm(FlaskForm):
     chip = StringField(_l("Chip"), validators=[Optional(), Length(max=64, message=AT_MOST)], filters=[strip])
     last_name = StringField(_l("Nachname"), validators=[Optional(), Length(max=80, message=AT_MOST)], filters=[strip])
-    birth_date = DateField(_l("Geburtsdatum"), validators=[Optional()], invalid_value_message=INVALID_DATE)
+    birth_date = DateField(_l("Geburtsdatum"), validators=[Optional(), BIRTH_DATE], invalid_value_message=INVALID_DATE)
 
 
 class CheckInForm(FlaskForm):
@@ -54,7 +54,7 @@ class ParticipantForm(FlaskForm):
                                                         Length(max=80, message=AT_MOST)], filters=[strip])
     last_name = StringField(_l("Nachname"), validators=[DataRequired(_l("Bitte geben Sie einen Nachnamen ein.")),
                                                         Length(max=80, message=AT_MOST)], filters=[strip])
-    birth_date = DateField(_l("Geburtsdatum"), validators=[InputRequired(INVALID_DATE)],
+    birth_date = DateField(_l("Geburtsdatum"), validators=[InputRequired(INVALID_DATE), BIRTH_DATE],
                            invalid_value_message=INVALID_DATE)
     chip_id = StringField(_l("Chip (optional)"), validators=[Optional(), Length(max=64, message=AT_MOST)],
                           filters=[strip])

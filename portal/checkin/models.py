@@ -32,6 +32,11 @@ class Participant(db.Model):
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
 
+    @property
+    def short_name(self) -> str:
+        """What the terminal at the counter shows: the first name and the last name's initial."""
+        return f"{self.first_name} {self.last_name[:1]}." if self.last_name else self.first_name
+
 
 class Prescription(db.Model):
     """A Verordnung: approved units of one course type, valid for some months from the first session."""

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import base64
-import csv
-import io
 from datetime import date
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, abort, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from ..auth.permissions import Permission, get_or_404, requires
+from ..errors import render_error
 from ..extensions import db, htmx
 from ..forms import ConfirmForm
 from ..groups.models import LicenceKind, PracticeGroup
+from ..i18n import N_, translate
 from ..schedule.models import Course
 from ..timeutil import today_berlin
-from ..web import done, page_or_fragment, parse_id
+from ..web import arg_month, csv_download, done, ignored_arguments, page_or_fragment, parse_id
 from .forms import CheckInForm, MembershipForm, ParticipantForm, PrescriptionForm, TerminalForm
 from .models import Attendance, CourseMember, CourseSession, Participant, Terminal
 from .services import (
@@ -208,12 +208,9 @@ def terminal_action(terminal_id: int, action: str):
 
 # --- monthly attendance lists ------------------------------------------------------------------------
 
-def _month(value: str | None) -> date:
-    try:
-        year, month = (int(part) for part in (value or "").split("-"))
-        return date(year, month, 1)
-    except ValueError:
-        return today_berlin().replace(day=1)
+def _month() -> date:
+    """The month of ?monat=YYYY-MM, else the current one (a month not understood is named on the page)."""
+    return arg_month("monat", translate(N_("Monat"))) or today_berlin().replace(day=1)
 
 
 def _month_rows(course: Course, month: date):
@@ -230,7 +227,7 @@ def _month_rows(course: Course, month: date):
 def attendance_list(course_id: int):
     """The attendance list of a course group for a month, printable with the signatures."""
     course = get_or_404(Course, course_id)
-    month = _month(request.args.get("monat"))
+    month = _month()
     rows = [(a, base64.b64encode(a.signature_png).decode()) for a in _month_rows(course, month)]
     return render_template("checkin/attendance.html", course=course, month=month, rows=rows)
 
@@ -239,15 +236,11 @@ def attendance_list(course_id: int):
 @requires(Permission.CHECK_IN)
 def attendance_csv(course_id: int):
     course = get_or_404(Course, course_id)
-    month = _month(request.args.get("monat"))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(["Datum", "Uhrzeit", "Teilnehmer", "Geburtsdatum", "Springer", "Grund", "Verordnung"])
-    for a in _month_rows(course, month):
-        writer.writerow([a.session.day.strftime("%d.%m.%Y"), a.session.start_time.strftime("%H:%M"),
-                         a.participant.full_name, a.participant.birth_date.strftime("%d.%m.%Y"),
-                         "ja" if a.springer else "nein", a.springer_reason or a.extra_reason or "",
-                         a.prescription.payer])
-    filename = f"anwesenheit-{course.id}-{month:%Y-%m}.csv"
-    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+    month = _month()
+    if ignored_arguments():  # a download cannot say what it left out: refuse it instead
+        return render_error(400, _("Diesen Monat gibt es nicht. Bitte wählen Sie ihn in der Anwesenheitsliste."))
+    header = ["Datum", "Uhrzeit", "Teilnehmer", "Geburtsdatum", "Springer", "Grund", "Verordnung"]
+    return csv_download(f"anwesenheit-{course.id}-{month:%Y-%m}.csv", header, (
+        [a.session.day.strftime("%d.%m.%Y"), a.session.start_time.strftime("%H:%M"), a.participant.full_name,
+         a.participant.birth_date.strftime("%d.%m.%Y"), "ja" if a.springer else "nein",
+         a.springer_reason or a.extra_reason or "", a.prescription.payer] for a in _month_rows(course, month)))

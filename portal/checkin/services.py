@@ -157,22 +157,23 @@ class Decision:
 
 
 def evaluate(participant: Participant, course: Course, day: date, *, springer_reason: str | None = None,
-             extra_reason: str | None = None) -> Decision:
+             extra_reason: str | None = None, at_terminal: bool = False) -> Decision:
     """Apply the rules to a check-in without recording anything; raises ``CheckInRefused``.
 
     Rules: a prescription of the course's type with units left and not expired (the validity runs
     from the first session); not twice in one session; two sessions a week, a third only with a
     reason, never a fourth; a participant who is not a regular member of the course group may
     join as Springer when the group is of the same type, the session has room, and a reason is
-    given.
+    given. At the terminal a refusal names the person by first name and initial only.
     """
+    name = participant.short_name if at_terminal else participant.full_name
     if participant.group_id != course.group_id:
         raise CheckInRefused(translate(N_("Diese Person gehört nicht zu Ihrer Praxisgruppe.")))
     session = existing_session(course, day)
     if session is not None and db.session.scalar(select(Attendance.id).where(
             Attendance.session_id == session.id, Attendance.participant_id == participant.id)):
         raise CheckInRefused(translate(N_("%(name)s ist für diesen Termin bereits eingecheckt."),
-                                       name=participant.full_name))
+                                       name=name))
     prescription = _usable_prescription(participant, course.kind, day)
     week_start = day - timedelta(days=day.weekday())
     this_week = db.session.scalar(
@@ -193,7 +194,7 @@ def evaluate(participant: Participant, course: Course, day: date, *, springer_re
                                                                         Course.kind == course.kind)) if member_of else 0
         if not same_kind:
             raise CheckInRefused(translate(N_("%(name)s ist in keiner %(kind)s-Gruppe eingetragen."),
-                                           name=participant.full_name, kind=course.kind.label))
+                                           name=name, kind=course.kind.label))
         members = db.session.scalar(select(func.count()).select_from(CourseMember)
                                     .where(CourseMember.course_id == course.id))
         springers = db.session.scalar(select(func.count(Attendance.id)).where(
@@ -203,7 +204,7 @@ def evaluate(participant: Participant, course: Course, day: date, *, springer_re
                                               "Teilnahme möglich."), n=course.capacity))
         if not (springer_reason or "").strip():
             raise CheckInRefused(translate(N_("%(name)s gehört nicht zu dieser Gruppe. Bitte den Grund für die "
-                                              "Teilnahme als Springer angeben."), name=participant.full_name),
+                                              "Teilnahme als Springer angeben."), name=name),
                                  need="springer_reason")
     return Decision(prescription, springer)
 
@@ -214,7 +215,7 @@ def preview(participant: Participant, course: Course, day: date) -> CheckInRefus
     names the reason to ask for)."""
     for reasons in ({"springer_reason": "?", "extra_reason": "?"}, {}):
         try:
-            evaluate(participant, course, day, **reasons)
+            evaluate(participant, course, day, at_terminal=True, **reasons)
         except CheckInRefused as refused:
             return refused
     return None
@@ -226,7 +227,8 @@ def check_in(participant: Participant, course: Course, day: date, signature_png:
     """Record one attendance with its signature, or refuse with a German reason (see ``evaluate``).
     The caller commits."""
     now = now or utcnow()
-    decision = evaluate(participant, course, day, springer_reason=springer_reason, extra_reason=extra_reason)
+    decision = evaluate(participant, course, day, springer_reason=springer_reason, extra_reason=extra_reason,
+                        at_terminal=terminal is not None)
     prescription, springer = decision.prescription, decision.springer
     session = session_for(course, day)
     if prescription.first_session_on is None:

@@ -56,15 +56,18 @@ def send_code(request_id: int) -> str:
     request = db.session.get(CodeRequest, request_id)
     validity = timedelta(minutes=current_app.config["ACCESS_CODE_VALIDITY_MINUTES"])
     stated_expiry = _ceil_minute(now + validity)
-    message = mailer.build_message(request, code, stated_expiry)
     try:
-        answer = mailer.send(message)
+        answer = mailer.send(mailer.build_message(request, code, stated_expiry))
     except mailer.TemporaryFailure as exc:
         return _temporary_failure(request, str(exc))
     except mailer.PermanentFailure as exc:
         return _refused(request, str(exc))
+    except Exception as exc:  # noqa: BLE001 - whatever broke, the request ends in a visible state
+        current_app.logger.exception("Versand der Code-Anforderung %s abgebrochen", request_id)
+        return _failed(request_id, f"Interner Fehler beim Versand ({exc.__class__.__name__}). Bitte einen neuen Code "
+                                   "senden; besteht der Fehler weiter, hilft der Kundenservice.")
     finally:
-        del code, message
+        del code
     accepted = utcnow()
     request.delivery = Delivery.ACCEPTED
     request.accepted_at = accepted
@@ -90,10 +93,16 @@ def _temporary_failure(request: CodeRequest, answer: str) -> str:
         db.session.commit()
         jobs.enqueue(SEND_JOB, request.id, job_id=job_id(request.id), delay=delay)  # else the sweeper, when due
         return "retrying"
-    request.delivery = Delivery.FAILED
-    request.next_attempt_at = None
+    return _failed(request.id, answer)
+
+
+def _failed(request_id: int, reason: str) -> str:
+    """Give up for good, with the reason on the request (the status and the mail log show it)."""
+    db.session.rollback()
+    request = db.session.get(CodeRequest, request_id)
+    request.delivery, request.smtp_response, request.next_attempt_at = Delivery.FAILED, reason, None
     record("code.failed", group_id=request.group_id, therapist_id=request.therapist_id,
-           details={"code_request_id": request.id, "answer": answer}, actor_label=JOB_ACTOR)
+           details={"code_request_id": request.id, "answer": reason}, actor_label=JOB_ACTOR)
     db.session.commit()
     return "failed"
 
@@ -129,16 +138,23 @@ def sweep() -> int:
         dead_claim,
     )
     candidates = db.session.execute(
-        select(CodeRequest.id, CodeRequest.delivery).where(CodeRequest.superseded_at.is_(None), waiting)
+        select(CodeRequest.id, CodeRequest.delivery, CodeRequest.attempts)
+        .where(CodeRequest.superseded_at.is_(None), waiting)
     ).all()
+    # a send interrupted again and again (a worker dying on it) is given up, not tried forever
+    worn_out = [row.id for row in candidates
+                if row.delivery == Delivery.SENDING and row.attempts >= current_app.config["ACCESS_CODE_MAX_SENDS"]]
+    for request_id in worn_out:
+        _failed(request_id, "Versand abgebrochen: er wurde mehrmals unterbrochen. Bitte einen neuen Code senden.")
     # a dead worker's job may still look "started", a retry's job "scheduled" with no scheduler running:
     # those are handed over whatever Redis says; a pending one only when Redis does not hold its job
-    due = [row.id for row in candidates if row.delivery != Delivery.PENDING or not jobs.in_flight(job_id(row.id))]
+    due = [row.id for row in candidates if row.id not in worn_out
+           and (row.delivery != Delivery.PENDING or not jobs.in_flight(job_id(row.id)))]
     if not due:
-        return 0
+        return len(worn_out)
     db.session.execute(update(CodeRequest).where(CodeRequest.id.in_(due), dead_claim)
                        .values(delivery=Delivery.PENDING))
     db.session.commit()
     for request_id in due:
         jobs.enqueue(SEND_JOB, request_id, job_id=job_id(request_id))
-    return len(due)
+    return len(due) + len(worn_out)

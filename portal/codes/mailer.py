@@ -8,6 +8,7 @@ from datetime import datetime
 from email.utils import parseaddr
 
 import dkim
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template
 from flask_mail import Message
 
@@ -24,6 +25,17 @@ class TemporaryFailure(Exception):
 
 class PermanentFailure(Exception):
     """The server refused for good (5xx); the text is its answer."""
+
+
+def deliverable_address(email: str) -> str:
+    """The address as every SMTP server takes it: a domain with umlauts in its ASCII form
+    ("müller.example" becomes "xn--mller-kva.example"). An address with such characters before
+    the @ would need SMTPUTF8, which the portal does not send: it is refused for good."""
+    try:
+        return validate_email(email, check_deliverability=False, allow_smtputf8=False).ascii_email
+    except EmailNotValidError as exc:
+        raise PermanentFailure(f"Adresse nicht zustellbar: {email} – Sonderzeichen vor dem @ (SMTPUTF8) werden "
+                               "nicht unterstützt") from exc
 
 
 def message_id_domain() -> str:
@@ -44,7 +56,7 @@ def build_message(request: CodeRequest, code: str, expires_at: datetime) -> Mess
     message = Message(
         subject=SUBJECT,
         sender=sender,
-        recipients=[request.email],
+        recipients=[deliverable_address(request.email)],
         reply_to=current_app.config.get("MAIL_REPLY_TO") or sender,
         body=render_template("codes/email/code.txt", **context),
         html=render_template("codes/email/code.html", **context),

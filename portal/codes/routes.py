@@ -5,8 +5,9 @@ from sqlalchemy import func, select
 from ..auth.permissions import Permission, get_or_404, requires
 from ..extensions import db, htmx
 from ..forms import ConfirmForm
+from ..i18n import N_, translate
 from ..therapists.models import Therapist
-from ..web import done
+from ..web import arg_id, arg_page, done
 from .models import CodeRequest
 from .request import request_code
 from .status import status_for
@@ -51,8 +52,8 @@ def resend(therapist_id: int):
 @requires(Permission.VIEW_THERAPISTS)
 def mail_log():
     """Every code mail of the group with what the SMTP server answered."""
-    therapist_id = request.args.get("therapist", type=int)
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    therapist_id = arg_id("therapist", translate(N_("Therapeut")))
+    page = arg_page()
     conditions = [CodeRequest.group_id == current_user.group_id]
     therapist = get_or_404(Therapist, therapist_id) if therapist_id else None
     if therapist is not None:

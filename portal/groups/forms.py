@@ -6,7 +6,7 @@ from wtforms import DateField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..extensions import db
-from ..forms import AT_MOST, INVALID_DATE, strip
+from ..forms import AT_MOST, INVALID_DATE, DateBetween, strip
 from .models import Practice
 
 
@@ -32,9 +32,9 @@ class PracticeForm(FlaskForm):
 
 
 class LicenceForm(FlaskForm):
-    valid_from = DateField(_l("Gültig ab"), validators=[InputRequired(INVALID_DATE)],
+    valid_from = DateField(_l("Gültig ab"), validators=[InputRequired(INVALID_DATE), DateBetween()],
                            invalid_value_message=INVALID_DATE)
-    valid_until = DateField(_l("Gültig bis (leer: unbefristet)"), validators=[Optional()],
+    valid_until = DateField(_l("Gültig bis (leer: unbefristet)"), validators=[Optional(), DateBetween()],
                             invalid_value_message=INVALID_DATE)
 
     def validate_valid_until(self, field) -> None:

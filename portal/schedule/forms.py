@@ -5,7 +5,7 @@ from wtforms import DateField, IntegerField, SelectField, StringField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from ..forms import AT_MOST, INVALID_DATE, INVALID_TIME, choices, enum_choices, strip
+from ..forms import AT_MOST, INVALID_DATE, INVALID_TIME, DateBetween, choices, enum_choices, strip
 from .models import CourseKind
 
 _REQUIRED_PRACTICE = _l("Bitte wählen Sie eine Praxis.")
@@ -43,7 +43,8 @@ class AppointmentForm(FlaskForm):
                     Length(max=120, message=AT_MOST)],
         filters=[strip],
     )
-    day = DateField(_l("Datum"), validators=[InputRequired(INVALID_DATE)], invalid_value_message=INVALID_DATE)
+    day = DateField(_l("Datum"), validators=[InputRequired(INVALID_DATE), DateBetween()],
+                    invalid_value_message=INVALID_DATE)
     start = TimeField(_l("Beginn"), validators=[InputRequired(INVALID_TIME)], invalid_value_message=INVALID_TIME)
     duration_minutes = _duration(30, 5, 480)
     practice_id = _practice()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from math import ceil
 
+from flask import request
 from flask_babel import ngettext
 from sqlalchemy import and_, exists, func, select
 
@@ -13,6 +14,7 @@ from ..extensions import db
 from ..groups.models import Practice
 from ..i18n import N_, translate
 from ..timeutil import today_berlin
+from ..web import arg_id, arg_page
 from .models import PersonName, Therapist, therapist_practice
 from .readiness import RULES, met_columns, not_ready, unmet_keys
 
@@ -34,19 +36,21 @@ class ListParams:
     page: int = 1
 
     @classmethod
-    def from_args(cls, args) -> ListParams:
-        """Read the list's query string; anything malformed falls back to the default."""
+    def from_request(cls) -> ListParams:
+        """Read the list's query string; anything malformed falls back to the default (the page
+        says which argument it ignored)."""
+        args = request.args
         sort = args.get("sort", "name")
         if sort.lstrip("-") not in SORTS:
             sort = "name"
         app = args.get("app", "")
         return cls(
             q=args.get("q", "").strip()[:100],
-            practice=args.get("practice", type=int),
+            practice=arg_id("practice", translate(N_("Praxis"))),
             app=app if app in APP_FILTERS else "",
             ready="nein" if args.get("ready") == "nein" else "",
             sort=sort,
-            page=max(1, args.get("page", 1, type=int) or 1),
+            page=arg_page(),
         )
 
     def as_args(self, **overrides) -> dict:

@@ -1,4 +1,4 @@
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -52,7 +52,7 @@ def _saved(message: str, category: str, therapist: Therapist | None = None):
 @bp.get("")
 @requires(Permission.VIEW_THERAPISTS)
 def index():
-    params = ListParams.from_args(request.args)
+    params = ListParams.from_request()
     group = _group()
     page = list_therapists(group.id, params, current_app.config["THERAPISTS_PER_PAGE"])
     context = {"page": page, "params": params, "practices": group.practices, "licences_ok": group.app_licences_ok()}

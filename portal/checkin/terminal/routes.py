@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from functools import wraps
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ...auth.permissions import get_or_404
-from ...extensions import db
+from ...extensions import db, limiter
 from ...schedule.models import Course
 from ...timeutil import today_berlin
 from ..forms import CheckInForm, IdentifyForm, PairForm
@@ -48,7 +49,18 @@ def _todays_course(course_id) -> Course:
     return get_or_404(Course, course_id, group_id=g.terminal.group_id, weekday=today_berlin().weekday())
 
 
+def _tablet() -> str:
+    """Who a rate limit counts: the paired tablet (its cookie, hashed), else the client address."""
+    token = request.cookies.get(pairing.COOKIE)
+    return "tablet:" + hashlib.sha256(token.encode()).hexdigest() if token else "addr:" + (request.remote_addr or "?")
+
+
+def _refused(response) -> bool:
+    return response.status_code == 422
+
+
 @bp.route("/koppeln", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["TERMINAL_PAIRING_LIMIT"], methods=["POST"], deduct_when=_refused)
 def pair():
     form = PairForm(code=request.args.get("code", ""))
     error = None
@@ -73,6 +85,9 @@ def index():
 
 
 @bp.route("/kurs/<int:course_id>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["TERMINAL_LOOKUP_LIMIT"], methods=["POST"], key_func=_tablet)
+@limiter.limit(lambda: current_app.config["TERMINAL_MISS_LIMIT"], methods=["POST"], key_func=_tablet,
+               deduct_when=_refused)
 @paired
 def identify(course_id: int):
     """Step 1: the participant identifies by chip or by last name and date of birth."""
@@ -85,7 +100,8 @@ def identify(course_id: int):
         if participant is not None:
             return _sign_page(course, participant)
         error = _("Niemand gefunden. Bitte Chip erneut auflegen oder Nachname und Geburtsdatum prüfen.")
-    return render_template("checkin/terminal/identify.html", course=course, form=form, error=error)
+    return render_template("checkin/terminal/identify.html", course=course, form=form, error=error), \
+        422 if error else 200
 
 
 def _sign_page(course: Course, participant: Participant, form=None, error=None, status=200):

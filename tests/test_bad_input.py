@@ -1,0 +1,214 @@
+"""Bad input from the address bar and from forms: names in any script, huge numbers, the
+calendar's ends. Every route answers 404 or a German message, never a server error."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import select
+
+from portal.checkin.terminal.pairing import register
+from portal.extensions import db
+from portal.models import Appointment, Course, PracticeGroup, Therapist
+from portal.therapists.models import SEARCH_TEXT_LENGTH
+from portal.timeutil import today_berlin
+
+from . import factories as f
+from .helpers import HX, signed_in
+
+HUGE = "9" * 25
+IDS = ("0", "-1", HUGE, "abc")
+DAYS = ("0001-01-01", "9999-12-31", "0000-00-00", "2026-13-45")
+MONTHS = ("9999-12", "0001-01", "2026-00", "kaputt")
+NAMES = ("Łukasz", "Şahin", "Светлана", "a&b#c", "x\r\ny", "a b%2F?")
+
+
+def _pushed_query(response) -> str:
+    """The q of the address htmx was told to push; the header itself must be plain ASCII."""
+    value = response.headers["HX-Push-Url"]
+    assert value.isascii() and "\r" not in value and "\n" not in value, value
+    return parse_qs(urlsplit(value).query).get("q", [""])[0]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_support_search_pushes_an_encoded_address_for_any_name(as_user, world, name):
+    response = as_user(world.support).get("/support/suche", query_string={"q": name}, headers=HX)
+    assert response.status_code == 200
+    assert _pushed_query(response) == name.strip()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_therapist_list_pushes_an_encoded_address_for_any_name(as_user, world, name):
+    headers = {**HX, "HX-Target": "therapist-table", "HX-Trigger": "filter-form"}
+    response = as_user(world.chef_a).get("/therapeuten", query_string={"q": name}, headers=headers)
+    assert response.status_code == 200 and _pushed_query(response) == name.strip()
+
+
+def test_an_empty_search_pushes_the_plain_console_address(as_user, world):
+    assert as_user(world.support).get("/support/suche?q=", headers=HX).headers["HX-Push-Url"] == "/support"
+
+
+@pytest.mark.parametrize("path", [
+    f"/therapeuten/{HUGE}", f"/therapeuten/{HUGE}/termine", f"/kurse/teilnehmer/{HUGE}", f"/scripts/laeufe/{HUGE}",
+    f"/praxisgruppe/praxen/{HUGE}/bearbeiten", f"/support/gruppen/{HUGE}", f"/support/therapeuten/{HUGE}",
+    f"/kurse/{HUGE}/anwesenheit",
+])
+def test_an_id_of_25_digits_answers_404(as_user, world, path):
+    client = as_user(world.support if path.startswith("/support") else world.chef_a)
+    assert client.get(path).status_code == 404
+
+
+def test_a_licence_post_for_a_25_digit_group_answers_404(as_user, world):
+    response = as_user(world.support).post(f"/support/gruppen/{HUGE}/lizenzen/app",
+                                           data={"app-valid_from": "2026-01-01"})
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/therapeuten", "/mail-protokoll", "/protokoll"])
+def test_a_page_number_of_25_digits_shows_the_first_page_and_says_so(as_user, world, path):
+    response = as_user(world.chef_a).get(f"{path}?page={HUGE}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "wurden nicht berücksichtigt: Seite" in html
+
+
+def test_a_foreign_or_huge_filter_id_is_ignored_and_named(as_user, world):
+    html = as_user(world.chef_a).get(f"/therapeuten?practice={HUGE}").get_data(as_text=True)
+    assert "Schmidt, Anna" in html and "wurden nicht berücksichtigt: Praxis" in html
+    html = as_user(world.chef_a).get(f"/mail-protokoll?therapist={HUGE}").get_data(as_text=True)
+    assert "wurden nicht berücksichtigt: Therapeut" in html
+
+
+@pytest.mark.parametrize("query", ["since=0001-01-01", "until=9999-12-31", f"therapist={HUGE}", f"group={HUGE}"])
+def test_the_audit_log_names_a_filter_it_cannot_use_and_its_csv_refuses_it(as_user, world, query):
+    client = as_user(world.support)
+    html = client.get(f"/protokoll?{query}").get_data(as_text=True)
+    assert "wurden nicht berücksichtigt" in html
+    response = client.get(f"/protokoll/export.csv?{query}")
+    assert response.status_code == 400 and "Der Filter enthält ungültige Angaben" in response.get_data(as_text=True)
+
+
+def test_the_attendance_list_of_a_month_out_of_range(app, as_user, world):
+    with app.app_context():
+        course_id = f.course(db.session.get(PracticeGroup, world.group_a), f.practice(
+            db.session.get(PracticeGroup, world.group_a))).id
+        db.session.commit()
+    client = as_user(world.chef_a)
+    html = client.get(f"/kurse/{course_id}/anwesenheit?monat=9999-12").get_data(as_text=True)
+    assert "wurden nicht berücksichtigt: Monat" in html
+    response = client.get(f"/kurse/{course_id}/anwesenheit.csv?monat=9999-12")
+    assert response.status_code == 400 and "Diesen Monat gibt es nicht" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_an_appointment_at_the_calendars_end_is_refused_in_german(app, as_user, world, day):
+    response = as_user(world.chef_a).post(f"/therapeuten/{world.therapist_a}/termine", headers=HX, data={
+        "title": "KG", "day": day, "start": "09:00", "duration_minutes": "30", "practice_id": str(world.practice_a1)})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Bitte geben Sie ein Datum zwischen dem 01.01.1900 und dem 31.12.2199 ein." in html
+    with app.app_context():
+        assert db.session.scalars(select(Appointment)).all() == []
+
+
+def test_a_birth_date_in_the_future_is_refused(as_user, world):
+    response = as_user(world.chef_a).post("/kurse/teilnehmer", headers=HX, data={
+        "first_name": "Zu", "last_name": "Früh", "birth_date": "2999-01-01"})
+    assert response.status_code == 422 and "Bitte geben Sie ein Datum zwischen" in response.get_data(as_text=True)
+
+
+@pytest.fixture
+def course_today(app, world):
+    with app.app_context():
+        ids = f.course_day(world.group_a, world.practice_a1)
+        terminal, pairing = None, None
+        with app.test_request_context():
+            terminal, pairing = register(world.group_a, "Tresen", "T-1", None)
+        db.session.commit()
+        return ids, pairing.code
+
+
+@pytest.mark.parametrize("participant_id", ["abc", "", HUGE, "-1", "1.5", "²"])
+def test_a_check_in_for_a_participant_id_that_is_no_id(app, as_user, world, course_today, participant_id):
+    ids, code = course_today
+    tablet = app.test_client()
+    assert tablet.post("/terminal/koppeln", data={"code": code}).status_code == 302
+    response = tablet.post(f"/terminal/kurs/{ids['back']}/einchecken", data={"participant_id": participant_id})
+    assert response.status_code == 404
+    response = as_user(world.chef_a).post(f"/kurse/heute/{ids['back']}/einchecken", headers=HX,
+                                          data={"participant_id": participant_id})
+    assert response.status_code == 422 and "Bitte wählen Sie eine Person." in response.get_data(as_text=True)
+
+
+def test_names_that_grow_when_folded_are_saved_and_found(app, as_user, world):
+    ligatures = "ﬃ" * 80  # each folds to "ffi": 240 characters from 80
+    response = as_user(world.chef_a).post("/therapeuten", headers=HX, data={
+        "first_name": ligatures, "last_name": ligatures, "email": "ligatur@praxis.example"})
+    assert response.status_code == 200
+    with app.app_context():
+        therapist = db.session.scalar(select(Therapist).where(Therapist.email == "ligatur@praxis.example"))
+        assert therapist.first_name == ligatures and len(therapist.search_text) <= SEARCH_TEXT_LENGTH
+    assert "1 Therapeut" in as_user(world.chef_a).get("/therapeuten?q=ffiffi").get_data(as_text=True)
+
+
+# --- the crawl: every route of the URL map with boundary values ---------------------------------------
+
+def _fill(rule: str, value: str) -> str:
+    path = re.sub(r"<any\(([^,)]+)[^>]*>", lambda m: m.group(1).strip(), rule)
+    return re.sub(r"<(?:int:)?[a-z_]+>", value, path)
+
+
+def _form_values(value: str, day: str) -> dict:
+    names = ("participant_id", "course_id", "practice_id", "practices", "units_approved", "valid_months",
+             "duration_minutes", "weekday", "therapist", "page")
+    dates = ("day", "birth_date", "valid_from", "valid_until", "app-valid_from", "app-valid_until", "since", "until")
+    return {**{name: value for name in names}, **{name: day for name in dates}, "start": "25:99", "monat": "9999-99",
+            "first_name": "X", "last_name": "Y", "title": "T", "name": "N", "key": "K", "email": "a@b.de",
+            "reason": "r", "code": value, "chip": value, "kind": "rehasport", "q": value}
+
+
+def test_no_route_answers_500_to_boundary_values(app, world, course_today):
+    """Every route of the URL map, every id in it 0, -1, 25 digits or letters, queries and forms
+    with the same and the calendar's ends, as chef, support, the terminal and nobody."""
+    _ids, code = course_today
+    clients = {"chef": signed_in(app, world.chef_a), "support": signed_in(app, world.support),
+               "anonymous": app.test_client(), "terminal": app.test_client()}
+    assert clients["terminal"].post("/terminal/koppeln", data={"code": code}).status_code == 302
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint not in ("static", "auth.logout")]
+    checked, failures = 0, []
+    for rule in rules:
+        who = ["terminal"] if rule.rule.startswith("/terminal") else (
+            ["support"] if rule.rule.startswith("/support") else ["chef", "anonymous"])
+        for value, day, month in zip(IDS, DAYS, MONTHS, strict=True):
+            path = _fill(rule.rule, value)
+            query = {"page": value, "practice": value, "therapist": value, "group": value, "since": day,
+                     "until": day, "monat": month, "q": value}
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                for name in who:
+                    response = clients[name].open(path, method=method, query_string=query,
+                                                  data=_form_values(value, day) if method == "POST" else None)
+                    checked += 1
+                    if response.status_code >= 500:
+                        failures.append(f"{method} {path} as {name}: {response.status_code}")
+    assert failures == []
+    assert checked > 300
+    assert clients["chef"].get("/therapeuten").status_code == 200  # still signed in: the crawl saw the pages
+
+
+@pytest.mark.parametrize("day", DAYS)
+def test_course_weekdays_and_times_out_of_range_are_refused(as_user, world, day):
+    response = as_user(world.chef_a).post(f"/therapeuten/{world.therapist_a}/kurse", headers=HX, data={
+        "kind": "rehasport", "name": "Kurs", "weekday": "9", "start_time": "25:00", "duration_minutes": "45",
+        "practice_id": str(world.practice_a1)})
+    assert response.status_code == 422
+
+
+def test_todays_course_is_found_and_another_weekday_is_404(app, as_user, world, course_today):
+    ids, _code = course_today
+    with app.app_context():
+        other = db.session.get(Course, ids["heart"])
+        other.weekday = (today_berlin().weekday() + 1) % 7
+        db.session.commit()
+    client = as_user(world.chef_a)
+    assert client.post(f"/kurse/heute/{ids['heart']}/einchecken", data={}).status_code == 404
