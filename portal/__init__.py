@@ -16,6 +16,8 @@ from .audit.routes import bp as audit_bp
 from .auth.permissions import Permission, can
 from .auth.routes import bp as auth_bp
 from .auth.routes import init_login_manager
+from .bounces import receiver as bounce_receiver
+from .bounces.webhooks import bp as webhooks_bp
 from .checkin.routes import bp as checkin_bp
 from .checkin.terminal.routes import bp as terminal_bp
 from .codes.routes import bp as codes_bp
@@ -36,7 +38,7 @@ from .users.routes import bp as users_bp
 __version__ = "0.1.0"
 
 BLUEPRINTS = (auth_bp, therapists_bp, schedule_bp, codes_bp, groups_bp, users_bp, support_bp, health_bp, api_bp,
-              scripts_bp, devices_bp, audit_bp, help_bp, checkin_bp, terminal_bp)
+              scripts_bp, devices_bp, audit_bp, help_bp, checkin_bp, terminal_bp, webhooks_bp)
 
 
 def create_app(config_name: str | None = None, test_config: dict | None = None) -> Flask:
@@ -70,6 +72,7 @@ def create_app(config_name: str | None = None, test_config: dict | None = None) 
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    bounce_receiver.init_app(app)
     register_template_globals(app)
     return app
 

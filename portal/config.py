@@ -35,6 +35,14 @@ ENVIRONMENT = {
     "PROXY_COUNT": ("PROXY_COUNT", int),
     "THERAPIST_DB_DIR": ("THERAPIST_DB_DIR", str),
     "API_RATE_LIMIT": ("API_RATE_LIMIT", str),
+    "MAIL_BOUNCE_ADDRESS": ("MAIL_BOUNCE_ADDRESS", str),
+    "BOUNCE_MAX_BYTES": ("BOUNCE_MAX_BYTES", int),
+    "BOUNCE_IMAP_URL": ("BOUNCE_IMAP_URL", str),
+    "BOUNCE_IMAP_PROCESSED_FOLDER": ("BOUNCE_IMAP_PROCESSED_FOLDER", str),
+    "POSTMARK_WEBHOOK_USER": ("POSTMARK_WEBHOOK_USER", str),
+    "POSTMARK_WEBHOOK_PASSWORD": ("POSTMARK_WEBHOOK_PASSWORD", str),
+    "SES_TOPIC_ARN": ("SES_TOPIC_ARN", str),
+    "SES_CERT_URL_PATTERN": ("SES_CERT_URL_PATTERN", str),
 }
 
 
@@ -62,6 +70,16 @@ class Config:
     MAIL_REPLY_TO: str | None = None  # defaults to the sender
     MAIL_TIMEOUT = 15.0  # seconds for each SMTP conversation step
     MAIL_SINK_DIR: str | None = None  # development: the mail viewer reads this folder
+    # Delivery reports (bounces): VERP envelope sender, the SMTP intake's size cap, an IMAP mailbox,
+    # provider webhooks (Postmark with HTTP Basic auth, Amazon SES through signed SNS messages).
+    MAIL_BOUNCE_ADDRESS: str | None = None  # e.g. bounces@praxisportal.example
+    BOUNCE_MAX_BYTES = 1024 * 1024
+    BOUNCE_IMAP_URL: str | None = None  # imaps://user:password@host/INBOX
+    BOUNCE_IMAP_PROCESSED_FOLDER: str | None = None  # move processed reports there (else: flag them)
+    POSTMARK_WEBHOOK_USER: str | None = None
+    POSTMARK_WEBHOOK_PASSWORD: str | None = None
+    SES_TOPIC_ARN: str | None = None  # accept SNS messages of this topic only (when set)
+    SES_CERT_URL_PATTERN = r"^https://sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/"
     DKIM_DOMAIN: str | None = None
     DKIM_SELECTOR: str | None = None
     DKIM_PRIVATE_KEY_PATH: str | None = None

@@ -5,6 +5,7 @@ import time
 
 from rq import cron
 
+from portal.bounces.imap import poll as poll_bounce_mailbox
 from portal.codes.jobs import sweep as code_sweep
 from portal.scripts.jobs import sweep_runs
 from portal.therapist_db.jobs import generate_missing
@@ -13,6 +14,7 @@ from portal.therapist_db.jobs import sweep as database_sweep
 cron.register(code_sweep, queue_name="portal", interval=60, name="code-sweeper")
 cron.register(database_sweep, queue_name="portal", interval=300, name="database-sweeper")
 cron.register(sweep_runs, queue_name="portal", interval=300, name="script-run-sweeper")
+cron.register(poll_bounce_mailbox, queue_name="portal", interval=60, name="bounce-mailbox")
 
 # Saturday 03:00 Europe/Berlin. rq cron reads cron expressions in the process's local time, so
 # this process runs in Berlin time whatever the server's zone (UTC+1 in winter, UTC+2 in summer).

@@ -2,6 +2,7 @@
 
 from .audit.models import AuditEvent
 from .auth.models import Role, User
+from .bounces.models import Bounce, BounceKind, Intake
 from .checkin.models import Attendance, CourseMember, CourseSession, Participant, Prescription, Terminal
 from .codes.models import CodeRequest, Delivery
 from .devices.models import Device
@@ -12,7 +13,8 @@ from .therapist_db.models import TherapistDatabase
 from .therapists.models import Therapist, therapist_practice
 
 __all__ = [
-    "Appointment", "Attendance", "AuditEvent", "CodeRequest", "Course", "CourseKind", "CourseMember", "CourseSession",
-    "Delivery", "Device", "Licence", "LicenceKind", "Participant", "Practice", "PracticeGroup", "Prescription", "Role",
-    "RunStatus", "ScriptRun", "Terminal", "Therapist", "TherapistDatabase", "User", "therapist_practice",
+    "Appointment", "Attendance", "AuditEvent", "Bounce", "BounceKind", "CodeRequest", "Course", "CourseKind",
+    "CourseMember", "CourseSession", "Delivery", "Device", "Intake", "Licence", "LicenceKind", "Participant",
+    "Practice", "PracticeGroup", "Prescription", "Role", "RunStatus", "ScriptRun", "Terminal", "Therapist",
+    "TherapistDatabase", "User", "therapist_practice",
 ]

@@ -197,13 +197,18 @@ def test_a_schedule_change_regenerates_the_database(app, world, chef, activated,
     (b'{"email": "a@b.de"}', "application/json"),
     (b'{"email": 5, "code": 123456, "device_name": [], "platform": null}', "application/json"),
     (b'{"email": "a@b.de", "code": "1", "device_name": "x", "platform": "ios"}', "text/plain"),
-    (b'{"email": "' + b"a" * 20000 + b'", "code": "1", "device_name": "x", "platform": "ios"}',
-     "application/json"),
+    (b'{"email": "' + b"a" * 300 + b'", "code": "1", "device_name": "x", "platform": "ios"}', "application/json"),
 ])
 def test_malformed_requests_answer_400_invalid_request(client, body, content_type):
     response = client.post("/api/app/v1/session", data=body, content_type=content_type)
     assert response.status_code == 400
     assert response.get_json()["error"] == "invalid_request" and response.get_json()["message"]
+
+
+def test_a_body_over_16_kb_answers_413(client):
+    body = b'{"email": "' + b"a" * 20000 + b'", "code": "1", "device_name": "x", "platform": "ios"}'
+    response = client.post("/api/app/v1/session", data=body, content_type="application/json")
+    assert response.status_code == 413 and response.get_json()["error"] == "request_too_large"
 
 
 def test_requests_without_a_valid_token_answer_401(client):

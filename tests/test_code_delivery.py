@@ -230,7 +230,7 @@ def test_a_permanent_refusal_marks_the_address_undeliverable_until_it_is_edited(
     assert request.delivery == Delivery.REFUSED and "550 5.1.1" in request.smtp_response
     dialog = client.get(f"/therapeuten/{world.therapist_a}", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "Adresse abgelehnt: 550 5.1.1" in dialog
-    assert "Der Mailserver hat die Adresse abgelehnt: 550 5.1.1" in dialog
+    assert "Die E-Mail-Adresse ist nicht empfangsbereit: 550 5.1.1" in dialog
     save_dialog(app, client, world.therapist_a, email="anna.schmidt@richtig.example")
     with app.app_context():
         assert db.session.get(Therapist, world.therapist_a).email_refused is None

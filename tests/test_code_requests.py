@@ -112,7 +112,7 @@ def test_status_polls_while_sending_and_stops_once_final(app, as_user, world, sm
     assert "wird gesendet" in html and 'hx-trigger="load delay:1s"' in html
     run_jobs(app)
     html = client.get(url).get_data(as_text=True)
-    assert "gesendet, gültig bis 14:48" in html and 'hx-trigger="load delay:951s"' in html
+    assert "gesendet, gültig bis 14:48" in html and 'hx-trigger="load delay:30s"' in html
     assert 'data-tooltip="Zuletzt gesendet am 26.11.2026 um 14:32 Uhr"' in html and 'hx-swap-oob="true"' in html
     clock.set(T0 + timedelta(minutes=16))
     html = client.get(url).get_data(as_text=True)

@@ -3,16 +3,17 @@
 
 import itertools
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Licence, PracticeGroup, Role, Therapist, TherapistDatabase
 from portal.therapists.readiness import RULES, sign_in_refusal
-from portal.timeutil import utcnow
+from portal.timeutil import clock, utcnow
 
 from . import factories as f
-from .helpers import HX, login, run_jobs, signed_in
+from .helpers import EMAIL, HX, activate, login, run_jobs, signed_in
 
 KEYS = [rule.key for rule in RULES]
 
@@ -87,7 +88,7 @@ def test_the_list_mark_names_the_open_items(app, as_user, world):
     row = re.search(rf'<tr id="therapist-{world.therapist_a}">(.*?)</tr>', html, re.S).group(1)
     assert "4 Punkte offen" in row
     for problem in ("„App aktivieren“ ist nicht gesetzt", "Kein Termin und kein Kurs zugeordnet",
-                    "Die Therapeuten-Datenbank fehlt noch", "Noch kein Zugangscode an diese Adresse gesendet"):
+                    "Die Therapeuten-Datenbank fehlt noch", "Kein gültiger Zugangscode für diese Adresse"):
         assert problem in row
 
 
@@ -145,7 +146,7 @@ def test_an_unmet_rule_names_its_particulars_and_its_help(app, as_user, world):
         g.licences = [lic for lic in g.licences if lic.kind != "app"]
         db.session.commit()
     html = as_user(world.chef_a).get(f"/therapeuten/{world.therapist_a}/checkliste").get_data(as_text=True)
-    assert "Der Mailserver hat die Adresse abgelehnt: 550 5.1.1 unbekannt" in html
+    assert "Die E-Mail-Adresse ist nicht empfangsbereit: 550 5.1.1 unbekannt" in html
     assert "Es fehlt eine gültige App-Lizenz" in html
     assert 'href="/hilfe/kann-sich-nicht-anmelden#zustellbar"' in html
 
@@ -210,3 +211,83 @@ def test_the_onboarding_panel_follows_the_data(app, world, smtp_sink):
     assert count() == 3  # activated, but the code is not sent yet
     run_jobs(app)
     assert count() == 4 and "Einrichtung der Therapeuten-App" not in client.get("/therapeuten").get_data(as_text=True)
+
+
+def _ready_but_for_the_code(app, world, **code_values):
+    """Anna meets every rule; her one code request carries ``code_values``."""
+    with app.app_context():
+        t = db.session.get(Therapist, world.therapist_a)
+        t.app_enabled = True
+        f.appointment(t, t.practices[0])
+        db.session.add(TherapistDatabase(therapist_id=t.id, group_id=t.group_id, sha256="0" * 64, stale=False))
+        f.code_request(t, code="042917", **code_values)
+        db.session.commit()
+
+
+def _code_item(client, therapist_id) -> str:
+    html = client.get(f"/therapeuten/{therapist_id}/checkliste").get_data(as_text=True)
+    return re.search(r'<li [^>]*data-check="code"[^>]*>(.*?)</li>', html, re.S).group(1)
+
+
+def test_a_code_that_can_no_longer_be_used_is_an_open_item(app, as_user, world):
+    _ready_but_for_the_code(app, world)
+    client = as_user(world.chef_a)
+    assert _checks(client, world.therapist_a)["code"] == "ja" and _list_marks(client)[world.therapist_a] == 0
+    clock.set(utcnow() + timedelta(minutes=16))
+    assert "Letzter Zugangscode: abgelaufen" in _code_item(client, world.therapist_a)
+    assert _list_marks(client)[world.therapist_a] == 1 and world.therapist_a in _not_ready(client)
+    clock.set(None)
+    for _ in range(5):  # five wrong codes lock it
+        app.test_client().post("/api/app/v1/session", json={"email": EMAIL, "code": "000000",
+                                                            "device_name": "iPhone", "platform": "ios"})
+    assert "Letzter Zugangscode: gesperrt" in _code_item(client, world.therapist_a)
+    assert _list_marks(client)[world.therapist_a] == 1 and world.therapist_a in _not_ready(client)
+
+
+def test_a_used_code_stays_met_after_it_would_have_expired(app, as_user, world):
+    _ready_but_for_the_code(app, world, used_at=utcnow(), used_by="iPhone von Anna")
+    clock.set(utcnow() + timedelta(days=3))
+    client = as_user(world.chef_a)
+    assert _checks(client, world.therapist_a)["code"] == "ja" and _list_marks(client)[world.therapist_a] == 0
+
+
+def test_a_fix_is_offered_only_once_what_it_needs_is_met(app, as_user, world):
+    with app.app_context():
+        db.session.get(Therapist, world.therapist_a).email = None
+        db.session.commit()
+    client = as_user(world.chef_a)
+    html = client.get(f"/therapeuten/{world.therapist_a}/checkliste").get_data(as_text=True)
+    item = _code_item(client, world.therapist_a)
+    assert "Zugangscode senden" not in item and "Voraussetzung fehlt: E-Mail-Adresse hinterlegt" in item
+    deliverable = re.search(r'<li class="(\w+)" data-check="deliverable"[^>]*>(.*?)</li>', html, re.S)
+    assert deliverable.group(1) == "unchecked" and "noch nicht prüfbar" in deliverable.group(2)
+    database = re.search(r'<li [^>]*data-check="database"[^>]*>(.*?)</li>', html, re.S).group(1)
+    assert "Datenbank jetzt erzeugen" not in database and "Voraussetzung fehlt: App aktiviert" in database
+    with app.app_context():
+        db.session.get(Therapist, world.therapist_a).email = EMAIL
+        db.session.commit()
+    assert "Voraussetzung fehlt: App aktiviert" in _code_item(client, world.therapist_a)
+    activate(app, client, world.therapist_a)
+    clock.set(utcnow() + timedelta(minutes=1))  # past the resend cool-down
+    assert "Zugangscode senden" in _code_item(client, world.therapist_a)
+
+
+def test_the_status_refreshes_the_list_mark_and_the_dialog_checklist(app, as_user, world):
+    with app.app_context():
+        t = db.session.get(Therapist, world.therapist_a)
+        f.appointment(t, t.practices[0])
+        db.session.commit()
+    client = as_user(world.chef_a)
+    activate(app, client, world.therapist_a)
+    run_jobs(app)  # the database and the code mail
+    cell = client.get(f"/therapeuten/{world.therapist_a}/zugangscode?scope=list", headers=HX).get_data(as_text=True)
+    mark = cell.split(f'<span id="readiness-{world.therapist_a}" class="readiness-mark" hx-swap-oob="true">')[1]
+    assert 'data-unmet="0"' in mark  # the list row's mark, out of band: ready now
+    dialog = client.get(f"/therapeuten/{world.therapist_a}/zugangscode?scope=dialog", headers=HX).get_data(as_text=True)
+    assert f'<section id="checklist-{world.therapist_a}"' in dialog and 'hx-swap-oob="true"' in dialog
+    assert 'data-check="code" data-ok="ja"' in dialog
+    clock.set(utcnow() + timedelta(minutes=1))
+    sent = client.post(f"/therapeuten/{world.therapist_a}/zugangscode?scope=dialog", headers=HX).get_data(as_text=True)
+    message = re.search(rf'<div id="code-message-{world.therapist_a}"[^>]*>(.*?)</div>', sent, re.S).group(1)
+    assert "Ein neuer Zugangscode wird an" in message and 'id="flash"' not in sent  # inside the dialog
+    assert 'data-check="code" data-ok="nein"' in sent and "in Arbeit" in sent  # the checklist follows

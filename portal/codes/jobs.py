@@ -10,6 +10,7 @@ from sqlalchemy import or_, select, update
 
 from .. import jobs
 from ..audit.services import record
+from ..bounces.services import envelope_sender
 from ..extensions import db
 from ..jobs import fresh_session
 from ..timeutil import utcnow
@@ -57,7 +58,7 @@ def send_code(request_id: int) -> str:
     validity = timedelta(minutes=current_app.config["ACCESS_CODE_VALIDITY_MINUTES"])
     stated_expiry = _ceil_minute(now + validity)
     try:
-        answer = mailer.send(mailer.build_message(request, code, stated_expiry))
+        answer = mailer.send(mailer.build_message(request, code, stated_expiry), envelope_sender(request.id))
     except mailer.TemporaryFailure as exc:
         return _temporary_failure(request, str(exc))
     except mailer.PermanentFailure as exc:

@@ -12,6 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template
 from flask_mail import Message
 
+from ..bounces.services import tag_for
 from ..groups.models import PracticeGroup
 from ..i18n import datetime_filter
 from .models import CodeRequest
@@ -63,6 +64,8 @@ def build_message(request: CodeRequest, code: str, expires_at: datetime) -> Mess
         extra_headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
     )
     message.msgId = request.message_id
+    if current_app.config.get("POSTMARK_WEBHOOK_USER"):  # sent through Postmark: its bounce webhook names the mail
+        message.extra_headers["X-PM-Metadata-portal_tag"] = tag_for(request.id)
     return message
 
 
@@ -89,14 +92,16 @@ def _check(reply: tuple[int, bytes], accepted: tuple[int, ...]) -> str:
     raise PermanentFailure(answer)
 
 
-def send(message: Message) -> str:
-    """Deliver the message to the configured SMTP server and return its final answer.
+def send(message: Message, envelope_from: str | None = None) -> str:
+    """Deliver the message to the configured SMTP server and return its final answer. Reports of
+    a failed delivery go to ``envelope_from`` (a VERP address), else to the sender.
 
     Connection problems and 4xx answers raise ``TemporaryFailure``, 5xx ``PermanentFailure``.
     """
     state = current_app.extensions["mail"]
     timeout = current_app.config["MAIL_TIMEOUT"]
-    envelope_from = parseaddr(message.sender if isinstance(message.sender, str) else message.sender[1])[1]
+    envelope_from = envelope_from or parseaddr(
+        message.sender if isinstance(message.sender, str) else message.sender[1])[1]
     data = _dkim_sign(message.as_bytes())
     try:
         smtp_class = smtplib.SMTP_SSL if state.use_ssl else smtplib.SMTP

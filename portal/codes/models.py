@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..bounces.models import Bounce
 from ..columns import EnumText
 from ..extensions import db
 from ..i18n import N_, LabelledEnum, clock_time, translate
@@ -23,6 +24,7 @@ class Delivery(LabelledEnum):
     ACCEPTED = "accepted", N_("angenommen"), "ok"  # the SMTP server took the mail
     REFUSED = "refused", N_("abgelehnt"), "warn"  # the SMTP server refused the address for good (5xx)
     FAILED = "failed", N_("fehlgeschlagen"), "warn"  # gave up after the last retry
+    BOUNCED = "bounced", N_("Zustellung gescheitert"), "warn"  # accepted, then reported undeliverable (a bounce)
     CANCELLED = "cancelled", N_("vor dem Versand ersetzt"), "off"  # superseded before it was sent
 
     def __init__(self, value: str, label: str, tone: str) -> None:
@@ -58,8 +60,12 @@ class CodeRequest(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     used_by: Mapped[str | None] = mapped_column(String(200))
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # what a delivery report said after the acceptance: undeliverable (delivery BOUNCED) or delayed
+    bounce_reason: Mapped[str | None] = mapped_column(Text)
+    delayed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     therapist: Mapped[Therapist] = relationship()
+    bounces: Mapped[list[Bounce]] = relationship(order_by="Bounce.id", lazy="selectin", viewonly=True)
 
     @property
     def delivery_label(self) -> str:

@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -7,6 +9,7 @@ from ..extensions import db, htmx
 from ..forms import ConfirmForm
 from ..i18n import N_, translate
 from ..therapists.models import Therapist
+from ..therapists.readiness import checklist, unmet_for
 from ..web import arg_id, arg_page, done
 from .models import CodeRequest
 from .request import request_code
@@ -26,26 +29,42 @@ def _scope() -> str:
 @bp.get("/therapeuten/<int:therapist_id>/zugangscode")
 @requires(Permission.VIEW_THERAPISTS)
 def status(therapist_id: int):
-    """The self-polling status cell (and, out of band, the arrow with its hover text)."""
-    therapist = get_or_404(Therapist, therapist_id)
-    return render_template("codes/_status_update.html", therapist=therapist, scope=_scope(),
-                           code=status_for(therapist.id))
+    """The self-polling status cell (and, out of band, what depends on it)."""
+    return _status_update(get_or_404(Therapist, therapist_id))
+
+
+def _status_update(therapist: Therapist, **context):
+    """The status cell with, out of band, the arrow and the readiness the status feeds: the list
+    row's mark or the dialog's checklist."""
+    scope = _scope()
+    if scope == "list":
+        context["mark"] = SimpleNamespace(id=therapist.id, app_enabled=therapist.app_enabled,
+                                          unmet=unmet_for(therapist.id))
+    else:
+        context["checks"] = checklist(therapist)
+    return render_template("codes/_status_update.html", therapist=therapist, scope=scope,
+                           code=status_for(therapist.id), **context)
 
 
 @bp.post("/therapeuten/<int:therapist_id>/zugangscode")
 @requires(Permission.EDIT_THERAPISTS)
 def resend(therapist_id: int):
-    """The arrow: a new code for the therapist, at most one mail per 30 seconds."""
+    """The arrow: a new code for the therapist, at most one mail per 30 seconds. To an address that
+    a mail server refused or reported undeliverable it sends only after "Trotzdem senden"."""
     therapist = get_or_404(Therapist, therapist_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    if therapist.email_refused and therapist.app_enabled and request.form.get("trotzdem") != "ja":
+        context = {"therapist": therapist, "scope": _scope()}
+        if not htmx:
+            return render_template("codes/confirm_resend.html", **context)
+        return _status_update(therapist, confirm=True)
     outcome = request_code(therapist, actor=current_user)
     db.session.commit()
     message, category = outcome.report()
     if not htmx:
         return done(message, category, url_for("therapists.index"))
-    return render_template("codes/_status_update.html", therapist=therapist, scope=_scope(),
-                           code=status_for(therapist.id), message=message, category=category)
+    return _status_update(therapist, message=message, category=category)
 
 
 @bp.get("/mail-protokoll")

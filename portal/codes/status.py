@@ -16,6 +16,7 @@ from ..timeutil import UTCDateTime, utcnow
 from .models import CodeRequest, Delivery
 
 _ARRIVAL = "code-kommt-nicht-an"
+BOUNCE_WATCH_SECONDS = 30
 
 
 class StatusKey(LabelledEnum):
@@ -30,6 +31,9 @@ class StatusKey(LabelledEnum):
     SUPERSEDED = "superseded", N_("ersetzt"), "off", (_ARRIVAL, "warten")
     LOCKED = "locked", N_("gesperrt (zu viele Fehlversuche)"), "warn", (_ARRIVAL, "status")
     REFUSED = "refused", N_("Adresse abgelehnt: %(answer)s"), "warn", (_ARRIVAL, "schreibweise")
+    BOUNCED = "bounced", N_("Zustellung gescheitert: %(answer)s"), "warn", (_ARRIVAL, "zustellbericht")
+    DELAYED = ("delayed", N_("Zustellung verzögert, gültig bis %(time)s: %(answer)s"), "warn",
+               (_ARRIVAL, "zustellbericht"))
     FAILED = "failed", N_("Versand fehlgeschlagen: %(answer)s"), "warn", (_ARRIVAL, "warten")
 
     def __init__(self, value: str, label: str, tone: str, help_section: tuple[str, str | None] | None) -> None:
@@ -68,6 +72,10 @@ class CodeStatus:
                       "device": request.used_by or translate(N_("unbekanntes Gerät"))}
         elif self.key in (StatusKey.REFUSED, StatusKey.FAILED):
             values["answer"] = request.smtp_response or ""
+        elif self.key == StatusKey.BOUNCED:
+            values["answer"] = request.bounce_reason or ""
+        elif self.key == StatusKey.DELAYED:
+            values = {"time": clock_time(request.expires_at), "answer": request.bounce_reason or ""}
         return translate(self.key._label, **values)
 
     @property
@@ -102,10 +110,14 @@ def status_of(request: CodeRequest | None, last_sent_at: datetime | None, now: d
         key, poll = StatusKey.RETRYING, 10
     elif request.delivery == Delivery.REFUSED:
         key, poll = StatusKey.REFUSED, None
+    elif request.delivery == Delivery.BOUNCED:
+        key, poll = StatusKey.BOUNCED, None
     elif request.delivery in (Delivery.FAILED, Delivery.CANCELLED):
         key, poll = StatusKey.FAILED, None
     elif request.expires_at is not None and now < request.expires_at:
-        key, poll = StatusKey.VALID, max(1, int((request.expires_at - now).total_seconds()) + 1)
+        # a delivery report may still come back: look again every half minute until the code expires
+        key = StatusKey.DELAYED if request.delayed_at is not None else StatusKey.VALID
+        poll = max(1, min(BOUNCE_WATCH_SECONDS, int((request.expires_at - now).total_seconds()) + 1))
     else:
         key, poll = StatusKey.EXPIRED, None
     return CodeStatus(key, request, last_sent_at, poll)

@@ -2,8 +2,9 @@
 
 SQLite under ``instance/``, the Redis at ``REDIS_URL`` or one started here when none answers,
 an SMTP sink on loopback that keeps every mail under ``instance/mail-sink/`` (readable at
-``/dev/mails``), an RQ worker with its scheduler, ``rq cron`` for the recurring jobs, and the
-development web server.
+``/dev/mails``) and returns a delivery report for addresses on ``unzustellbar.example``, the
+bounce intake that takes those reports, an RQ worker with its scheduler, ``rq cron`` for the
+recurring jobs, and the development web server.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from flask_migrate import upgrade
 
 from portal import create_app, jobs
 from portal.devtools.demo import PASSWORD, USERS, load_demo_data
-from portal.devtools.embedded_redis import EmbeddedRedis, redis_answers
-from portal.devtools.smtp_sink import SmtpSink
+from portal.devtools.embedded_redis import EmbeddedRedis, free_port, redis_answers
+from portal.devtools.smtp_sink import UNDELIVERABLE_DOMAIN, SmtpSink
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,12 +48,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Redis:    {redis_url} (eingebettet gestartet, keiner antwortete)")
     os.environ["REDIS_URL"] = redis_url
 
+    os.environ.setdefault("MAIL_BOUNCE_ADDRESS", "bounces@praxisportal.example")
+    bounce_port = free_port()
     if not os.environ.get("MAIL_SERVER"):
-        sink = SmtpSink(instance / "mail-sink").start()
+        sink = SmtpSink(instance / "mail-sink", bounce_to=("127.0.0.1", bounce_port)).start()
         cleanups.append(sink.stop)
         os.environ["MAIL_SERVER"], os.environ["MAIL_PORT"] = "127.0.0.1", str(sink.port)
         os.environ["MAIL_SINK_DIR"] = str(sink.directory)
-        print(f"SMTP:     127.0.0.1:{sink.port} (Sammelstelle, Mails unter {sink.directory})")
+        print(f"SMTP:     127.0.0.1:{sink.port} (Sammelstelle; an @{UNDELIVERABLE_DOMAIN} kommt ein Zustellbericht "
+              "zurück)")
 
     app = create_app()
     with app.app_context():
@@ -61,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
 
     with app.app_context():  # the demo's activated therapists get their databases right away
         jobs.enqueue("portal.therapist_db.jobs.generate_missing", job_id="demo-databases", job_timeout=3600)
+    bounces = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "bounces", "serve", "--port",
+                                str(bounce_port)], cwd=ROOT)
+    cleanups.append(lambda: _stop(bounces))
+    print(f"Bounces:  Zustellberichte per SMTP auf 127.0.0.1:{bounce_port} für {os.environ['MAIL_BOUNCE_ADDRESS']}")
     worker = subprocess.Popen([sys.executable, str(ROOT / "worker.py")], cwd=ROOT)
     cleanups.append(lambda: _stop(worker))
     print(f"Worker:   RQ-Worker gestartet (PID {worker.pid})")

@@ -1,7 +1,13 @@
-"""An SMTP server on loopback that keeps every message it accepts as an .eml file."""
+"""An SMTP server on loopback that keeps every message it accepts as an .eml file. Given where
+the portal's bounce intake listens, it also plays a relay: mail for any address on
+``unzustellbar.example`` is accepted, and a moment later a real delivery report (Postfix's
+layout) goes back to the envelope sender, so the demo shows the whole bounce loop."""
 
 from __future__ import annotations
 
+import logging
+import smtplib
+import threading
 import uuid
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
@@ -10,31 +16,49 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
+from . import bounce_samples
 from .embedded_redis import free_port
+
+UNDELIVERABLE_DOMAIN = "unzustellbar.example"
 
 
 class MaildirHandler:
-    """aiosmtpd handler: accept the message and write it to ``directory``."""
+    """aiosmtpd handler: accept the message and write it to ``directory``; with ``bounce_to``
+    (host, port), return a delivery report for recipients on UNDELIVERABLE_DOMAIN."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, bounce_to: tuple[str, int] | None = None, bounce_after: float = 2.0) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
+        self.bounce_to, self.bounce_after = bounce_to, bounce_after
 
     async def handle_DATA(self, server, session, envelope) -> str:
+        raw = envelope.original_content or envelope.content
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         path = self.directory / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
         tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(envelope.original_content or envelope.content)
+        tmp.write_bytes(raw)
         tmp.rename(path)
+        if self.bounce_to and envelope.mail_from:
+            for recipient in envelope.rcpt_tos:
+                if recipient.lower().endswith("@" + UNDELIVERABLE_DOMAIN):
+                    threading.Timer(self.bounce_after, self._bounce, (raw, envelope.mail_from, recipient)).start()
         return "250 Message accepted for delivery"
+
+    def _bounce(self, original: bytes, envelope_from: str, recipient: str) -> None:
+        try:
+            with smtplib.SMTP(*self.bounce_to, timeout=10) as relay:
+                relay.sendmail("", [envelope_from], bounce_samples.postfix(original, envelope_from, recipient))
+        except (OSError, smtplib.SMTPException) as exc:
+            logging.getLogger(__name__).warning("Zustellbericht an %s nicht zustellbar: %s", envelope_from, exc)
 
 
 class SmtpSink:
     """Start and stop the sink; ``messages()`` reads back what arrived, oldest first."""
 
-    def __init__(self, directory: Path, host: str = "127.0.0.1", port: int | None = None) -> None:
+    def __init__(self, directory: Path, host: str = "127.0.0.1", port: int | None = None,
+                 bounce_to: tuple[str, int] | None = None, bounce_after: float = 2.0) -> None:
         self.directory = Path(directory)
-        self.handler = MaildirHandler(self.directory)
+        self.handler = MaildirHandler(self.directory, bounce_to, bounce_after)
         self.controller = Controller(self.handler, hostname=host, port=port or free_port())
         self.host = host
 

@@ -15,13 +15,14 @@ from sqlalchemy import exists, not_, or_, select
 
 from ..auth.permissions import Permission, can
 from ..codes.models import CodeRequest, Delivery
+from ..codes.status import status_for
 from ..extensions import db
 from ..groups.models import app_licences_active
 from ..help.links import help_page_url
 from ..i18n import N_, datetime_filter, translate
 from ..schedule.models import Appointment, Course
 from ..therapist_db.models import TherapistDatabase
-from ..timeutil import today_berlin
+from ..timeutil import today_berlin, utcnow
 from .models import Therapist
 
 HELP_PAGE = "kann-sich-nicht-anmelden"
@@ -47,6 +48,7 @@ class Rule:
     detail: Callable[[Therapist], str | None] | None = None  # the checklist's words with the particulars
     pending: Callable | None = None  # (therapist columns) -> SQL: the fix is on its way
     refusal: str | None = None  # the app API's error for a sign-in while the rule is not met
+    needs: tuple[str, ...] = ()  # rules that must be met before this one can be checked or fixed
 
     @property
     def help_url(self) -> str:
@@ -55,6 +57,10 @@ class Rule:
 
 def _edit_email(_therapist_id: int) -> Fix:
     return Fix(translate(N_("E-Mail-Adresse bearbeiten")), url="#email")
+
+
+def _correct_email(_therapist_id: int) -> Fix:
+    return Fix(translate(N_("E-Mail-Adresse korrigieren")), url="#email")
 
 
 def _tick_app(_therapist_id: int) -> Fix:
@@ -87,15 +93,29 @@ def _database_on_its_way(t):
                                                          TherapistDatabase.stale.is_(False)))
 
 
-def _code_sent(t, _day):
-    return exists().where(CodeRequest.therapist_id == t.id, CodeRequest.email == t.email,
-                          CodeRequest.delivery == Delivery.ACCEPTED)
+def _code_usable(t, _day):
+    """A code to the current address signed a device in, or one can still be used: accepted, not
+    expired, locked or reported undeliverable, and not replaced by a newer one."""
+    used = exists().where(CodeRequest.therapist_id == t.id, CodeRequest.email == t.email,
+                          CodeRequest.used_at.is_not(None))
+    valid = exists().where(CodeRequest.therapist_id == t.id, CodeRequest.email == t.email,
+                           CodeRequest.delivery == Delivery.ACCEPTED, CodeRequest.expires_at > utcnow(),
+                           CodeRequest.superseded_at.is_(None), CodeRequest.locked_at.is_(None))
+    return or_(used, valid)
 
 
 def _code_on_its_way(t):
     latest = select(CodeRequest.delivery).where(CodeRequest.therapist_id == t.id).order_by(
         CodeRequest.id.desc()).limit(1).scalar_subquery()
-    return latest.in_([Delivery.PENDING, Delivery.SENDING])
+    return latest.in_([Delivery.PENDING, Delivery.SENDING, Delivery.RETRYING])
+
+
+def _code_detail(therapist: Therapist) -> str | None:
+    """Why the latest code is of no use: the code status in words (e.g. "abgelaufen")."""
+    code = status_for(therapist.id)
+    if code.request is None or code.request.email != therapist.email:
+        return translate(N_("Noch kein Zugangscode an diese Adresse gesendet"))
+    return translate(N_("Letzter Zugangscode: %(status)s"), status=code.label)
 
 
 RULES: tuple[Rule, ...] = (
@@ -104,10 +124,10 @@ RULES: tuple[Rule, ...] = (
          detail=_missing_licences, refusal="no_license"),
     Rule("email", N_("E-Mail-Adresse hinterlegt"), N_("Keine E-Mail-Adresse hinterlegt"),
          lambda t, _day: t.email.is_not(None), _edit_email, "email"),
-    Rule("deliverable", N_("Adresse vom Mailserver angenommen"), N_("Vom Mailserver abgelehnte E-Mail-Adresse"),
-         lambda t, _day: t.email_refused.is_(None), _edit_email, "zustellbar",
-         detail=lambda therapist: translate(N_("Der Mailserver hat die Adresse abgelehnt: %(answer)s"),
-                                            answer=therapist.email_refused)),
+    Rule("deliverable", N_("E-Mail-Adresse empfangsbereit"), N_("E-Mail-Adresse nicht empfangsbereit"),
+         lambda t, _day: t.email_refused.is_(None), _correct_email, "zustellbar",
+         detail=lambda therapist: translate(N_("Die E-Mail-Adresse ist nicht empfangsbereit: %(answer)s"),
+                                            answer=therapist.email_refused), needs=("email",)),
     Rule("app", N_("App aktiviert"), N_("„App aktivieren“ ist nicht gesetzt"),
          lambda t, _day: t.app_enabled.is_(True), _tick_app, "app", refusal="app_disabled"),
     Rule("withdrawn", N_("Berechtigung nicht entzogen"), N_("Die Berechtigung wurde entzogen"),
@@ -123,12 +143,12 @@ RULES: tuple[Rule, ...] = (
          _database_generated,
          lambda therapist_id: Fix(translate(N_("Datenbank jetzt erzeugen")),
                                   post=url_for("therapists.generate_database", therapist_id=therapist_id)),
-         "datenbank", pending=_database_on_its_way, refusal="database_not_ready"),
-    Rule("code", N_("Zugangscode gesendet"), N_("Noch kein Zugangscode an diese Adresse gesendet"),
-         _code_sent,
+         "datenbank", pending=_database_on_its_way, refusal="database_not_ready", needs=("app",)),
+    Rule("code", N_("Gültiger Zugangscode gesendet oder verwendet"), N_("Kein gültiger Zugangscode für diese Adresse"),
+         _code_usable,
          lambda therapist_id: Fix(translate(N_("Zugangscode senden")),
                                   post=url_for("codes.resend", therapist_id=therapist_id, scope="dialog")),
-         "code", pending=_code_on_its_way),
+         "code", detail=_code_detail, pending=_code_on_its_way, needs=("email", "app")),
 )
 BY_KEY = {rule.key: rule for rule in RULES}
 
@@ -164,6 +184,7 @@ class CheckItem:
     fix: Fix | None
     pending: bool
     help_url: str
+    needs: str | None = None  # the unmet rule this one needs first, in words; no fix is offered meanwhile
 
 
 def checklist(therapist: Therapist) -> list[CheckItem]:
@@ -174,11 +195,18 @@ def checklist(therapist: Therapist) -> list[CheckItem]:
     items = []
     for rule in RULES:
         ok = bool(getattr(row, f"met_{rule.key}"))
+        first = next((BY_KEY[key] for key in rule.needs if not getattr(row, f"met_{key}")), None)
         text = translate(rule.label) if ok else (rule.detail and rule.detail(therapist)) or translate(rule.problem)
         on_its_way = not ok and bool(getattr(row, f"pending_{rule.key}", False))
-        items.append(CheckItem(rule.key, ok, text, None if ok else rule.fix(therapist.id), on_its_way,
-                               rule.help_url))
+        fix = None if ok or first else rule.fix(therapist.id)
+        items.append(CheckItem(rule.key, ok, text, fix, on_its_way, rule.help_url,
+                               translate(first.label) if first else None))
     return items
+
+
+def unmet_for(therapist_id: int) -> tuple[str, ...]:
+    """The rules one therapist does not meet (the list row's mark, refreshed on its own)."""
+    return unmet_keys(db.session.execute(select(*met_columns(Therapist)).where(Therapist.id == therapist_id)).one())
 
 
 def sign_in_refusal(therapist_id: int) -> str | None:

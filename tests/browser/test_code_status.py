@@ -42,8 +42,12 @@ def test_activation_shows_sending_then_sent_without_a_reload(page, live_server, 
     expect(status).to_contain_text("wird gesendet")
     expect(page.get_by_role("status")).to_contain_text("Ein neuer Zugangscode wird an anna.schmidt@praxis.example")
 
+    mark = row.locator(".readiness-mark")
+    expect(mark).to_contain_text("3 Punkte offen")  # no appointment, database and code on their way
+
     run_worker(database_url, redis_url, smtp_sink.port)
     expect(status).to_contain_text(re.compile(r"gesendet, gültig bis \d\d:\d\d"), timeout=10_000)
+    expect(mark).to_contain_text("1 Punkt offen")  # the mark follows the status, without a reload
     last_sent = re.compile(r"Zuletzt gesendet am \d\d\.\d\d\.\d{4} um \d\d:\d\d Uhr")
     expect(arrow).to_have_attribute("data-tooltip", last_sent)
     arrow.hover()
@@ -63,7 +67,10 @@ def test_the_arrow_in_the_dialog_sends_a_new_code(page, live_server, world, data
     dialog = page.get_by_role("dialog")
     dialog.get_by_role("button", name=re.compile("Neuen Zugangscode senden")).click()
     expect(dialog.locator(".code-status")).to_contain_text("wird gesendet")
-    expect(page.get_by_role("status")).to_contain_text("Ein neuer Zugangscode wird an")
+    expect(dialog.locator(".code-message")).to_contain_text("Ein neuer Zugangscode wird an")  # in the dialog
+    code_item = dialog.locator('[data-check="code"]')
+    expect(code_item).to_contain_text("in Arbeit")
     run_worker(database_url, redis_url, smtp_sink.port)
     expect(dialog.locator(".code-status")).to_contain_text("gesendet, gültig bis", timeout=10_000)
+    expect(code_item).to_have_attribute("data-ok", "ja")  # the checklist follows the status
     assert serious_accessibility_violations(page) == []

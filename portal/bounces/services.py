@@ -1,0 +1,157 @@
+"""The one bounce service every intake feeds: find the code mail a report is about, record the
+report once, and apply it (a hard bounce voids the code and marks the address, a soft one says
+the delivery is delayed)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..audit.services import record
+from ..codes.models import CodeRequest, Delivery
+from ..extensions import db
+from ..timeutil import utcnow
+from .models import Bounce, BounceKind, Intake
+from .parser import Report
+
+FORGED = "Markierung der Rücksendeadresse ungültig (gefälscht oder beschädigt)"
+UNMATCHED = "keiner Code-Mail zuzuordnen"
+ACTOR = "Zustellberichte"
+
+
+def _tag_mac(request_id: int) -> str:
+    key = hmac.new(current_app.config["SECRET_KEY"].encode(), b"bounce-tag-v1", hashlib.sha256).digest()
+    return hmac.new(key, str(request_id).encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def tag_for(request_id: int) -> str:
+    """The tag naming a code request in a VERP address or a provider's metadata: id and HMAC."""
+    return f"{request_id}-{_tag_mac(request_id)}"
+
+
+def request_for_tag(tag: str) -> CodeRequest | None:
+    """The code request a genuine tag names; None for no tag or a forged one."""
+    match = re.fullmatch(r"(\d{1,19})-([0-9a-f]{16})", tag or "")
+    if match is None or not hmac.compare_digest(match.group(2), _tag_mac(int(match.group(1)))):
+        return None
+    return db.session.get(CodeRequest, int(match.group(1)))
+
+
+def bounce_address() -> str | None:
+    """Where reports about code mails go back to: MAIL_BOUNCE_ADDRESS (VERP), else the sender."""
+    return current_app.config.get("MAIL_BOUNCE_ADDRESS")
+
+
+def envelope_sender(request_id: int) -> str | None:
+    """The code mail's envelope sender with VERP, ``local+<id>-<hmac>@domain``; None without
+    MAIL_BOUNCE_ADDRESS (reports then find their mail by the Message-ID they quote)."""
+    address = bounce_address()
+    if not address:
+        return None
+    local, _, domain = address.partition("@")
+    return f"{local}+{tag_for(request_id)}@{domain}"
+
+
+def accepts(address: str) -> bool:
+    """Whether the SMTP intake takes mail for this address: the bounce address, with or without tag."""
+    configured = bounce_address()
+    if not configured:
+        return False
+    local, _, domain = configured.lower().partition("@")
+    own_local, _, own_domain = address.strip("<>").lower().partition("@")
+    return own_domain == domain and (own_local == local or own_local.startswith(local + "+"))
+
+
+def _tagged_request(addresses: Iterable[str]) -> tuple[int | None, bool]:
+    """The code request named by a VERP tag among the addresses, and whether a tag was forged."""
+    configured = bounce_address()
+    if not configured:
+        return None, False
+    local, _, domain = configured.lower().partition("@")
+    pattern = re.compile(rf"^{re.escape(local)}\+(\d{{1,19}})-([0-9a-f]{{16}})@{re.escape(domain)}$")
+    forged = False
+    for address in addresses:
+        match = pattern.match(address.strip("<>").lower())
+        if match is None:
+            forged = forged or address.lower().startswith(local + "+")
+            continue
+        request_id = int(match.group(1))
+        if hmac.compare_digest(match.group(2), _tag_mac(request_id)):
+            return request_id, False
+        forged = True
+    return None, forged
+
+
+def _request_for(report: Report, envelope_to: Iterable[str]) -> tuple[CodeRequest | None, bool]:
+    request_id, forged = _tagged_request([*envelope_to, *report.addressed_to])
+    if request_id is not None:
+        return db.session.get(CodeRequest, request_id), False
+    if forged:
+        return None, True
+    if report.original_message_id:
+        return db.session.scalar(select(CodeRequest).where(CodeRequest.message_id == report.original_message_id)), False
+    return None, False
+
+
+def take(report: Report, intake: Intake, envelope_to: Iterable[str] = (),
+         request: CodeRequest | None = None) -> Bounce | None:
+    """Record a report once and apply it; None when this report was taken before. Commits.
+
+    The report's code mail is found by the VERP tag it was delivered to (a forged tag makes it
+    ignored), else by the Message-ID it quotes, or is given (a webhook that names it)."""
+    forged = False
+    if request is None:
+        request, forged = _request_for(report, envelope_to)
+    if forged:
+        report = replace(report, kind=BounceKind.IGNORED, reason=FORGED)
+    elif request is None and report.kind != BounceKind.IGNORED:
+        report = replace(report, kind=BounceKind.IGNORED, reason=UNMATCHED)
+    bounce = Bounce(event_key=report.event_key[:255], intake=intake, kind=report.kind, received_at=utcnow(),
+                    code_request_id=request.id if request else None, group_id=request.group_id if request else None,
+                    recipient=(report.recipient or "")[:254] or None, status=(report.status or "")[:20] or None,
+                    diagnostic=report.diagnostic, reason=report.reason)
+    try:
+        with db.session.begin_nested():
+            db.session.add(bounce)
+    except IntegrityError:  # the same report again: it counted once already
+        return None
+    if report.kind == BounceKind.HARD:
+        _undeliverable(request, bounce)
+    elif report.kind == BounceKind.SOFT:
+        _delayed(request, bounce)
+    db.session.commit()
+    return bounce
+
+
+def _words(bounce: Bounce) -> str:
+    return bounce.diagnostic or f"{bounce.status or ''} {bounce.kind.label}".strip()
+
+
+def _undeliverable(request: CodeRequest, bounce: Bounce) -> None:
+    """A hard bounce: the code is void, and the address counts as not receiving until it is edited."""
+    reason = _words(bounce)
+    if request.delivery == Delivery.ACCEPTED:
+        request.delivery = Delivery.BOUNCED
+    request.bounce_reason = reason
+    therapist = request.therapist
+    if therapist.email == request.email and request.used_at is None:
+        therapist.email_refused = reason
+    record("code.bounced", group_id=request.group_id, therapist_id=request.therapist_id, actor_label=ACTOR,
+           details={"code_request_id": request.id, "email": request.email, "status": bounce.status,
+                    "diagnostic": bounce.diagnostic, "intake": str(bounce.intake)})
+
+
+def _delayed(request: CodeRequest, bounce: Bounce) -> None:
+    """A soft bounce: the mail is on its way still; the code stays valid."""
+    if request.delivery == Delivery.ACCEPTED:
+        request.delayed_at, request.bounce_reason = utcnow(), _words(bounce)
+    record("code.delivery_delayed", group_id=request.group_id, therapist_id=request.therapist_id, actor_label=ACTOR,
+           details={"code_request_id": request.id, "email": request.email, "status": bounce.status,
+                    "diagnostic": bounce.diagnostic, "intake": str(bounce.intake)})

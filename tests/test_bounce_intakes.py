@@ -1,0 +1,351 @@
+"""The other two bounce intakes: a provider mailbox read over IMAP (a real Dovecot) and the
+Postmark and Amazon SES webhooks (SES with our own certificate, served over loopback HTTP)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.oid import NameOID
+from imap_tools import MailBoxUnencrypted
+from sqlalchemy import func, select
+
+from portal.bounces import imap, webhooks
+from portal.bounces.models import Bounce, BounceKind, Intake
+from portal.bounces.services import envelope_sender, tag_for
+from portal.codes.models import CodeRequest, Delivery
+from portal.devtools import bounce_samples
+from portal.extensions import db
+from portal.models import AuditEvent, Therapist
+
+from .conftest import make_app
+from .helpers import run_jobs, save_dialog, signed_in
+from .imap_server import Dovecot
+
+BOUNCES = "bounces@praxisportal.example"
+
+
+def _sent_code(app, world, smtp_sink) -> tuple[CodeRequest, bytes]:
+    """Anna's app switched on and her code mail accepted: (the request, the raw mail)."""
+    save_dialog(app, signed_in(app, world.chef_a), world.therapist_a, app_enabled="y")
+    run_jobs(app)
+    with app.app_context():
+        request = db.session.scalars(select(CodeRequest)).one()
+    return request, sorted(smtp_sink.directory.glob("*.eml"))[-1].read_bytes()
+
+
+def _count(app, model, *where) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count(model.id)).where(*where))
+
+
+def _delivery(app, request_id: int) -> Delivery:
+    with app.app_context():
+        return db.session.get(CodeRequest, request_id).delivery
+
+
+# --- IMAP ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def dovecot():
+    server = Dovecot().start()
+    yield server
+    server.remove()
+
+
+@pytest.fixture
+def mailbox(migrated, database_url, redis_url, world, smtp_sink, dovecot):
+    """A portal whose reports land in a Dovecot mailbox, Anna's code mail, and its report there."""
+    app = make_app(database_url, redis_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_sink.port,
+                   MAIL_BOUNCE_ADDRESS=BOUNCES, BOUNCE_IMAP_URL=dovecot.url())
+    request, original = _sent_code(app, world, smtp_sink)
+    with app.app_context():
+        verp = envelope_sender(request.id)
+    with MailBoxUnencrypted("127.0.0.1", dovecot.port).login("bounces", "geheim") as box:
+        box.append(bounce_samples.postfix(original, verp, request.email), "INBOX")
+        box.append(bounce_samples.out_of_office(request.message_id, verp, request.email), "INBOX")
+    return app, request
+
+
+def _flags(dovecot, folder: str = "INBOX") -> list[tuple]:
+    with MailBoxUnencrypted("127.0.0.1", dovecot.port).login("bounces", "geheim", initial_folder=folder) as box:
+        return [message.flags for message in box.fetch(mark_seen=False, headers_only=True)]
+
+
+def test_the_mailbox_poll_takes_each_report_once_and_flags_it(mailbox, dovecot):
+    app, request = mailbox
+    with app.app_context():
+        job = app.task_queue.enqueue(imap.poll)  # as rq cron does every minute
+    run_jobs(app)
+    assert job.return_value() == 2  # the bounce and the out-of-office reply
+    assert _delivery(app, request.id) == Delivery.BOUNCED
+    assert {kind for kind, in _rows(app)} == {BounceKind.HARD, BounceKind.IGNORED}
+    assert all(imap.PROCESSED in flags for flags in _flags(dovecot))
+    assert all("\\Seen" not in flags for flags in _flags(dovecot))  # a person reading the box still sees them new
+    with app.app_context():
+        assert imap.poll() == 0  # the next minute: nothing new
+    assert _count(app, Bounce) == 2 and _count(app, AuditEvent, AuditEvent.action == "code.bounced") == 1
+
+
+def _rows(app) -> list[tuple]:
+    with app.app_context():
+        return [(b.kind,) for b in db.session.scalars(select(Bounce).where(Bounce.intake == Intake.IMAP))]
+
+
+def test_a_restart_between_fetch_and_flag_loses_nothing_and_counts_once(mailbox, dovecot, monkeypatch):
+    app, request = mailbox
+    taken = imap.take
+
+    def take_then_die(*args, **kwargs):
+        taken(*args, **kwargs)
+        raise SystemExit("der Worker wird beendet, bevor er die Nachricht markiert")
+
+    monkeypatch.setattr(imap, "take", take_then_die)
+    with app.app_context(), pytest.raises(SystemExit):
+        imap.poll()
+    assert _count(app, Bounce) == 1 and not any(imap.PROCESSED in flags for flags in _flags(dovecot))
+    dovecot.restart()
+    monkeypatch.setattr(imap, "take", taken)
+    with app.app_context():
+        assert imap.poll() == 1  # the out-of-office reply is new; the bounce was taken already
+    assert _count(app, Bounce) == 2 and _count(app, AuditEvent, AuditEvent.action == "code.bounced") == 1
+    assert all(imap.PROCESSED in flags for flags in _flags(dovecot))
+    assert _delivery(app, request.id) == Delivery.BOUNCED
+
+
+def test_processed_reports_can_be_moved_to_a_folder(mailbox, dovecot):
+    app, _request = mailbox
+    app.config["BOUNCE_IMAP_PROCESSED_FOLDER"] = "Verarbeitet"
+    with app.app_context():
+        assert imap.poll() == 2
+        assert imap.poll() == 0
+    assert _flags(dovecot) == [] and len(_flags(dovecot, "Verarbeitet")) == 2
+
+
+def test_a_wrong_mailbox_address_is_a_clear_error():
+    for url in ("pop3://x@host/INBOX", "imap:///INBOX", "kein Link"):
+        with pytest.raises(ValueError, match="imap:// oder imaps://"):
+            imap.mailbox(url)
+    box = imap.mailbox("imaps://bounce%40praxis.example:ge%2Fheim@mail.example/Berichte")
+    assert (box.secure, box.port, box.user, box.password, box.folder) == (
+        True, 993, "bounce@praxis.example", "ge/heim", "Berichte")
+
+
+# --- Postmark ------------------------------------------------------------------------------------
+
+POSTMARK = {"POSTMARK_WEBHOOK_USER": "postmark", "POSTMARK_WEBHOOK_PASSWORD": "s3cret-Hook"}
+
+
+@pytest.fixture
+def postmark(migrated, database_url, redis_url, world, smtp_sink):
+    app = make_app(database_url, redis_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_sink.port, **POSTMARK)
+    request, _original = _sent_code(app, world, smtp_sink)
+    return app, request
+
+
+def _basic(user: str, password: str) -> dict:
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+def _postmark_event(request: CodeRequest, event_id: int = 4242, kind: str = "HardBounce", tag: str | None = None):
+    return {"RecordType": "Bounce", "ID": event_id, "Type": kind, "TypeCode": 1, "Email": request.email,
+            "Details": "smtp;550 5.1.1 The email account that you tried to reach does not exist",
+            "Description": "The server was unable to deliver your message", "MessageID": "x",
+            "Metadata": {"portal_tag": tag} if tag else {}, "BouncedAt": "2026-11-27T10:00:00Z"}
+
+
+def test_postmark_authenticated_records_the_bounce_once(postmark):
+    app, request = postmark
+    client = app.test_client()
+    with app.app_context():
+        event = _postmark_event(request, tag=tag_for(request.id))
+    answer = client.post("/webhooks/mail/postmark", json=event, headers=_basic("postmark", "s3cret-Hook"))
+    assert answer.status_code == 200 and answer.get_json() == {"result": "recorded"}
+    with app.app_context():
+        stored = db.session.get(CodeRequest, request.id)
+        assert stored.delivery == Delivery.BOUNCED and stored.bounce_reason.startswith("550 5.1.1 The email")
+        assert db.session.get(Therapist, stored.therapist_id).email_refused is not None
+    replay = client.post("/webhooks/mail/postmark", json=event, headers=_basic("postmark", "s3cret-Hook"))
+    assert replay.status_code == 200 and replay.get_json() == {"result": "already recorded"}
+    assert _count(app, Bounce) == 1 and _count(app, AuditEvent, AuditEvent.action == "code.bounced") == 1
+
+
+def test_postmark_without_tag_finds_the_latest_mail_to_the_address(postmark):
+    app, request = postmark
+    answer = app.test_client().post("/webhooks/mail/postmark", json=_postmark_event(request, kind="SoftBounce"),
+                                    headers=_basic("postmark", "s3cret-Hook"))
+    assert answer.status_code == 200
+    with app.app_context():
+        assert db.session.scalars(select(Bounce.kind)).one() == BounceKind.SOFT
+        assert db.session.get(CodeRequest, request.id).delayed_at is not None
+
+
+def test_postmark_unauthenticated_or_malformed_changes_nothing(postmark):
+    app, request = postmark
+    client, event = app.test_client(), _postmark_event(request)
+    for headers in ({}, _basic("postmark", "falsch"), _basic("jemand", "s3cret-Hook"), {"Authorization": "Basic %%%"}):
+        answer = client.post("/webhooks/mail/postmark", json=event, headers=headers)
+        assert answer.status_code == 401 and "Basic" in answer.headers["WWW-Authenticate"]
+    auth = _basic("postmark", "s3cret-Hook")
+    for body in (b"{kaputt", b"[]", b'{"RecordType": "Bounce"}', b'{"ID": {"x": 1}, "RecordType": "Bounce"}',
+                 "\xff".encode("latin-1")):
+        answer = client.post("/webhooks/mail/postmark", data=body, headers={**auth, "Content-Type": "application/json"})
+        assert answer.status_code == 400, body
+    delivery = client.post("/webhooks/mail/postmark", json={"RecordType": "Delivery", "ID": 1}, headers=auth)
+    assert delivery.status_code == 200
+    assert _count(app, Bounce) == 0 and _delivery(app, request.id) == Delivery.ACCEPTED
+
+
+def test_postmark_is_off_until_configured(app):
+    assert app.test_client().post("/webhooks/mail/postmark", json={}).status_code == 404
+
+
+# --- Amazon SES through SNS ----------------------------------------------------------------------
+
+
+class Sns:
+    """Our own SNS: a key and certificate, served with the subscription address on loopback."""
+
+    def __init__(self):
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.test.amazonaws.com")])
+        now = datetime.now(UTC)
+        self.certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                            .public_key(self.key.public_key()).serial_number(x509.random_serial_number())
+                            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
+                            .sign(self.key, hashes.SHA256()))
+        self.confirmed: list[str] = []
+        pem = self.certificate.public_bytes(serialization.Encoding.PEM)
+        sns = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - the http.server interface
+                if self.path.startswith("/confirm"):
+                    sns.confirmed.append(self.path)
+                    body = b"<ConfirmSubscriptionResponse/>"
+                else:
+                    body = pem
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def sign(self, message: dict, version: str = "2") -> dict:
+        message = {**message, "SignatureVersion": version, "SigningCertURL": f"{self.base}/cert.pem"}
+        text = "".join(f"{name}\n{message[name]}\n" for name in webhooks.SNS_FIELDS[message["Type"]] if name in message)
+        algorithm = hashes.SHA256() if version == "2" else hashes.SHA1()  # noqa: S303 - SNS's version 1
+        signature = self.key.sign(text.encode(), padding.PKCS1v15(), algorithm)
+        return {**message, "Signature": base64.b64encode(signature).decode()}
+
+    def stop(self):
+        self.server.shutdown()
+
+
+TOPIC = "arn:aws:sns:eu-central-1:123456789012:portal-bounces"
+
+
+@pytest.fixture
+def ses(migrated, database_url, redis_url, world, smtp_sink):
+    sns = Sns()
+    webhooks.certificate.cache_clear()  # a port of an earlier test may come again, with another key
+    app = make_app(database_url, redis_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_sink.port,
+                   MAIL_BOUNCE_ADDRESS=BOUNCES, SES_TOPIC_ARN=TOPIC,
+                   SES_CERT_URL_PATTERN=rf"^{re.escape(sns.base)}/")
+    request, _original = _sent_code(app, world, smtp_sink)
+    yield app, request, sns
+    sns.stop()
+
+
+def _notification(app, request: CodeRequest, message_id: str = "5f1d-0001", bounce_type: str = "Permanent") -> dict:
+    with app.app_context():
+        source = envelope_sender(request.id)
+    ses_message = {
+        "notificationType": "Bounce",
+        "bounce": {"bounceType": bounce_type, "bounceSubType": "General", "timestamp": "2026-11-27T10:00:00.000Z",
+                   "bouncedRecipients": [{"emailAddress": request.email, "action": "failed", "status": "5.1.1",
+                                          "diagnosticCode": "smtp; 550 5.1.1 user unknown"}]},
+        "mail": {"source": source, "messageId": "0102-ses", "destination": [request.email],
+                 "commonHeaders": {"messageId": request.message_id}},
+    }
+    return {"Type": "Notification", "MessageId": message_id, "TopicArn": TOPIC, "Subject": "Amazon SES Email Event",
+            "Message": json.dumps(ses_message), "Timestamp": "2026-11-27T10:00:01.000Z"}
+
+
+def _post_ses(app, body) -> tuple[int, dict]:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    answer = app.test_client().post("/webhooks/mail/ses", data=data, headers={"Content-Type": "text/plain"})
+    return answer.status_code, answer.get_json(silent=True)
+
+
+def test_ses_signed_notification_records_the_bounce_once(ses):
+    app, request, sns = ses
+    notification = sns.sign(_notification(app, request))
+    assert _post_ses(app, notification) == (200, {"result": "recorded"})
+    with app.app_context():
+        stored = db.session.get(CodeRequest, request.id)
+        assert stored.delivery == Delivery.BOUNCED and stored.bounce_reason == "550 5.1.1 user unknown"
+        assert db.session.scalars(select(Bounce.intake)).one() == Intake.SES
+    assert _post_ses(app, notification) == (200, {"result": "already recorded"})  # SNS retries
+    assert _count(app, Bounce) == 1 and _count(app, AuditEvent, AuditEvent.action == "code.bounced") == 1
+
+
+def test_ses_version_1_signatures_and_transient_bounces(ses):
+    app, request, sns = ses
+    assert _post_ses(app, sns.sign(_notification(app, request, bounce_type="Transient"), version="1"))[0] == 200
+    with app.app_context():
+        assert db.session.scalars(select(Bounce.kind)).one() == BounceKind.SOFT
+        assert db.session.get(CodeRequest, request.id).delivery == Delivery.ACCEPTED
+
+
+def test_ses_unsigned_forged_or_foreign_messages_are_refused(ses):
+    app, request, sns = ses
+    good = sns.sign(_notification(app, request))
+    tampered = {**good, "Message": good["Message"].replace("Permanent", "Transient")}
+    foreign_host = {**good, "SigningCertURL": "https://evil.example/cert.pem"}
+    lookalike = {**good, "SigningCertURL": f"{sns.base}.evil.example/cert.pem"}
+    other_topic = sns.sign({**_notification(app, request), "TopicArn": TOPIC + "-fremd"})
+    bad_base64 = {**good, "Signature": "kein base64!"}
+    no_version = {k: v for k, v in good.items() if k != "SignatureVersion"}
+    for body in (tampered, foreign_host, lookalike, other_topic, bad_base64, no_version):
+        assert _post_ses(app, body)[0] == 403, body
+    assert _count(app, Bounce) == 0 and _delivery(app, request.id) == Delivery.ACCEPTED
+
+
+def test_ses_malformed_bodies_answer_400_never_500(ses):
+    app, request, sns = ses
+    unsigned = json.dumps({"Type": "Notification"}).encode()
+    for body in (b"", b"{kaputt", b"[1, 2]", b'{"Type": 3}', b"\xff\xfe", unsigned):
+        assert _post_ses(app, body)[0] == 400, body
+    not_json = sns.sign({**_notification(app, request), "Message": "kein JSON"})
+    assert _post_ses(app, not_json)[0] == 400
+    odd = sns.sign({**_notification(app, request), "Message": json.dumps({"notificationType": "Bounce", "bounce": 7})})
+    assert _post_ses(app, odd)[0] == 200  # signed, but no bounce in it: recorded as ignored
+    with app.app_context():
+        assert db.session.scalars(select(Bounce.kind)).one() == BounceKind.IGNORED
+
+
+def test_ses_subscription_is_confirmed(ses):
+    app, _request, sns = ses
+    subscription = sns.sign({"Type": "SubscriptionConfirmation", "MessageId": "sub-1", "TopicArn": TOPIC,
+                             "Token": "abc", "Message": "You have chosen to subscribe",
+                             "SubscribeURL": f"{sns.base}/confirm?Token=abc", "Timestamp": "2026-11-27T10:00:00Z"})
+    assert _post_ses(app, subscription) == (200, {"result": "subscription confirmed"})
+    assert sns.confirmed == ["/confirm?Token=abc"]
+    elsewhere = sns.sign({**subscription, "SubscribeURL": "https://evil.example/confirm"})
+    assert _post_ses(app, elsewhere)[0] == 403 and len(sns.confirmed) == 1
