@@ -1,4 +1,4 @@
-"""Column types shared by the models."""
+"""Column types shared by the models, and the one LIKE pattern for a literal substring."""
 
 from __future__ import annotations
 
@@ -23,3 +23,13 @@ class EnumText(TypeDecorator):
 
     def process_result_value(self, value, dialect):
         return None if value is None else self.enum_class(value)
+
+
+LIKE_ESCAPE = "\\"
+
+
+def contains(term: str) -> str:
+    """A LIKE pattern (with ``escape=LIKE_ESCAPE``) matching ``term`` literally anywhere:
+    ``max_muster`` finds only that, not ``maxXmuster``."""
+    escaped = term.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+    return f"%{escaped}%"

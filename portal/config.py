@@ -43,6 +43,10 @@ ENVIRONMENT = {
     "POSTMARK_WEBHOOK_PASSWORD": ("POSTMARK_WEBHOOK_PASSWORD", str),
     "SES_TOPIC_ARN": ("SES_TOPIC_ARN", str),
     "SES_CERT_URL_PATTERN": ("SES_CERT_URL_PATTERN", str),
+    "SUPPORT_EMAIL": ("SUPPORT_EMAIL", str),
+    "SUPPORT_PHONE": ("SUPPORT_PHONE", str),
+    "TERMINAL_RESULT_SECONDS": ("TERMINAL_RESULT_SECONDS", int),
+    "TERMINAL_IDLE_SECONDS": ("TERMINAL_IDLE_SECONDS", int),
 }
 
 
@@ -116,6 +120,10 @@ class Config:
     TERMINAL_PAIRING_LIMIT = "10 per 10 minutes"
     TERMINAL_LOOKUP_LIMIT = "60 per 10 minutes"
     TERMINAL_MISS_LIMIT = "20 per 10 minutes"
+    SUPPORT_EMAIL = "kundenservice@praxisportal.example"  # where practices ask for licences
+    SUPPORT_PHONE: str | None = None
+    TERMINAL_RESULT_SECONDS = 10  # the "Danke" page goes back to the course's first step after this
+    TERMINAL_IDLE_SECONDS = 90  # the signature step does so when nobody touches the screen this long
     RATELIMIT_HEADERS_ENABLED = False  # rate headers cost a Redis call per request; 429s set Retry-After
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True

@@ -95,6 +95,11 @@ def weekday_filter(value: int) -> str:
     return weekday_names()[value]
 
 
+def month_name_filter(value: date) -> str:
+    """A month in words, e.g. "November 2026"."""
+    return format_date(value, "LLLL yyyy")
+
+
 def init_app(app: Flask) -> None:
     # Templates translate many strings per page: use the per-request cached catalogue.
     app.jinja_env.install_gettext_callables(
@@ -106,6 +111,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(date_filter, "date")
     app.add_template_filter(time_filter, "time")
     app.add_template_filter(weekday_filter, "weekday")
+    app.add_template_filter(month_name_filter, "month_name")
 
     @app.context_processor
     def inject_locale():

@@ -80,6 +80,12 @@ def arg_page(name: str = "page") -> int:
     return 1
 
 
+def page_within(page: int, total: int, per_page: int) -> tuple[int, int]:
+    """(page, pages): a page past the end of a list shows its last page, as the therapist list does."""
+    pages = max(1, -(-total // per_page))
+    return min(page, pages), pages
+
+
 def arg_day(name: str, label: str) -> date | None:
     """A date (YYYY-MM-DD) from the query string within the years the portal handles; None when
     absent, and when not understood (noted)."""

@@ -102,9 +102,11 @@ def app(migrated, database_url, redis_url, smtp_sink):
 
 
 @pytest.fixture
-def live_server(app, database_url, redis_url):
-    """The portal with CSRF on, served on a free loopback port for the length of one test."""
-    served = make_app(database_url, redis_url, WTF_CSRF_ENABLED=True)
+def live_server(app, database_url, redis_url, request):
+    """The portal with CSRF on, served on a free loopback port for the length of one test; a test
+    marked ``@pytest.mark.portal_config(KEY=value)`` gets those settings too."""
+    marker = request.node.get_closest_marker("portal_config")
+    served = make_app(database_url, redis_url, WTF_CSRF_ENABLED=True, **(marker.kwargs if marker else {}))
     server = make_server("127.0.0.1", 0, served, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -7,16 +7,19 @@ import itertools
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
+from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from portal.codes import hashing
 from portal.extensions import db
 from portal.models import (
     Appointment,
+    Attendance,
     CodeRequest,
     Course,
     CourseKind,
     CourseMember,
+    CourseSession,
     Delivery,
     Device,
     Licence,
@@ -156,3 +159,20 @@ def course_day(group_id: int, practice_id: int) -> dict:
 def at(day: date, hour: int = 9) -> datetime:
     """A UTC instant on that day (for appointments)."""
     return datetime.combine(day, time(hour), UTC)
+
+
+def attendance(course_id: int, participant_id: int, day: date | None = None, **values) -> Attendance:
+    """A signed attendance of the participant (on their latest prescription) in the course's session."""
+    course_ = db.session.get(Course, course_id)
+    person = db.session.get(Participant, participant_id)
+    session = CourseSession(group_id=course_.group_id, course_id=course_.id, day=day or today_berlin(),
+                            start_time=course_.start_time)
+    db.session.add(session)
+    db.session.flush()
+    prescription = db.session.scalars(select(Prescription).where(Prescription.participant_id == person.id)
+                                      .order_by(Prescription.id.desc())).first()
+    entry = Attendance(group_id=course_.group_id, session_id=session.id, participant_id=person.id,
+                       prescription_id=prescription.id, signature_png=b"\x89PNG\r\n\x1a\n" + b"0" * 100, **values)
+    db.session.add(entry)
+    db.session.flush()
+    return entry

@@ -56,6 +56,8 @@ ROUTES = [
     ("GET", "/kurse", GROUP_ROLES),
     ("GET", "/kurse/heute", GROUP_ROLES),
     ("POST", "/kurse/heute/{course}/einchecken", GROUP_ROLES),
+    ("GET", "/kurse/anwesenheit", GROUP_ROLES),
+    ("GET", "/kurse/anwesenheit/anzeigen?kurs={course}&monat=2026-03", GROUP_ROLES),
     ("GET", "/kurse/{course}/anwesenheit", GROUP_ROLES),
     ("GET", "/kurse/{course}/anwesenheit.csv", GROUP_ROLES),
     ("GET", "/praxisgruppe", {CHEF}),

@@ -16,7 +16,7 @@ from portal.therapists.models import SEARCH_TEXT_LENGTH
 from portal.timeutil import today_berlin
 
 from . import factories as f
-from .helpers import HX, signed_in
+from .helpers import HX, run_jobs, save_dialog, signed_in
 
 HUGE = "9" * 25
 IDS = ("0", "-1", HUGE, "abc")
@@ -134,8 +134,9 @@ def test_a_check_in_for_a_participant_id_that_is_no_id(app, as_user, world, cour
     ids, code = course_today
     tablet = app.test_client()
     assert tablet.post("/terminal/koppeln", data={"code": code}).status_code == 302
-    response = tablet.post(f"/terminal/kurs/{ids['back']}/einchecken", data={"participant_id": participant_id})
-    assert response.status_code == 404
+    for field in ("participant_id", "ticket"):  # the terminal takes the person from its signed ticket only
+        response = tablet.post(f"/terminal/kurs/{ids['back']}/einchecken", data={field: participant_id})
+        assert response.status_code == 422 and "Die Anmeldung ist abgelaufen" in response.get_data(as_text=True)
     response = as_user(world.chef_a).post(f"/kurse/heute/{ids['back']}/einchecken", headers=HX,
                                           data={"participant_id": participant_id})
     assert response.status_code == 422 and "Bitte wählen Sie eine Person." in response.get_data(as_text=True)
@@ -212,3 +213,13 @@ def test_todays_course_is_found_and_another_weekday_is_404(app, as_user, world, 
         db.session.commit()
     client = as_user(world.chef_a)
     assert client.post(f"/kurse/heute/{ids['heart']}/einchecken", data={}).status_code == 404
+
+
+def test_a_page_past_the_end_shows_the_last_page(app, as_user, world, smtp_sink):
+    client = as_user(world.chef_a)
+    save_dialog(app, client, world.therapist_a, app_enabled="y")
+    run_jobs(app)
+    mails = client.get("/mail-protokoll?page=100000").get_data(as_text=True)
+    assert "anna.schmidt@praxis.example" in mails and "Noch keine" not in mails
+    log = client.get("/protokoll?page=99999").get_data(as_text=True)
+    assert "App aktiviert" in log and "Keine Einträge" not in log

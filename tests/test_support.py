@@ -4,10 +4,13 @@ import csv
 import io
 import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+import portal
+from portal.audit.labels import ACTIONS
 from portal.audit.models import AuditLogIsAppendOnly
 from portal.audit.services import record
 from portal.devtools.device_simulator import DeviceClient
@@ -16,7 +19,7 @@ from portal.models import AuditEvent, CodeRequest, Device, Licence, LicenceKind,
 from portal.timeutil import clock, today_berlin, utcnow
 
 from . import factories as f
-from .helpers import EMAIL, HX, activate, code_in, login, run_jobs, signed_in
+from .helpers import EMAIL, HX, activate, code_in, login, run_jobs, save_dialog, signed_in
 from .helpers import audit_entries as _audit
 
 
@@ -46,6 +49,25 @@ def test_support_search_finds_therapists_across_groups(as_user, world):
     assert client.get("/support/suche?q=an", headers=HX).headers["HX-Push-Url"] == "/support?q=an"
 
 
+def test_support_search_takes_underscores_literally_and_folds_german_names(app, as_user, world):
+    with app.app_context():
+        group = f.group("Ärztehaus Straße")
+        practice = f.practice(group, "ÖZ-Praxis")
+        f.therapist(group, "Max", "Muster", "max_muster@sonnenhof.example", practices=[practice])
+        f.therapist(group, "Moritz", "Muster", "maxymuster@sonnenhof.example", practices=[practice])
+        db.session.commit()
+    client = as_user(world.support)
+
+    def found(term: str) -> str:
+        return client.get("/support/suche", query_string={"q": term}, headers=HX).get_data(as_text=True)
+
+    assert "Muster, Max" in found("max_muster") and "Muster, Moritz" not in found("max_muster")
+    assert "Muster, Moritz" not in found("x_m")  # "_" is no wildcard, not even in a short term's scan
+    for term in ("Ärztehaus", "ärztehaus", "ÄRZTEHAUS", "strasse", "Straße", "öz-praxis"):
+        assert "Muster, Max" in found(term), term
+    assert "Muster" not in found("100%")
+
+
 def test_support_sees_a_therapist_with_readiness_devices_and_code_history(app, world, smtp_sink, live_server,
                                                                           tmp_path, as_user):
     _activate_and_sign_in(app, world, smtp_sink, live_server, tmp_path)
@@ -65,7 +87,7 @@ def test_support_withdrawal_ends_every_session_and_the_device_wipes(app, world, 
     assert _audit(app, "therapist.authorisation_withdrawn") == []
     html = client.post(f"/support/therapeuten/{world.therapist_a}/entziehen",
                        data={"reason": "Praxis hat Vertrag gekündigt"}).get_data(as_text=True)
-    assert "1 Gerät(e) abgemeldet" in html
+    assert "1 Gerät abgemeldet" in html
     answer = phone.sync()
     assert answer.status == 401 and answer.error == "revoked" and answer.body["wipe"] is True
     assert not phone.database_file.exists()
@@ -146,7 +168,7 @@ def test_the_audit_log_filters_and_pages(app, as_user, world):
     for n in range(3):
         client.post("/praxisgruppe/praxen", headers=HX, data={"name": f"Praxis {n}", "city": ""})
     html = client.get("/protokoll?action=practice.created").get_data(as_text=True)
-    assert html.count('<code>practice.created</code>') == 3 and "3 Einträge" in html
+    assert html.count('<td data-action="practice.created">Praxis angelegt</td>') == 3 and "3 Einträge" in html
     html = client.get("/protokoll?actor=niemand").get_data(as_text=True)
     assert "Keine Einträge für diese Auswahl." in html
     today = today_berlin().isoformat()
@@ -174,10 +196,11 @@ def test_the_csv_export_holds_the_filtered_entries(app, as_user, world):
     text = response.get_data(as_text=True)
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
-    assert rows[0] == ["Zeit", "Praxisgruppe", "Therapeut-ID", "Wer", "Rolle", "Aktion", "Details"]
+    assert rows[0] == ["Zeit", "Praxisgruppe", "Therapeut-ID", "Wer", "Rolle", "Aktion", "Aktion (Schlüssel)",
+                       "Details"]
     assert len(rows) == 2
-    assert rows[1][1:6] == ["Praxisgruppe Nord", "", world.chef_a, "chef", "practice.created"]
-    assert '"name": "Praxis Export"' in rows[1][6] and re.match(r"\d\d\.\d\d\.\d{4}, \d\d:\d\d Uhr", rows[1][0])
+    assert rows[1][1:7] == ["Praxisgruppe Nord", "", world.chef_a, "chef", "Praxis angelegt", "practice.created"]
+    assert '"name": "Praxis Export"' in rows[1][7] and re.match(r"\d\d\.\d\d\.\d{4}, \d\d:\d\d Uhr", rows[1][0])
 
 
 def test_a_failed_change_leaves_no_audit_entry(app, as_user, world):
@@ -211,4 +234,28 @@ def test_the_audit_log_pages_keep_the_filters(app, as_user, world):
     first = client.get("/protokoll?action=test.seite").get_data(as_text=True)
     assert "Seite 1 von 2" in first and 'href="/protokoll?page=2&amp;action=test.seite"' in first
     second = client.get("/protokoll?action=test.seite&page=2").get_data(as_text=True)
-    assert second.count("<code>test.seite</code>") == 5 and 'rel="prev"' in second
+    assert second.count('<td data-action="test.seite">test.seite</td>') == 5 and 'rel="prev"' in second
+
+
+def test_every_recorded_action_has_german_words():
+    """Each action the code records is named in the log's words, not by its key."""
+    sources = "\n".join(p.read_text() for p in Path(portal.__file__).parent.rglob("*.py"))
+    recorded = {action for call in re.findall(r"\brecord\((.*?)group_id=", sources, re.S)
+                for action in re.findall(r'"([a-z_]+\.[a-z_]+)"', call)}
+    assert len(recorded) > 30 and recorded - set(ACTIONS) == set()
+
+
+def test_the_log_reads_as_words_and_filters_by_a_therapist_name(app, as_user, world):
+    client = as_user(world.chef_a)
+    save_dialog(app, client, world.therapist_a, email="anna.neu@praxis.example", app_enabled="y")
+    html = client.get("/protokoll").get_data(as_text=True)
+    assert "Therapeut geändert" in html and "App aktiviert" in html and "therapist.updated" not in html.split(
+        "<tbody>")[1].replace('data-action="therapist.updated"', "")
+    assert "E-Mail: anna.schmidt@praxis.example → anna.neu@praxis.example" in html
+    assert "App aktiv: nein → ja" in html
+    link = f'href="/protokoll?therapist={world.therapist_a}"'
+    assert link in html and ">Schmidt, Anna</a>" in html
+    filtered = client.get(f"/protokoll?therapist={world.therapist_a}").get_data(as_text=True)
+    assert "Nur Einträge zu Schmidt, Anna" in filtered and "alle Therapeuten zeigen" in filtered
+    options = re.search(r'<select id="f-action".*?</select>', html, re.S).group(0)
+    assert '<option value="therapist.updated" >Therapeut geändert</option>' in options

@@ -1,6 +1,7 @@
 """The therapist list (search, filters, sorting, pages) and the details dialog."""
 
 import re
+from datetime import date
 
 import pytest
 from flask import url_for
@@ -363,3 +364,27 @@ def test_a_practice_of_another_group_cannot_be_assigned(app, as_user, world):
                                           data=_form(before, practices=[str(world.practice_b)]))
     assert response.status_code == 422
     assert _therapist(app, world.therapist_a) == before
+
+
+def test_lists_sort_in_german_dictionary_order(app, as_user, world):
+    """Umlauts with their base letter, accents and case do not count: not the code-point order."""
+    names = ["Zimmermann", "Żółkiewski", "Şahin", "Özdemir", "Abel", "Ärztin", "Łęcki", "Müller", "Otto"]
+    with app.app_context():
+        group = db.session.get(PracticeGroup, world.group_a)
+        for practice_name in ("Zentrum", "Ärztehaus Süd", "Bad Praxis"):
+            f.practice(group, practice_name)
+        for last in names:
+            f.therapist(group, "Test", last, f"{len(last)}-{last.encode('punycode').decode()}@sort.example")
+            f.participant(group, "Test", last, birth_date=date(1970, 1, 1), units=None)
+        db.session.commit()
+    client = as_user(world.chef_a)
+    expected = ["Abel", "Ärztin", "Łęcki", "Müller", "Otto", "Özdemir", "Şahin", "Schmidt", "Zimmermann", "Żółkiewski"]
+    page = client.get("/therapeuten").get_data(as_text=True)
+    assert re.findall(r'class="row-name">([^,<]+),', page) == expected
+    backwards = client.get("/therapeuten?sort=-name").get_data(as_text=True)
+    assert re.findall(r'class="row-name">([^,<]+),', backwards) == expected[::-1]
+    people = client.get("/kurse/teilnehmer").get_data(as_text=True)
+    assert [n for n in re.findall(r">([^<>,]+), Test<", people)] == [n for n in expected if n != "Schmidt"]
+    practices = client.get("/praxisgruppe").get_data(as_text=True)
+    order = [practices.index(name) for name in ("Ärztehaus Süd", "Bad Praxis", "Praxis am Dom", "Zentrum")]
+    assert order == sorted(order)

@@ -17,8 +17,11 @@ from ..errors import render_error
 from ..extensions import db
 from ..groups.models import PracticeGroup
 from ..i18n import N_, datetime_filter, translate
+from ..sorting import sort_key
+from ..therapists.models import Therapist
 from ..timeutil import BERLIN
-from ..web import arg_day, arg_id, arg_page, csv_download, ignored_arguments
+from ..web import arg_day, arg_id, arg_page, csv_download, ignored_arguments, page_within
+from .labels import action_label, details_text
 from .models import AuditEvent
 
 bp = Blueprint("audit", __name__, url_prefix="/protokoll")
@@ -76,16 +79,24 @@ def index():
     filters = AuditFilter.from_request()
     conditions = filters.conditions()
     total = db.session.scalar(select(func.count(AuditEvent.id)).where(*conditions)) or 0
+    filters.page, pages = page_within(filters.page, total, PER_PAGE)
     entries = db.session.scalars(select(AuditEvent).where(*conditions).order_by(AuditEvent.id.desc())
                                  .limit(PER_PAGE).offset((filters.page - 1) * PER_PAGE)).all()
     visible = [AuditEvent.group_id == filters.group] if filters.group is not None else []
     actions = db.session.scalars(select(AuditEvent.action).where(*visible).distinct()
                                  .order_by(AuditEvent.action)).all()
-    groups = (db.session.scalars(select(PracticeGroup).order_by(PracticeGroup.name)).all()
+    groups = (sorted(db.session.scalars(select(PracticeGroup)), key=lambda g: sort_key(g.name))
               if current_user.role == Role.SUPPORT else [])
     group_names = {g.id: g.name for g in db.session.scalars(select(PracticeGroup))}
+    shown = {e.therapist_id for e in entries if e.therapist_id} | ({filters.therapist} if filters.therapist else set())
+    therapist_names = dict(db.session.execute(
+        select(Therapist.id, Therapist.last_name + ", " + Therapist.first_name).where(
+            Therapist.id.in_(shown), *([Therapist.group_id == filters.group] if filters.group is not None else []))
+    ).all()) if shown else {}
     return render_template("audit/index.html", entries=entries, filters=filters, total=total, actions=actions,
-                           groups=groups, group_names=group_names, pages=max(1, -(-total // PER_PAGE)))
+                           groups=groups, group_names=group_names, therapist_names=therapist_names,
+                           action_label=action_label, details_text=details_text,
+                           pages=pages)
 
 
 @bp.get("/export.csv")
@@ -99,8 +110,8 @@ def export():
                                    "Protokoll und laden Sie dann erneut herunter.", names=names))
     rows = db.session.scalars(select(AuditEvent).where(*filters.conditions()).order_by(AuditEvent.id)).all()
     group_names = {g.id: g.name for g in db.session.scalars(select(PracticeGroup))}
-    header = ["Zeit", "Praxisgruppe", "Therapeut-ID", "Wer", "Rolle", "Aktion", "Details"]
+    header = ["Zeit", "Praxisgruppe", "Therapeut-ID", "Wer", "Rolle", "Aktion", "Aktion (Schlüssel)", "Details"]
     return csv_download("protokoll.csv", header, (
         [datetime_filter(entry.created_at), group_names.get(entry.group_id, ""), entry.therapist_id or "",
-         entry.actor_label, entry.actor_role or "", entry.action,
+         entry.actor_label, entry.actor_role or "", action_label(entry.action), entry.action,
          json.dumps(entry.details, ensure_ascii=False, sort_keys=True)] for entry in rows))

@@ -17,8 +17,8 @@ from ..timeutil import UTCDateTime, utcnow
 
 
 class Role(LabelledEnum):
-    CHEF = "chef", N_("chef"), N_("Therapeuten, Benutzer, Praxen und Scripts")
-    THERAPEUT = "therapeut", N_("therapeut"), N_("Therapeuten bearbeiten und einchecken")
+    CHEF = "chef", N_("Praxisleitung (chef)"), N_("Therapeuten, Benutzer, Praxen und Scripts")
+    THERAPEUT = "therapeut", N_("Praxisteam (therapeut)"), N_("Therapeuten bearbeiten und einchecken")
     SUPPORT = "support", N_("Kundenservice"), N_("alle Praxisgruppen")
 
     def __init__(self, value: str, label: str, duty: str) -> None:

@@ -22,13 +22,25 @@ class IdentifyForm(FlaskForm):
     birth_date = DateField(_l("Geburtsdatum"), validators=[Optional(), BIRTH_DATE], invalid_value_message=INVALID_DATE)
 
 
-class CheckInForm(FlaskForm):
-    participant_id = HiddenField(validators=[DataRequired()])
+class _SignedCheckIn(FlaskForm):
     signature = HiddenField()
     springer_reason = TextAreaField(_l("Grund für die Teilnahme als Springer"),
-                                    validators=[Length(max=300, message=AT_MOST)])
+                                    validators=[Length(max=300, message=AT_MOST)], filters=[strip])
     extra_reason = TextAreaField(_l("Grund für die dritte Teilnahme in dieser Woche"),
-                                 validators=[Length(max=300, message=AT_MOST)])
+                                 validators=[Length(max=300, message=AT_MOST)], filters=[strip])
+
+
+class CheckInForm(_SignedCheckIn):
+    """The portal's manual check-in: the person is chosen from the list."""
+
+    participant_id = HiddenField(validators=[DataRequired()])
+
+
+class TerminalCheckInForm(_SignedCheckIn):
+    """The terminal's second step: the person is the one the first step identified, named by a
+    signed, short-lived ticket (a posted participant id would let a tablet skip identification)."""
+
+    ticket = HiddenField(validators=[DataRequired()])
 
 
 class TerminalForm(FlaskForm):
@@ -44,8 +56,9 @@ class TerminalForm(FlaskForm):
         self._group_id = group_id
 
     def validate_key(self, field) -> None:
-        if db.session.scalar(select(Terminal.id).where(Terminal.group_id == self._group_id,
-                                                       Terminal.terminal_key == field.data)):
+        """A group's ids are unique regardless of case ("inv-0002" is "INV-0002")."""
+        taken = db.session.scalars(select(Terminal.terminal_key).where(Terminal.group_id == self._group_id))
+        if field.data.casefold() in {key.casefold() for key in taken}:
             raise ValidationError(_("Diese Kennung ist schon vergeben."))
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 from datetime import date
 
-from flask import Blueprint, abort, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -18,7 +19,7 @@ from ..groups.models import LicenceKind, PracticeGroup
 from ..i18n import N_, translate
 from ..schedule.models import Course
 from ..timeutil import today_berlin
-from ..web import arg_month, csv_download, done, ignored_arguments, page_or_fragment, parse_id
+from ..web import arg_id, arg_month, csv_download, done, ignored_arguments, page_or_fragment, parse_id
 from .forms import CheckInForm, MembershipForm, ParticipantForm, PrescriptionForm, TerminalForm
 from .models import Attendance, CourseMember, CourseSession, Participant, Terminal
 from .services import (
@@ -39,13 +40,15 @@ bp = Blueprint("checkin", __name__, url_prefix="/kurse")
 
 # --- today's courses and the manual check-in --------------------------------------------------------
 
-def _today(status: int = 200, message: str | None = None, category: str = "success", form=None):
-    if message and not htmx:
+def _today(status: int = 200, message: str | None = None, category: str = "success", form=None,
+           open_course: int | None = None):
+    """The page; after a refused check-in its course's form stays open with what was entered."""
+    if message and not htmx and open_course is None:
         return done(message, category, url_for(".today"))
     return page_or_fragment("checkin/today.html", "checkin/_today.html", status, day=today_berlin(),
                             sessions=day_overview(current_user.group_id, today_berlin()),
-                            participants=participants_of(current_user.group_id),
-                            form=form or CheckInForm(formdata=None), message=message, category=category)
+                            participants=participants_of(current_user.group_id), blank=CheckInForm(formdata=None),
+                            form=form, open_course=open_course, message=message, category=category)
 
 
 @bp.get("/heute")
@@ -64,18 +67,21 @@ def manual_check_in(course_id: int):
     course = get_or_404(Course, course_id, weekday=day.weekday())
     form = CheckInForm()
     if parse_id(form.participant_id.data) is None:
-        return _today(422, _("Bitte wählen Sie eine Person."), "error")
+        return _today(422, _("Bitte wählen Sie eine Person."), "error", form, course.id)
     person = get_or_404(Participant, form.participant_id.data)
+    if not form.validate():
+        return _today(422, _("Bitte prüfen Sie die Angaben."), "error", form, course.id)
     try:
         result = check_in(person, course, day, decode_signature(form.signature.data or ""),
                           springer_reason=form.springer_reason.data, extra_reason=form.extra_reason.data,
                           user=current_user)
     except CheckInRefused as refused:
         db.session.rollback()
-        return _today(422, refused.message, "error")
+        return _today(422, refused.message, "error", form, course.id)
     db.session.commit()
-    return _today(message=_("%(name)s ist eingecheckt; noch %(n)s Einheiten.", name=person.full_name,
-                            n=result.remaining_units))
+    return _today(message=ngettext("%(name)s ist eingecheckt; noch %(num)s Einheit.",
+                                   "%(name)s ist eingecheckt; noch %(num)s Einheiten.", result.remaining_units,
+                                   name=person.full_name))
 
 
 # --- participants and prescriptions ---------------------------------------------------------------
@@ -201,9 +207,11 @@ def terminal_action(terminal_id: int, action: str):
         pairing.revoke(terminal, current_user)
         db.session.commit()
         return _terminals(message=_("Terminal „%(name)s“ ist gesperrt.", name=terminal.name))
-    shown = pairing.new_pairing(terminal) if terminal.revoked_at is None else None
+    locked = terminal.revoked_at is not None
+    shown = pairing.reopen(terminal, current_user) if locked else pairing.new_pairing(terminal)
     db.session.commit()
-    return _terminals(pairing_shown=shown)
+    return _terminals(pairing_shown=shown, message=_("Terminal „%(name)s“ ist wieder freigegeben; koppeln Sie es mit "
+                                                     "dem neuen Code.", name=terminal.name) if locked else None)
 
 
 # --- monthly attendance lists ------------------------------------------------------------------------
@@ -222,14 +230,44 @@ def _month_rows(course: Course, month: date):
     ).all()
 
 
+def _courses() -> list[Course]:
+    return db.session.scalars(select(Course).where(Course.group_id == current_user.group_id)
+                              .order_by(Course.weekday, Course.start_time, Course.name)).all()
+
+
+def _shift(month: date, months: int) -> date:
+    index = month.year * 12 + month.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+@bp.get("/anwesenheit")
+@requires(Permission.CHECK_IN)
+def attendance_index():
+    """Every course group of the practice group, each with its attendance list of a month."""
+    month = _month()
+    return render_template("checkin/attendance_index.html", courses=_courses(), month=month)
+
+
 @bp.get("/<int:course_id>/anwesenheit")
 @requires(Permission.CHECK_IN)
 def attendance_list(course_id: int):
-    """The attendance list of a course group for a month, printable with the signatures."""
+    """The attendance list of a course group for a month, printable with the signatures; the page
+    chooses another course or month, or steps a month back and forth."""
     course = get_or_404(Course, course_id)
     month = _month()
     rows = [(a, base64.b64encode(a.signature_png).decode()) for a in _month_rows(course, month)]
-    return render_template("checkin/attendance.html", course=course, month=month, rows=rows)
+    this_month = today_berlin().replace(day=1)
+    return render_template("checkin/attendance.html", course=course, month=month, rows=rows, courses=_courses(),
+                           previous=_shift(month, -1), following=_shift(month, 1) if month < this_month else None)
+
+
+@bp.get("/anwesenheit/anzeigen")
+@requires(Permission.CHECK_IN)
+def attendance_choice():
+    """The chooser's form (course and month) leads to that list."""
+    course = get_or_404(Course, arg_id("kurs", translate(N_("Kurs"))) or 0)
+    month = _month()
+    return redirect(url_for(".attendance_list", course_id=course.id, monat=f"{month:%Y-%m}"))
 
 
 @bp.get("/<int:course_id>/anwesenheit.csv")
@@ -238,8 +276,9 @@ def attendance_csv(course_id: int):
     course = get_or_404(Course, course_id)
     month = _month()
     if ignored_arguments():  # a download cannot say what it left out: refuse it instead
-        return render_error(400, _("Diesen Monat gibt es nicht. Bitte wählen Sie ihn in der Anwesenheitsliste."))
-    header = ["Datum", "Uhrzeit", "Teilnehmer", "Geburtsdatum", "Springer", "Grund", "Verordnung"]
+        return render_error(400, _("Diesen Monat gibt es nicht. Bitte wählen Sie in der Anwesenheitsliste einen Monat "
+                                   "und laden Sie die Liste dann herunter."))
+    header = ["Datum", "Uhrzeit", "Teilnehmer", "Geburtsdatum", "Springer", "Grund", "Kostenträger"]
     return csv_download(f"anwesenheit-{course.id}-{month:%Y-%m}.csv", header, (
         [a.session.day.strftime("%d.%m.%Y"), a.session.start_time.strftime("%H:%M"), a.participant.full_name,
          a.participant.birth_date.strftime("%d.%m.%Y"), "ja" if a.springer else "nein",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -15,6 +16,7 @@ from ..audit.services import record
 from ..extensions import db
 from ..i18n import N_, date_filter, translate
 from ..schedule.models import Course, CourseKind
+from ..sorting import sort_key
 from ..timeutil import utcnow
 from .models import Attendance, CourseMember, CourseSession, Participant, Prescription
 
@@ -111,10 +113,16 @@ def find_participant(group_id: int, *, chip: str | None = None, last_name: str |
     query = select(Participant).where(Participant.group_id == group_id)
     if chip:
         return db.session.scalar(query.where(Participant.chip_id == chip.strip()))
-    if last_name and birth_date:
-        return db.session.scalar(query.where(func.lower(Participant.last_name) == last_name.strip().lower(),
-                                             Participant.birth_date == birth_date))
+    if last_name and birth_date:  # the few born that day, compared here: SQL's lower() misses Ö, Ş, Ł …
+        wanted = _folded(last_name)
+        return next((p for p in db.session.scalars(query.where(Participant.birth_date == birth_date)
+                                                   .order_by(Participant.id)) if _folded(p.last_name) == wanted), None)
     return None
+
+
+def _folded(name: str) -> str:
+    """A name as typed, for comparing: composed the same way, case folded, trimmed."""
+    return unicodedata.normalize("NFC", name).casefold().strip()
 
 
 def decode_signature(data_url: str) -> bytes:
@@ -284,5 +292,6 @@ def add_membership(participant: Participant, course: Course, actor) -> bool:
 
 
 def participants_of(group_id: int) -> list[Participant]:
-    return list(db.session.scalars(select(Participant).where(Participant.group_id == group_id)
-                                   .order_by(Participant.last_name, Participant.first_name, Participant.id)))
+    """The group's participants in German dictionary order ("Özdemir" between "Otto" and "Peters")."""
+    found = db.session.scalars(select(Participant).where(Participant.group_id == group_id).order_by(Participant.id))
+    return sorted(found, key=lambda p: (sort_key(p.last_name), sort_key(p.first_name), p.id))

@@ -10,7 +10,7 @@ from ..forms import ConfirmForm
 from ..i18n import N_, translate
 from ..therapists.models import Therapist
 from ..therapists.readiness import checklist, unmet_for
-from ..web import arg_id, arg_page, done
+from ..web import arg_id, arg_page, done, page_within
 from .models import CodeRequest
 from .request import request_code
 from .status import status_for
@@ -78,10 +78,10 @@ def mail_log():
     if therapist is not None:
         conditions.append(CodeRequest.therapist_id == therapist.id)
     total = db.session.scalar(select(func.count(CodeRequest.id)).where(*conditions)) or 0
+    page, pages = page_within(page, total, MAIL_LOG_PER_PAGE)
     entries = db.session.scalars(
         select(CodeRequest).where(*conditions).order_by(CodeRequest.id.desc())
         .limit(MAIL_LOG_PER_PAGE).offset((page - 1) * MAIL_LOG_PER_PAGE)
     ).all()
-    pages = max(1, -(-total // MAIL_LOG_PER_PAGE))
     return render_template("codes/mail_log.html", entries=entries, therapist=therapist, page=page, pages=pages,
                            total=total)

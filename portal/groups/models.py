@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..columns import EnumText
 from ..extensions import db
 from ..i18n import N_, LabelledEnum
+from ..sorting import sort_key
 from ..timeutil import UTCDateTime, today_berlin, utcnow
 
 
@@ -31,12 +32,19 @@ class PracticeGroup(db.Model):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    practices: Mapped[list[Practice]] = relationship(
-        back_populates="group", order_by="Practice.name"
-    )
+    practice_rows: Mapped[list[Practice]] = relationship(back_populates="group")
     licences: Mapped[list[Licence]] = relationship(
         back_populates="group", order_by="Licence.kind", cascade="all, delete-orphan"
     )
+
+    @property
+    def practices(self) -> list[Practice]:
+        """The group's practices in German dictionary order ("Ärztehaus" with the A's)."""
+        return sorted(self.practice_rows, key=lambda practice: (sort_key(practice.name), practice.id))
+
+    @practices.setter
+    def practices(self, practices: list[Practice]) -> None:
+        self.practice_rows = list(practices)
 
     def licence(self, kind: LicenceKind) -> Licence | None:
         return next((lic for lic in self.licences if lic.kind == kind), None)
@@ -96,4 +104,4 @@ class Practice(db.Model):
     name: Mapped[str] = mapped_column(String(120))
     city: Mapped[str] = mapped_column(String(80), default="")
 
-    group: Mapped[PracticeGroup] = relationship(back_populates="practices")
+    group: Mapped[PracticeGroup] = relationship(back_populates="practice_rows")

@@ -49,6 +49,20 @@
     }
   }, true);
 
+  // A question that only makes sense once a required field is filled ("wirklich entziehen?") is not
+  // asked while it is empty: the request goes straight to the server, which names what is missing.
+  document.addEventListener("htmx:confirm", function (event) {
+    var form = event.detail.elt.closest && event.detail.elt.closest("form[data-confirm-needs]");
+    if (!form || !event.detail.question) {
+      return;
+    }
+    var needed = form.querySelector(form.dataset.confirmNeeds);
+    if (needed && !needed.value.trim()) {
+      event.preventDefault();
+      event.detail.issueRequest(true);
+    }
+  });
+
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target !== slot()) {
       return;

@@ -13,6 +13,7 @@ from ..forms import ConfirmForm
 from ..groups.forms import LicenceForm
 from ..groups.models import LicenceKind, PracticeGroup
 from ..groups.services import set_licence
+from ..sorting import sort_key
 from ..therapists.forms import WithdrawForm
 from ..therapists.models import Therapist
 from ..therapists.readiness import checklist
@@ -35,7 +36,7 @@ def index():
     counts = dict(
         db.session.execute(select(Therapist.group_id, func.count(Therapist.id)).group_by(Therapist.group_id)).all()
     )
-    groups = db.session.scalars(select(PracticeGroup).order_by(PracticeGroup.name)).all()
+    groups = sorted(db.session.scalars(select(PracticeGroup)), key=lambda g: sort_key(g.name))
     q = _query()
     return render_template("support/index.html", groups=groups, counts=counts, licence_kinds=list(LicenceKind),
                            q=q, results=search(q))

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..groups.models import Practice, PracticeGroup
+from ..sorting import SORT_KEY_LENGTH, sort_key
 from ..timeutil import UTCDateTime, utcnow
 
 SEARCH_TEXT_LENGTH = 420
@@ -41,8 +42,8 @@ class Therapist(PersonName, db.Model):
     __tablename__ = "therapist"
     __table_args__ = (
         UniqueConstraint("group_id", "email"),
-        # the list's default order, walked without a sort
-        Index("ix_therapist_group_name", "group_id", "last_name", "first_name", "id"),
+        # the list's default order (German dictionary order), walked without a sort
+        Index("ix_therapist_group_sort", "group_id", "sort_last", "sort_first", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,6 +58,9 @@ class Therapist(PersonName, db.Model):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # "vorname nachname e-mail", case-folded in Python (SQLite's lower() leaves umlauts alone)
     search_text: Mapped[str] = mapped_column(String(SEARCH_TEXT_LENGTH), default="")
+    # the names' keys in German dictionary order (portal/sorting.py): the list sorts by these
+    sort_last: Mapped[str] = mapped_column(String(SORT_KEY_LENGTH), default="")
+    sort_first: Mapped[str] = mapped_column(String(SORT_KEY_LENGTH), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -74,5 +78,6 @@ def search_text_for(first_name: str, last_name: str, email: str | None) -> str:
 
 @event.listens_for(Therapist, "before_insert")
 @event.listens_for(Therapist, "before_update")
-def _keep_search_text(mapper, connection, therapist: Therapist) -> None:
+def _keep_derived_columns(mapper, connection, therapist: Therapist) -> None:
     therapist.search_text = search_text_for(therapist.first_name, therapist.last_name, therapist.email)
+    therapist.sort_last, therapist.sort_first = sort_key(therapist.last_name), sort_key(therapist.first_name)

@@ -10,18 +10,20 @@ from flask_babel import ngettext
 from sqlalchemy import and_, exists, func, select
 
 from ..codes.status import CodeStatus, statuses_for
+from ..columns import LIKE_ESCAPE, contains
 from ..extensions import db
 from ..groups.models import Practice
 from ..i18n import N_, translate
+from ..sorting import sort_key
 from ..timeutil import today_berlin
 from ..web import arg_id, arg_page
 from .models import PersonName, Therapist, therapist_practice
 from .readiness import RULES, met_columns, not_ready, unmet_keys
 
 SORTS = {
-    "name": (Therapist.last_name, Therapist.first_name, Therapist.id),
+    "name": (Therapist.sort_last, Therapist.sort_first, Therapist.id),
     "email": (Therapist.email, Therapist.id),
-    "app": (Therapist.app_enabled, Therapist.last_name, Therapist.first_name, Therapist.id),
+    "app": (Therapist.app_enabled, Therapist.sort_last, Therapist.sort_first, Therapist.id),
 }
 APP_FILTERS = ("", "aktiv", "inaktiv")
 
@@ -92,14 +94,10 @@ class TherapistPage:
         self.pages = max(1, ceil(self.total / self.per_page))
 
 
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _filters(group_id: int, params: ListParams) -> list:
     conditions = [Therapist.group_id == group_id]
     for term in params.q.casefold().split():
-        conditions.append(Therapist.search_text.like(f"%{_escape_like(term)}%", escape="\\"))
+        conditions.append(Therapist.search_text.like(contains(term), escape=LIKE_ESCAPE))
     if params.practice:
         conditions.append(
             exists().where(
@@ -130,7 +128,8 @@ def _page_query(conditions: list, columns: tuple, descending: bool, per_page: in
     """
     page_rows = (
         select(Therapist.id, Therapist.group_id, Therapist.first_name, Therapist.last_name, Therapist.email,
-               Therapist.app_enabled, Therapist.email_refused, Therapist.withdrawn_at)
+               Therapist.app_enabled, Therapist.email_refused, Therapist.withdrawn_at, Therapist.sort_last,
+               Therapist.sort_first)
         .where(*conditions)
         .order_by(*(c.desc() if descending else c for c in columns))
         .limit(per_page)
@@ -153,7 +152,7 @@ def _rows(found) -> list[TherapistRow]:
     codes = statuses_for([row.id for row in found])
     return [
         TherapistRow(row.id, row.first_name, row.last_name, row.email, row.app_enabled,
-                     tuple(sorted(row.practices.split(_SEPARATOR))) if row.practices else (),
+                     tuple(sorted(row.practices.split(_SEPARATOR), key=sort_key)) if row.practices else (),
                      unmet_keys(row), codes[row.id])
         for row in found
     ]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import url_for
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import exists, not_, or_, select
 
@@ -71,13 +72,17 @@ def _ask_for_licence(_therapist_id: int) -> Fix | None:
     """The group's licence page, for those who may see it (the help link explains it to the others)."""
     if not can(current_user, Permission.VIEW_GROUP):
         return None
-    return Fix(translate(N_("Lizenz beim Kundenservice anfragen")), url=url_for("groups.index"))
+    return Fix(translate(N_("Lizenz beim Kundenservice anfragen")),
+               url=url_for("groups.index", _anchor="kundenservice"))
 
 
 def _missing_licences(therapist: Therapist) -> str | None:
     missing = therapist.group.missing_app_licences()
-    return translate(N_("Es fehlt eine gültige %(missing)s"),
-                     missing=" / ".join(kind.label for kind in missing)) if missing else None
+    if not missing:
+        return None
+    names = translate(N_(" und ")).join(kind.label for kind in missing)
+    return ngettext("Es fehlt eine gültige %(missing)s", "Es fehlen gültige Lizenzen: %(missing)s", len(missing),
+                    missing=names)
 
 
 def _has_schedule(t, _day):

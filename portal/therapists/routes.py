@@ -27,7 +27,7 @@ def _group() -> PracticeGroup:
     return db.session.scalars(
         select(PracticeGroup)
         .where(PracticeGroup.id == current_user.group_id)
-        .options(joinedload(PracticeGroup.practices), joinedload(PracticeGroup.licences))
+        .options(joinedload(PracticeGroup.practice_rows), joinedload(PracticeGroup.licences))
     ).unique().one()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from ..audit.services import record
@@ -47,9 +48,10 @@ class Withdrawal:
 
     @property
     def message(self) -> str:
-        return translate(N_("Berechtigung von %(name)s entzogen: %(devices)s Gerät(e) abgemeldet, %(codes)s "
-                            "offene(r) Code(s) ungültig."), name=self.name, devices=self.devices_revoked,
-                         codes=self.codes_voided)
+        devices = ngettext("%(num)s Gerät abgemeldet", "%(num)s Geräte abgemeldet", self.devices_revoked)
+        codes = ngettext("%(num)s offener Code ungültig", "%(num)s offene Codes ungültig", self.codes_voided)
+        return translate(N_("Berechtigung von %(name)s entzogen: %(devices)s, %(codes)s."), name=self.name,
+                         devices=devices, codes=codes)
 
 
 def _practices(group_id: int, practice_ids: list[int]) -> list[Practice]:

@@ -10,6 +10,7 @@ import subprocess
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from portal.checkin.terminal.pairing import register
@@ -20,7 +21,7 @@ from portal.models import Role, ScriptRun, Therapist, User
 
 from .. import factories as f
 from ..helpers import run_jobs
-from .conftest import vnu_jar
+from .conftest import sign_in, vnu_jar
 
 WIDTHS = (1366, 1024)
 PER_PATTERN = 2  # pages of one shape (ids replaced) visited per role
@@ -59,6 +60,12 @@ class Crawl:
         self.base, self.folder = base, folder
         self.pages: dict[str, str] = {}  # file name -> the page's address
         self.too_wide: list[str] = []
+        self.console: list[str] = []  # errors the browser reported (htmx's syntax errors among them)
+
+    def watch(self, page) -> None:
+        page.on("console", lambda message: message.type == "error" and self.console.append(
+            f"{page.url}: {message.text}"))
+        page.on("pageerror", lambda error: self.console.append(f"{page.url}: {error}"))
 
     def keep(self, page, label: str, html: str) -> None:
         """Save the server's HTML for the checker and measure the page at both widths."""
@@ -122,6 +129,7 @@ def test_every_page_is_valid_html_and_fits_a_laptop_and_a_tablet(browser, live_s
         context = browser.new_context(locale="de-DE", timezone_id="Europe/Berlin",
                                       viewport={"width": WIDTHS[0], "height": 900})
         page = context.new_page()
+        crawl.watch(page)
         _sign_in(page, live_server, roles[role])
         crawl.run(page, *(("/", "/support?q=sonnenhof") if role == Role.SUPPORT else ("/",)))
         if role == Role.CHEF:  # a form with errors, as the page shows it without htmx
@@ -135,6 +143,7 @@ def test_every_page_is_valid_html_and_fits_a_laptop_and_a_tablet(browser, live_s
         context.close()
     anonymous = browser.new_context(locale="de-DE", viewport={"width": WIDTHS[0], "height": 900})
     page = anonymous.new_page()
+    crawl.watch(page)
     crawl.run(page, "/anmelden", limit=15)
     crawl.run(page, f"/terminal/koppeln?code={demo}", limit=1)
     with page.expect_navigation():
@@ -150,5 +159,25 @@ def test_every_page_is_valid_html_and_fits_a_laptop_and_a_tablet(browser, live_s
 
     assert len(crawl.pages) >= 30, crawl.pages
     assert crawl.too_wide == [], "\n".join(crawl.too_wide)
+    script_errors = [line for line in crawl.console if "Failed to load resource" not in line]  # 404, 422 are meant
+    assert script_errors == [], "\n".join(script_errors)
     errors = _nu_errors(jar, tmp_path, crawl.pages)
     assert errors == [], "\n".join(errors)
+
+
+def test_long_practice_names_do_not_widen_the_list(page, live_server, world, app):
+    """A practice may be named with 120 characters; the list still fits a tablet, the full name
+    shows on hover."""
+    long_name = ("Praxis für Physiotherapie, Manuelle Therapie und Rehabilitationssport am Sonnenhof "
+                 "– Zweigstelle Nordstadt-Ost")[:120]
+    with app.app_context():
+        therapist = db.session.get(Therapist, world.therapist_a)
+        therapist.practices.append(f.practice(therapist.group, long_name))
+        db.session.commit()
+    sign_in(page, live_server, world.chef_a, f.PASSWORD)
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{live_server}/therapeuten")
+        assert _overflow(page) <= 0, width
+        name = page.locator(f"#therapist-{world.therapist_a} .practice-name", has_text="Zweigstelle")
+        expect(name).to_have_attribute("title", long_name)

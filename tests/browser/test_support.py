@@ -37,12 +37,17 @@ def test_support_searches_and_withdraws_an_authorisation(page, live_server, worl
     expect(page.locator('[data-device-state="active"]')).to_be_visible()
     assert serious_accessibility_violations(page) == []
 
-    page.on("dialog", lambda dialog: dialog.accept())  # hx-confirm
+    questions = []
+    page.on("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))  # hx-confirm
     page.locator("details.withdraw summary").click()
+    page.get_by_role("button", name="Berechtigung entziehen").click()  # no reason yet: no question either
+    expect(page.locator("#withdraw-reason-error")).to_be_visible()
+    assert questions == []
     page.get_by_label("Grund").fill("Praxis hat gekündigt")
     page.get_by_role("button", name="Berechtigung entziehen").click()
     notice = page.locator(".notice.success")
-    expect(notice).to_contain_text("Berechtigung von Bernd Berger entzogen: 1 Gerät(e) abgemeldet")
+    expect(notice).to_contain_text("Bernd Berger entzogen: 1 Gerät abgemeldet, 0 offene Codes ungültig.")
+    assert questions == ["Berechtigung von Bernd Berger wirklich entziehen?"]
     expect(page.locator('[data-device-state="revoked"]')).to_be_visible()
     with app.app_context():
         assert not db.session.get(Therapist, world.therapist_b).app_enabled

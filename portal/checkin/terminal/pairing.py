@@ -64,6 +64,16 @@ def revoke(terminal: Terminal, actor) -> None:
            details={"terminal_id": terminal.id, "name": terminal.name})
 
 
+def reopen(terminal: Terminal, actor) -> Pairing:
+    """A locked terminal paired anew (the same tablet found again, say): the lock is lifted only for
+    whoever enters the new code; the old pairing stays dead. The caller commits."""
+    terminal.revoked_at = None
+    terminal.token_hash = terminal.paired_at = None
+    record("terminal.reopened", group_id=terminal.group_id, actor=actor,
+           details={"terminal_id": terminal.id, "name": terminal.name})
+    return new_pairing(terminal)
+
+
 def pair(code: str) -> tuple[Terminal, str] | None:
     """Exchange a pairing code for the terminal's token (set as a cookie by the caller)."""
     code = (code or "").strip().upper().replace(" ", "").replace("-", "")

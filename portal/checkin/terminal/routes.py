@@ -7,12 +7,13 @@ from functools import wraps
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from itsdangerous import BadData, URLSafeSerializer
 
 from ...auth.permissions import get_or_404
 from ...extensions import db, limiter
 from ...schedule.models import Course
-from ...timeutil import today_berlin
-from ..forms import CheckInForm, IdentifyForm, PairForm
+from ...timeutil import today_berlin, utcnow
+from ..forms import IdentifyForm, PairForm, TerminalCheckInForm
 from ..models import Participant
 from ..services import (
     CheckInRefused,
@@ -26,6 +27,7 @@ from ..services import (
 from . import pairing
 
 bp = Blueprint("terminal", __name__, url_prefix="/terminal")
+TICKET_SECONDS = 10 * 60  # from identification to the signature
 
 
 def paired(view):
@@ -104,13 +106,37 @@ def identify(course_id: int):
         422 if error else 200
 
 
+def _tickets() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="terminal-check-in")
+
+
+def _ticket(course: Course, participant: Participant) -> str:
+    """Who step 1 identified, for step 2: this tablet, this course, this person, now; signed."""
+    return _tickets().dumps([g.terminal.id, course.id, participant.id, int(utcnow().timestamp())])
+
+
+def _ticketed(course: Course, ticket: str) -> Participant | None:
+    """The person a genuine, fresh ticket of this tablet and course names; None otherwise."""
+    try:
+        terminal_id, course_id, participant_id, issued = _tickets().loads(ticket or "")
+        age = utcnow().timestamp() - issued
+    except (BadData, ValueError, TypeError):
+        return None
+    if terminal_id != g.terminal.id or course_id != course.id or not 0 <= age <= TICKET_SECONDS:
+        return None
+    participant = db.session.get(Participant, participant_id)
+    return participant if participant is not None and participant.group_id == g.terminal.group_id else None
+
+
 def _sign_page(course: Course, participant: Participant, form=None, error=None, status=200):
     refusal = preview(participant, course, today_berlin())
     if refusal is not None and refusal.need is None:  # a final refusal: nothing to sign
         return render_template("checkin/terminal/result.html", course=course, participant=participant,
                                error=refusal.message), 422
-    return render_template("checkin/terminal/sign.html", course=course, participant=participant,
-                           form=form or CheckInForm(participant_id=participant.id),
+    form = form or TerminalCheckInForm(formdata=None)
+    form.ticket.data = _ticket(course, participant)
+    form.signature.data = ""  # a refused attempt's signature is never sent again unseen
+    return render_template("checkin/terminal/sign.html", course=course, participant=participant, form=form,
                            need=refusal.need if refusal else None, hint=refusal.message if refusal else None,
                            error=error), status
 
@@ -120,8 +146,14 @@ def _sign_page(course: Course, participant: Participant, form=None, error=None, 
 def sign(course_id: int):
     """Step 2: the signature; the one check-in service decides."""
     course = _todays_course(course_id)
-    form = CheckInForm()
-    participant = get_or_404(Participant, form.participant_id.data or 0, group_id=g.terminal.group_id)
+    form = TerminalCheckInForm()
+    participant = _ticketed(course, form.ticket.data)
+    if participant is None:
+        return render_template("checkin/terminal/identify.html", course=course, form=IdentifyForm(formdata=None),
+                               error=_("Die Anmeldung ist abgelaufen. Bitte Chip erneut auflegen oder Nachname "
+                                       "und Geburtsdatum eingeben.")), 422
+    if not form.validate():
+        return _sign_page(course, participant, form, _("Bitte prüfen Sie die Angaben."), 422)
     try:
         png = decode_signature(form.signature.data or "")
         result = check_in(participant, course, today_berlin(), png, springer_reason=form.springer_reason.data,
