@@ -23,10 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _database import rebuild  # noqa: E402
-
 from portal import create_app  # noqa: E402
 from portal.devtools.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
+from portal.devtools.schema import rebuild  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Device, Licence, LicenceKind, PracticeGroup, Therapist  # noqa: E402
 from portal.therapist_db.services import generate  # noqa: E402
@@ -67,6 +66,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-sync-"))
     redis = EmbeddedRedis().start()
     env = {**os.environ, "PORTAL_ENV": "production", "SECRET_KEY": secrets.token_hex(32),
+           "PORTAL_URL": "https://bench.example",
            "DATABASE_URL": args.database_url or f"sqlite:///{tmp}/portal.db", "REDIS_URL": redis.url,
            "THERAPIST_DB_DIR": str(tmp / "dbs"), "API_RATE_LIMIT": "1000000 per minute"}
     os.environ.update(env)

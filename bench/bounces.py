@@ -30,7 +30,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _database import rebuild  # noqa: E402
 from rq import SimpleWorker  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
@@ -41,6 +40,7 @@ from portal.codes.models import CodeRequest  # noqa: E402
 from portal.codes.request import request_code  # noqa: E402
 from portal.devtools import bounce_samples  # noqa: E402
 from portal.devtools.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
+from portal.devtools.schema import rebuild  # noqa: E402
 from portal.devtools.smtp_sink import SmtpSink  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Licence, LicenceKind, PracticeGroup, Role, Therapist, User  # noqa: E402

@@ -20,11 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _database import rebuild  # noqa: E402
-
 from portal import create_app  # noqa: E402
 from portal.checkin.models import CourseMember, Participant, Prescription  # noqa: E402
 from portal.checkin.services import check_in  # noqa: E402
+from portal.devtools.schema import rebuild  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Course, CourseKind, Practice, PracticeGroup  # noqa: E402
 

@@ -21,12 +21,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _database import rebuild  # noqa: E402
 from rq import SimpleWorker  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
 from portal import create_app  # noqa: E402
 from portal.devtools.embedded_redis import EmbeddedRedis  # noqa: E402
+from portal.devtools.schema import rebuild  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import (  # noqa: E402
     Appointment,

@@ -20,10 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _database import rebuild  # noqa: E402
 from sqlalchemy import insert, select, text  # noqa: E402
 
 from portal import create_app  # noqa: E402
+from portal.devtools.schema import rebuild  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Practice, PracticeGroup, Therapist, therapist_practice  # noqa: E402
 from portal.support.services import matching_ids, search  # noqa: E402

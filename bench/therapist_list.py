@@ -26,10 +26,9 @@ from sqlalchemy import event, insert
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _database import rebuild  # noqa: E402
-
 from portal import create_app  # noqa: E402
 from portal.auth.permissions import Permission  # noqa: E402
+from portal.devtools.schema import rebuild  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.i18n import datetime_filter  # noqa: E402
 from portal.models import (  # noqa: E402

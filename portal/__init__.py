@@ -11,6 +11,7 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import cli, errors, i18n, jobs, models, security, web  # noqa: F401  (models: every table on the metadata)
+from .accounts.routes import bp as account_bp
 from .api.routes import bp as api_bp
 from .audit.routes import bp as audit_bp
 from .auth.permissions import Permission, can
@@ -37,8 +38,8 @@ from .users.routes import bp as users_bp
 
 __version__ = "0.1.0"
 
-BLUEPRINTS = (auth_bp, therapists_bp, schedule_bp, codes_bp, groups_bp, users_bp, support_bp, health_bp, api_bp,
-              scripts_bp, devices_bp, audit_bp, help_bp, checkin_bp, terminal_bp, webhooks_bp)
+BLUEPRINTS = (auth_bp, account_bp, therapists_bp, schedule_bp, codes_bp, groups_bp, users_bp, support_bp, health_bp,
+              api_bp, scripts_bp, devices_bp, audit_bp, help_bp, checkin_bp, terminal_bp, webhooks_bp)
 
 
 def create_app(config_name: str | None = None, test_config: dict | None = None) -> Flask:

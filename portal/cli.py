@@ -7,12 +7,12 @@ from flask import Flask
 from sqlalchemy import select
 from wtforms.validators import ValidationError
 
+from .auth import passwords
 from .auth.models import Role
 from .devtools.demo import GROUP_NAME, PASSWORD, USERS, load_demo_data
 from .extensions import db
 from .forms import normalise_email
 from .groups.models import PracticeGroup
-from .users.forms import MIN_PASSWORD_LENGTH
 from .users.services import create_user, email_taken
 
 
@@ -28,8 +28,9 @@ def init_app(app: Flask) -> None:
             email = normalise_email(email)
         except ValidationError as exc:
             raise click.UsageError(str(exc)) from exc
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise click.UsageError(f"Das Passwort muss mindestens {MIN_PASSWORD_LENGTH} Zeichen lang sein.")
+        problem = passwords.problem(password, email)
+        if problem:
+            raise click.UsageError(problem)
         if role != Role.SUPPORT and not group_name:
             raise click.UsageError("Für die Rollen chef und therapeut ist --group nötig.")
         if email_taken(email):
@@ -53,3 +54,4 @@ def init_app(app: Flask) -> None:
         click.echo(f"Demo-Daten bereit: {GROUP_NAME}")
         for email, role in USERS:
             click.echo(f"  {role.value:<10} {email}  Passwort: {PASSWORD}")
+        click.echo("Der support-Zugang richtet bei der ersten Anmeldung seinen zweiten Faktor ein.")

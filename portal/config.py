@@ -45,6 +45,9 @@ ENVIRONMENT = {
     "SES_CERT_URL_PATTERN": ("SES_CERT_URL_PATTERN", str),
     "SUPPORT_EMAIL": ("SUPPORT_EMAIL", str),
     "SUPPORT_PHONE": ("SUPPORT_PHONE", str),
+    "PORTAL_URL": ("PORTAL_URL", str),
+    "WEBAUTHN_RP_ID": ("WEBAUTHN_RP_ID", str),
+    "ACCOUNT_FAILURE_LIMIT": ("ACCOUNT_FAILURE_LIMIT", str),
     "TERMINAL_RESULT_SECONDS": ("TERMINAL_RESULT_SECONDS", int),
     "TERMINAL_IDLE_SECONDS": ("TERMINAL_IDLE_SECONDS", int),
 }
@@ -113,13 +116,25 @@ class Config:
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
-    # Failed portal sign-ins allowed per client address before it has to wait.
+    # Failed portal sign-ins allowed per client address, and per account, before it has to wait
+    # (a browser that signed in as the account before is exempt from both: auth/throttle.py).
     LOGIN_FAILURE_LIMIT = "10 per 15 minutes"
+    ACCOUNT_FAILURE_LIMIT = "10 per 15 minutes"
+    SECOND_FACTOR_LIMIT = "5 per 5 minutes"  # wrong second-factor codes per account
+    SIGN_IN_FAILURE_AUDIT_THRESHOLD = 5  # wrong passwords of one account in 15 minutes the audit log hears of
+    RESET_REQUEST_LIMIT = "10 per 15 minutes"  # "Passwort vergessen?" per client address
+    RESET_ADDRESS_LIMIT = "3 per hour"  # and per address typed (known or not)
+    LINK_LIMIT = "20 per 15 minutes"  # posts to invitation and reset links per client address
+    # Where the portal is reached: the links in invitation and reset mails (required in production,
+    # so a forged Host header cannot put another site into a link) and the passkeys' origin.
+    PORTAL_URL: str | None = None
+    WEBAUTHN_RP_ID: str | None = None  # the passkeys' relying party (default: PORTAL_URL's host)
     # The check-in terminal: wrong pairing codes per client address, identifications per tablet
     # (all of them, and those that found nobody), so nobody can guess codes or walk chip numbers.
     TERMINAL_PAIRING_LIMIT = "10 per 10 minutes"
     TERMINAL_LOOKUP_LIMIT = "60 per 10 minutes"
     TERMINAL_MISS_LIMIT = "20 per 10 minutes"
+    PASSWORD_HASH_PROFILE = "RFC_9106_LOW_MEMORY"  # argon2-cffi's profile for Argon2id
     SUPPORT_EMAIL = "kundenservice@praxisportal.example"  # where practices ask for licences
     SUPPORT_PHONE: str | None = None
     TERMINAL_RESULT_SECONDS = 10  # the "Danke" page goes back to the course's first step after this
@@ -157,6 +172,9 @@ class ProductionConfig(Config):
                 "SECRET_KEY fehlt oder ist zu kurz (mindestens 32 Zeichen). "
                 "Erzeugen Sie einen mit: python -c 'import secrets; print(secrets.token_hex(32))'"
             )
+        if not (app_config.get("PORTAL_URL") or "").startswith("https://"):
+            raise RuntimeError("PORTAL_URL fehlt: die Adresse des Portals mit https://, z. B. "
+                               "https://portal.praxis.example (für die Links in Einladungen und Passwort-Mails).")
 
 
 class DevelopmentConfig(Config):
@@ -169,6 +187,7 @@ class DevelopmentConfig(Config):
 
 class TestingConfig(DevelopmentConfig):
     TESTING = True
+    PASSWORD_HASH_PROFILE = "CHEAPEST"  # hundreds of sign-ins per run
     WTF_CSRF_ENABLED = False
     LOGIN_FAILURE_LIMIT = "5 per 15 minutes"
     DEV_TOOLS = False

@@ -5,6 +5,7 @@ import time
 
 from rq import cron
 
+from portal.accounts.mails import sweep as account_mail_sweep
 from portal.bounces.imap import poll as poll_bounce_mailbox
 from portal.codes.jobs import sweep as code_sweep
 from portal.scripts.jobs import sweep_runs
@@ -12,6 +13,7 @@ from portal.therapist_db.jobs import generate_missing
 from portal.therapist_db.jobs import sweep as database_sweep
 
 cron.register(code_sweep, queue_name="portal", interval=60, name="code-sweeper")
+cron.register(account_mail_sweep, queue_name="portal", interval=60, name="account-mail-sweeper")
 cron.register(database_sweep, queue_name="portal", interval=300, name="database-sweeper")
 cron.register(sweep_runs, queue_name="portal", interval=300, name="script-run-sweeper")
 cron.register(poll_bounce_mailbox, queue_name="portal", interval=60, name="bounce-mailbox")

@@ -4,6 +4,7 @@ import time
 
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
 
 from .api.errors import api_error
@@ -35,6 +36,10 @@ def render_error(status: int, message: str | None = None):
         if status == 429:
             response.headers.update(retry_after())
         return response
+    if status == 429 and message is None:
+        minutes = max(1, -(-int(retry_after()["Retry-After"]) // 60))
+        message = ngettext("Zu viele Versuche. Bitte versuchen Sie es in %(num)s Minute erneut.",
+                           "Zu viele Versuche. Bitte versuchen Sie es in %(num)s Minuten erneut.", minutes)
     message = message or MESSAGES.get(status, MESSAGES[500])()
     if request.blueprint == "terminal" or request.path.startswith("/terminal"):
         template = "checkin/terminal/error.html"  # the tablet at the counter has no portal around it

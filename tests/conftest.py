@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from flask_migrate import upgrade
 from rq import cron
-from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from portal import create_app
+from portal.devtools import schema
 from portal.devtools.embedded_redis import EmbeddedRedis
 from portal.devtools.smtp_sink import SmtpSink
 from portal.extensions import db
@@ -72,13 +71,7 @@ def make_app(database_url: str, redis_url: str, **overrides):
 @pytest.fixture(scope="session")
 def migrated(database_url, redis_url):
     """Drop whatever a previous run left and build the schema through the migrations."""
-    app = make_app(database_url, redis_url)
-    with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        upgrade(directory=str(ROOT / "migrations"))
-        db.engine.dispose()
+    schema.rebuild(make_app(database_url, redis_url))
     return True
 
 

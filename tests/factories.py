@@ -73,9 +73,17 @@ def therapist(g: PracticeGroup, first_name: str = "Anna", last_name: str | None 
     return t
 
 
-def user(g: PracticeGroup | None, role: Role, email: str | None = None, active: bool = True) -> User:
+SUPPORT_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # support needs a second factor; the tests know it
+
+
+def user(g: PracticeGroup | None, role: Role, email: str | None = None, active: bool = True,
+         totp_secret: str | None = None) -> User:
+    """A portal user with PASSWORD; support gets an authenticator app (SUPPORT_TOTP_SECRET)."""
+    if totp_secret is None and role == Role.SUPPORT:
+        totp_secret = SUPPORT_TOTP_SECRET
     u = User(email=email or f"{role}{next(_seq)}@portal.example", role=role, group_id=g.id if g else None,
-             active=active, password_hash=password_hash())
+             active=active, password_hash=password_hash(), totp_secret=totp_secret or None,
+             totp_added_at=utcnow() if totp_secret else None)
     db.session.add(u)
     db.session.flush()
     return u

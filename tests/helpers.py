@@ -5,23 +5,40 @@ from __future__ import annotations
 
 import re
 
+import pyotp
 from rq import SimpleWorker
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from portal.extensions import db
-from portal.models import AuditEvent, Therapist
+from portal.models import AuditEvent, Therapist, User
+from portal.timeutil import utcnow
 
-from .factories import PASSWORD
+from .factories import PASSWORD, SUPPORT_TOTP_SECRET
 
 HX = {"HX-Request": "true"}
 EMAIL = "anna.schmidt@praxis.example"  # Anna Schmidt of the `world` fixture
 _CODE_LINE = re.compile(r"^\s{4}(\d{6})\s*$", re.M)
 
 
+def totp_code(secret: str, app=None, email: str | None = None) -> str:
+    """The authenticator app's current code. With ``app`` and ``email`` the user's used time step
+    is forgotten first, so a test may sign in twice within one half minute."""
+    if app is not None:
+        with app.app_context():
+            db.session.execute(update(User).where(User.email == email).values(totp_last_step=None))
+            db.session.commit()
+    return pyotp.TOTP(secret).at(utcnow())
+
+
 def login(client, email: str, password: str = PASSWORD):
-    """Sign the test client in through the sign-in form."""
+    """Sign the test client in through the sign-in form (and the second step, for an account with
+    the tests' authenticator secret)."""
     response = client.post("/anmelden", data={"email": email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    if response.headers["Location"].endswith("/anmelden/bestaetigen"):
+        code = totp_code(SUPPORT_TOTP_SECRET, client.application, email)
+        response = client.post("/anmelden/bestaetigen", data={"code": code})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
 
 

@@ -1,9 +1,22 @@
 """The role table of the spec, and tenant isolation: another group's ids answer 404."""
 
 import pytest
+from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Practice, PracticeGroup, Role, RunStatus, ScriptRun, Terminal, Therapist, User
+from portal.models import (
+    Invitation,
+    Passkey,
+    Practice,
+    PracticeGroup,
+    Role,
+    RunStatus,
+    ScriptRun,
+    Terminal,
+    Therapist,
+    User,
+    UserSession,
+)
 from portal.timeutil import today_berlin
 
 from . import factories as f
@@ -11,6 +24,7 @@ from .helpers import login
 
 CHEF, THERAPEUT, SUPPORT = Role.CHEF.value, Role.THERAPEUT.value, Role.SUPPORT.value
 GROUP_ROLES = {CHEF, THERAPEUT}
+ALL_ROLES = {CHEF, THERAPEUT, SUPPORT}
 
 # (method, url with placeholders, roles allowed)
 ROUTES = [
@@ -66,10 +80,29 @@ ROUTES = [
     ("POST", "/praxisgruppe/praxen/{practice}", {CHEF}),
     ("POST", "/praxisgruppe/praxen/{practice}/loeschen", {CHEF}),
     ("GET", "/benutzer", {CHEF}),
-    ("POST", "/benutzer", {CHEF}),
+    ("POST", "/benutzer/einladen", {CHEF}),
+    ("POST", "/benutzer/einladungen/{invitation}/erneut", {CHEF}),
+    ("POST", "/benutzer/einladungen/{invitation}/zurueckziehen", {CHEF}),
+    ("POST", "/benutzer/sicherheit", {CHEF}),
     ("POST", "/benutzer/{user}/deaktivieren", {CHEF}),
     ("POST", "/benutzer/{user}/aktivieren", {CHEF}),
     ("GET", "/support", {SUPPORT}),
+    ("GET", "/support/gruppen/neu", {SUPPORT}),
+    ("POST", "/support/gruppen/neu", {SUPPORT}),
+    ("POST", "/support/gruppen/{group}/einladen", {SUPPORT}),
+    ("POST", "/support/benutzer/{user}/zweiter-faktor", {SUPPORT}),
+    ("GET", "/konto", ALL_ROLES),
+    ("POST", "/konto/passwort", ALL_ROLES),
+    ("POST", "/konto/sitzungen/{session}/beenden", ALL_ROLES),
+    ("POST", "/konto/sitzungen/andere-beenden", ALL_ROLES),
+    ("GET", "/konto/zweiter-faktor", ALL_ROLES),
+    ("GET", "/konto/zweiter-faktor/app", ALL_ROLES),
+    ("POST", "/konto/zweiter-faktor/app", ALL_ROLES),
+    ("POST", "/konto/zweiter-faktor/app/entfernen", ALL_ROLES),
+    ("POST", "/konto/zweiter-faktor/codes", ALL_ROLES),
+    ("POST", "/konto/zweiter-faktor/passkey/optionen", ALL_ROLES),
+    ("POST", "/konto/zweiter-faktor/passkey", ALL_ROLES),
+    ("POST", "/konto/zweiter-faktor/passkey/{passkey}/entfernen", ALL_ROLES),
 ]
 PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.set_language", "health.healthz", "auth.home",
                     # the app API authenticates devices by bearer token, not portal users (tests/test_api.py)
@@ -79,7 +112,11 @@ PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.set_language", 
                     # the check-in terminal is recognised by its pairing cookie (tests/test_terminal.py)
                     "terminal.pair", "terminal.index", "terminal.identify", "terminal.sign",
                     # mail providers authenticate by Basic auth or an SNS signature (tests/test_bounce_intakes.py)
-                    "webhooks.postmark", "webhooks.ses"}
+                    "webhooks.postmark", "webhooks.ses",
+                    # joining, the sign-in's second step, a forgotten password: before any sign-in
+                    # (tests/test_accounts.py)
+                    "auth.second_step", "auth.passkey_options", "auth.passkey_sign_in", "account.join",
+                    "account.forgot_password", "account.new_password"}
 
 
 def _objects(app, world, group_id, practice_id, therapist_id):
@@ -94,7 +131,9 @@ def _objects(app, world, group_id, practice_id, therapist_id):
         course = f.course(g, p, t, weekday=today_berlin().weekday())
         terminal = Terminal(group_id=g.id, name="Tresen", terminal_key=f"T-{g.id}")
         participant = f.participant(g, "P", "Q")
-        db.session.add_all([run, terminal])
+        invitation = Invitation(group_id=g.id, email=f"neu-{g.id}@praxis.example", role=Role.THERAPEUT,
+                                invited_by_label="chef")
+        db.session.add_all([run, terminal, invitation])
         db.session.flush()
         ids = {
             "terminal": terminal.id,
@@ -107,6 +146,7 @@ def _objects(app, world, group_id, practice_id, therapist_id):
             "appointment": f.appointment(t, p).id,
             "course": course.id,
             "user": extra_user.id,
+            "invitation": invitation.id,
         }
         db.session.commit()
         return ids
@@ -116,8 +156,16 @@ def _objects(app, world, group_id, practice_id, therapist_id):
 def test_every_route_answers_each_role_as_the_spec_table_says(app, client, world, role):
     ids = _objects(app, world, world.group_a, world.practice_a1, world.therapist_a)
     email = {CHEF: world.chef_a, THERAPEUT: world.therapeut_a, SUPPORT: world.support}.get(role)
+    ids["session"] = ids["passkey"] = 999999  # a signed-out client: any id
     if email:
         login(client, email)
+        with app.app_context():  # the signed-in user's own other session and passkey
+            user = db.session.scalar(select(User).where(User.email == email))
+            other = UserSession(user_id=user.id, token_hash=bytes(32))
+            key = Passkey(user_id=user.id, credential_id=b"key", public_key=b"pk", name="Testschlüssel")
+            db.session.add_all([other, key])
+            db.session.commit()
+            ids["session"], ids["passkey"] = other.id, key.id
     for method, template, allowed in ROUTES:
         url = template.format(**ids)
         response = client.open(url, method=method, data={})
@@ -135,7 +183,7 @@ def test_every_view_is_covered_by_the_role_table(app):
     adapter = app.url_map.bind("localhost")
     for method, template, _ in ROUTES:
         url = template.format(therapist=1, appointment=1, course=1, practice=1, user=1, device=1, run=1, group=1,
-                              terminal=1, participant=1)
+                              terminal=1, participant=1, invitation=1, session=1, passkey=1)
         endpoint, _ = adapter.match(url.split("?")[0], method=method)
         covered.add(endpoint)
     for endpoint, view in app.view_functions.items():
@@ -149,6 +197,7 @@ def test_another_groups_ids_answer_404_on_every_group_scoped_route(app, client, 
     foreign = _objects(app, world, world.group_b, world.practice_b, world.therapist_b)
     login(client, world.chef_a)
     checked = 0
+    foreign["session"] = foreign["passkey"] = 999999  # of nobody: another user's are tested in test_accounts.py
     for method, template, allowed in ROUTES:
         if "{" not in template or CHEF not in allowed or template.startswith("/support"):
             continue

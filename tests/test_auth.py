@@ -1,4 +1,5 @@
 from sqlalchemy import select
+from werkzeug.security import generate_password_hash
 
 from portal.extensions import db
 from portal.models import Role, User
@@ -38,13 +39,27 @@ def test_deactivated_user_cannot_sign_in(app, client, world):
     assert "E-Mail oder Passwort ist falsch." in response.get_data(as_text=True)
 
 
-def test_password_is_stored_as_a_slow_hash(app):
+def test_password_is_stored_as_argon2id_and_old_hashes_are_upgraded(app):
     with app.app_context():
         u = User(email="x@y.example", role=Role.CHEF)
         u.set_password("ein-geheimes-passwort")
-        assert u.password_hash.startswith("scrypt:")
+        assert u.password_hash.startswith("$argon2id$")
         assert "ein-geheimes-passwort" not in u.password_hash
         assert u.check_password("ein-geheimes-passwort") and not u.check_password("falsch")
+        u.password_hash = generate_password_hash("ein-altes-passwort")  # stored before Argon2id
+        assert u.password_hash.startswith("scrypt:")
+        assert not u.check_password("falsch") and u.password_hash.startswith("scrypt:")
+        assert u.check_password("ein-altes-passwort") and u.password_hash.startswith("$argon2id$")
+        assert u.check_password("ein-altes-passwort")
+
+
+def test_a_sign_in_upgrades_an_old_hash(app, client, world):
+    with app.app_context():
+        assert db.session.scalar(select(User.password_hash).where(User.email == world.chef_a)).startswith("scrypt:")
+    login(client, world.chef_a)
+    with app.app_context():
+        assert db.session.scalar(select(User.password_hash).where(User.email == world.chef_a)).startswith("$argon2id$")
+    login(app.test_client(), world.chef_a)  # and the new hash works
 
 
 def test_sign_out_needs_a_post_and_ends_the_session(client, world):

@@ -220,6 +220,6 @@ def test_a_page_past_the_end_shows_the_last_page(app, as_user, world, smtp_sink)
     save_dialog(app, client, world.therapist_a, app_enabled="y")
     run_jobs(app)
     mails = client.get("/mail-protokoll?page=100000").get_data(as_text=True)
-    assert "anna.schmidt@praxis.example" in mails and "Noch keine" not in mails
+    assert "anna.schmidt@praxis.example" in mails and "Noch keine E-Mail mit Zugangscode" not in mails
     log = client.get("/protokoll?page=99999").get_data(as_text=True)
     assert "App aktiviert" in log and "Keine Einträge" not in log

@@ -21,10 +21,11 @@ from sqlalchemy import func, select
 from portal.bounces import imap, webhooks
 from portal.bounces.models import Bounce, BounceKind, Intake
 from portal.bounces.services import envelope_sender, tag_for
-from portal.codes.models import CodeRequest, Delivery
+from portal.codes.models import CodeRequest
 from portal.devtools import bounce_samples
 from portal.extensions import db
 from portal.models import AuditEvent, Therapist
+from portal.outbox.delivery import Delivery
 
 from .conftest import make_app
 from .helpers import run_jobs, save_dialog, signed_in

@@ -17,12 +17,13 @@ from portal.bounces.models import Bounce, BounceKind, Intake
 from portal.bounces.parser import AUTO_REPLY, NOT_A_REPORT, read
 from portal.bounces.receiver import BounceReceiver
 from portal.bounces.services import FORGED, envelope_sender, take
-from portal.codes.models import CodeRequest, Delivery
+from portal.codes.models import CodeRequest
 from portal.devtools import bounce_samples
 from portal.devtools.embedded_redis import free_port
 from portal.devtools.smtp_sink import SmtpSink
 from portal.extensions import db
 from portal.models import AuditEvent, Therapist
+from portal.outbox.delivery import Delivery
 
 from . import factories as f
 from .conftest import make_app
@@ -73,6 +74,7 @@ def test_a_relayed_mail_that_bounces_comes_back_and_everything_reacts(loop, worl
         t = db.session.get(Therapist, world.therapist_a)
         f.appointment(t, t.practices[0])
         db.session.commit()
+    relay.handler.release.clear()  # the report waits until the state before it is checked
     save_dialog(app, chef, world.therapist_a, email=UNKNOWN, app_enabled="y")
     run_jobs(app)
     [mail] = relay.messages()
@@ -80,6 +82,7 @@ def test_a_relayed_mail_that_bounces_comes_back_and_everything_reacts(loop, worl
     cell = chef.get(f"/therapeuten/{world.therapist_a}/zugangscode").get_data(as_text=True)
     assert "gesendet, gültig bis" in cell and 'hx-trigger="load delay:30s"' in cell  # it keeps looking
     assert _mark(chef.get("/therapeuten").get_data(as_text=True), world.therapist_a) == []  # ready
+    relay.handler.release.set()
     _wait_for(app, select(func.count(CodeRequest.id)).where(CodeRequest.delivery == Delivery.BOUNCED))
     request = _one_request(app)
     assert "550 5.1.1" in request.bounce_reason

@@ -13,12 +13,13 @@ import pytest
 from sqlalchemy import select, text
 
 from portal.codes.jobs import send_code, sweep
-from portal.codes.models import CodeRequest, Delivery
+from portal.codes.models import CodeRequest
 from portal.codes.status import StatusKey, status_for
 from portal.devtools.embedded_redis import free_port
 from portal.devtools.smtp_sink import MaildirHandler, SmtpSink
 from portal.extensions import db
 from portal.models import Therapist
+from portal.outbox.delivery import Delivery
 from portal.timeutil import clock
 
 from .conftest import make_app

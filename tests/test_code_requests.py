@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from portal.codes.models import CodeRequest, Delivery
+from portal.codes.models import CodeRequest
 from portal.codes.status import StatusKey, status_for
 from portal.extensions import db
+from portal.outbox.delivery import Delivery
 from portal.timeutil import clock
 
 from .conftest import make_app

@@ -20,11 +20,12 @@ import psutil
 import pytest
 from sqlalchemy import func, select
 
-from portal.codes import mailer
+from portal.codes import jobs as code_jobs
 from portal.codes.jobs import send_code, sweep
-from portal.codes.models import CodeRequest, Delivery
+from portal.codes.models import CodeRequest
 from portal.extensions import db
 from portal.models import Participant, Practice, PracticeGroup, Prescription, Therapist
+from portal.outbox.delivery import Delivery
 from portal.timeutil import clock, utcnow
 from portal.web import spreadsheet_safe
 
@@ -119,7 +120,7 @@ def test_an_unexpected_error_while_sending_ends_in_a_visible_failure(app, as_use
     def broken(*args, **kwargs):
         raise KeyError("kaputt")
 
-    monkeypatch.setattr(mailer, "build_message", broken)
+    monkeypatch.setattr(code_jobs, "build_message", broken)
     client = as_user(world.chef_a)
     activate(app, client, world.therapist_a)
     run_jobs(app)

@@ -23,27 +23,38 @@ from .conftest import make_app
 from .helpers import csrf_token_from, login
 
 STRONG_SECRET = "x" * 48
+PORTAL_URL = "https://portal.example"
 
 
-def test_production_refuses_to_start_without_a_real_secret_key(monkeypatch, database_url, redis_url):
+def test_production_refuses_to_start_without_a_real_secret_key_and_its_address(monkeypatch, database_url,
+                                                                                redis_url):
     monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("PORTAL_URL", raising=False)
     for secret in (None, "kurz", "dev-only-not-secret"):
         with pytest.raises(RuntimeError, match="SECRET_KEY"):
-            create_app("production", {"SECRET_KEY": secret, "SQLALCHEMY_DATABASE_URI": database_url})
-    create_app("production", {"SECRET_KEY": STRONG_SECRET, "SQLALCHEMY_DATABASE_URI": database_url})
+            create_app("production", {"SECRET_KEY": secret, "SQLALCHEMY_DATABASE_URI": database_url,
+                                      "PORTAL_URL": PORTAL_URL})
+    for address in (None, "", "http://portal.example"):
+        with pytest.raises(RuntimeError, match="PORTAL_URL"):
+            create_app("production", {"SECRET_KEY": STRONG_SECRET, "SQLALCHEMY_DATABASE_URI": database_url,
+                                      "PORTAL_URL": address})
+    create_app("production", {"SECRET_KEY": STRONG_SECRET, "SQLALCHEMY_DATABASE_URI": database_url,
+                              "PORTAL_URL": PORTAL_URL})
 
 
 def test_production_cookies_are_secure_http_only_and_same_site(migrated, database_url, redis_url, world):
     app = create_app("production", {"SECRET_KEY": STRONG_SECRET, "SQLALCHEMY_DATABASE_URI": database_url,
-                                    "REDIS_URL": redis_url, "RATELIMIT_STORAGE_URI": redis_url})
+                                    "PORTAL_URL": PORTAL_URL, "REDIS_URL": redis_url,
+                                    "RATELIMIT_STORAGE_URI": redis_url})
     client = app.test_client()
     page = client.get("/anmelden", base_url="https://portal.example").get_data(as_text=True)
     response = client.post("/anmelden", base_url="https://portal.example",
                            headers={"Referer": "https://portal.example/anmelden"}, data={
         "email": world.chef_a, "password": f.PASSWORD, "csrf_token": csrf_token_from(page)})
     assert response.status_code == 302
-    cookie = response.headers["Set-Cookie"]
-    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    cookies = response.headers.getlist("Set-Cookie")
+    assert len(cookies) == 2  # the session, and this browser known for the account
+    assert all("Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie for cookie in cookies)
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
@@ -77,7 +88,8 @@ def test_every_page_carries_the_security_headers(client, world):
 
 def test_static_files_are_vendored_not_from_a_cdn(client):
     html = client.get("/anmelden").get_data(as_text=True)
-    assert re.findall(r'src="([^"]+)"', html) == ["/static/vendor/htmx-2.0.11.min.js", "/static/app.js"]
+    assert re.findall(r'src="([^"]+)"', html) == ["/static/vendor/htmx-2.0.11.min.js", "/static/app.js",
+                                                   "/static/passkeys.js"]
     assert client.get("/static/vendor/htmx-2.0.11.min.js").status_code == 200
     assert "https://" not in "".join(re.findall(r'(?:href|src)="([^"]+)"', html))
 

@@ -30,6 +30,8 @@ class Permission(StrEnum):
     CHECK_IN = "check_in"
     END_DEVICE_SESSIONS = "end_device_sessions"
     READ_DEV_MAILS = "read_dev_mails"  # development only: the mail viewer (scoped to the group)
+    OWN_ACCOUNT = "own_account"  # "Mein Konto": one's own password, sessions and second factor
+    MANAGE_GROUPS = "manage_groups"  # support: new practice groups, a user's second factor reset
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -47,12 +49,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.MANAGE_TERMINALS,
             Permission.CHECK_IN,
             Permission.READ_DEV_MAILS,
+            Permission.OWN_ACCOUNT,
         }
     ),
     Role.THERAPEUT: frozenset({Permission.VIEW_THERAPISTS, Permission.EDIT_THERAPISTS, Permission.CHECK_IN,
-                               Permission.READ_DEV_MAILS}),
+                               Permission.READ_DEV_MAILS, Permission.OWN_ACCOUNT}),
     Role.SUPPORT: frozenset({Permission.SUPPORT_CONSOLE, Permission.VIEW_AUDIT_LOG, Permission.MANAGE_LICENCES,
-                             Permission.READ_DEV_MAILS}),
+                             Permission.READ_DEV_MAILS, Permission.OWN_ACCOUNT, Permission.MANAGE_GROUPS}),
 }
 
 

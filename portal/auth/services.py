@@ -2,29 +2,37 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..timeutil import utcnow
+from . import passwords
 from .models import User
+from .throttle import count_failure
 
-# Checked against when the e-mail is unknown, so both paths cost one slow hash.
-_DUMMY_HASH = generate_password_hash("no-such-user-password")
+
+@lru_cache(maxsize=4)
+def _dummy_hash(profile: str) -> str:
+    return passwords.hash_password("no-such-user-password")
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with this e-mail and password, or None (in similar time either way)."""
-    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    """The active user with this e-mail and password, or None (in similar time either way: an
+    unknown address costs one slow hash too). A wrong password is counted for the audit log."""
+    user = find_user(email)
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        passwords.verify(_dummy_hash(passwords.hasher_profile()), password)
         return None
-    if not user.check_password(password) or not user.active:
+    if not user.check_password(password):
+        count_failure(user)
         return None
-    user.last_login_at = utcnow()
-    return user
+    return user if user.active else None
 
 
 def safe_next_url(target: str | None) -> str | None:

@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..audit.services import record
-from ..codes.models import CodeRequest, Delivery
+from ..codes.models import CodeRequest
 from ..extensions import db
+from ..outbox.delivery import Delivery
 from ..timeutil import utcnow
 from .models import Bounce, BounceKind, Intake
 from .parser import Report

@@ -19,8 +19,9 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from flask import Blueprint, abort, current_app, jsonify, request
 from sqlalchemy import func, select
 
-from ..codes.models import CodeRequest, Delivery
+from ..codes.models import CodeRequest
 from ..extensions import csrf, db
+from ..outbox.delivery import Delivery
 from .models import BounceKind, Intake
 from .parser import Report
 from .services import request_for_tag, take

@@ -1,130 +1,30 @@
-"""The code e-mail: built with Flask-Mail from paired templates, sent in one SMTP conversation
-whose answers we keep (the mail log shows them), optionally DKIM-signed."""
+"""The code e-mail: the access code, its expiry and the practice group's name."""
 
 from __future__ import annotations
 
-import smtplib
 from datetime import datetime
-from email.utils import parseaddr
 
-import dkim
-from email_validator import EmailNotValidError, validate_email
-from flask import current_app, render_template
+from flask import current_app
 from flask_mail import Message
 
 from ..bounces.services import tag_for
-from ..groups.models import PracticeGroup
 from ..i18n import datetime_filter
+from ..outbox.smtp import compose
 from .models import CodeRequest
 
 SUBJECT = "Ihr Zugangscode für die Therapeuten-App"
 
 
-class TemporaryFailure(Exception):
-    """The server could not be reached or answered 4xx: try again later."""
-
-
-class PermanentFailure(Exception):
-    """The server refused for good (5xx); the text is its answer."""
-
-
-def deliverable_address(email: str) -> str:
-    """The address as every SMTP server takes it: a domain with umlauts in its ASCII form
-    ("müller.example" becomes "xn--mller-kva.example"). An address with such characters before
-    the @ would need SMTPUTF8, which the portal does not send: it is refused for good."""
-    try:
-        return validate_email(email, check_deliverability=False, allow_smtputf8=False).ascii_email
-    except EmailNotValidError as exc:
-        raise PermanentFailure(f"Adresse nicht zustellbar: {email} – Sonderzeichen vor dem @ (SMTPUTF8) werden "
-                               "nicht unterstützt") from exc
-
-
-def message_id_domain() -> str:
-    return parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1].rpartition("@")[2] or "localhost"
-
-
 def build_message(request: CodeRequest, code: str, expires_at: datetime) -> Message:
-    """The German code mail, plain text and HTML saying the same; no remote content, no tracking."""
-    group = request.therapist.group if request.therapist else PracticeGroup(name="")
-    context = {
-        "code": code,
-        "therapist": request.therapist,
-        "group_name": group.name,
-        "expires": datetime_filter(expires_at),
-        "validity_minutes": current_app.config["ACCESS_CODE_VALIDITY_MINUTES"],
-    }
-    sender = current_app.config["MAIL_DEFAULT_SENDER"]
-    message = Message(
-        subject=SUBJECT,
-        sender=sender,
-        recipients=[deliverable_address(request.email)],
-        reply_to=current_app.config.get("MAIL_REPLY_TO") or sender,
-        body=render_template("codes/email/code.txt", **context),
-        html=render_template("codes/email/code.html", **context),
-        extra_headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
+    """The German code mail, plain text and HTML saying the same."""
+    message = compose(
+        request.email, SUBJECT, "codes/email/code", request.message_id,
+        code=code,
+        therapist=request.therapist,
+        group_name=request.therapist.group.name if request.therapist else "",
+        expires=datetime_filter(expires_at),
+        validity_minutes=current_app.config["ACCESS_CODE_VALIDITY_MINUTES"],
     )
-    message.msgId = request.message_id
     if current_app.config.get("POSTMARK_WEBHOOK_USER"):  # sent through Postmark: its bounce webhook names the mail
         message.extra_headers["X-PM-Metadata-portal_tag"] = tag_for(request.id)
     return message
-
-
-def _dkim_sign(data: bytes) -> bytes:
-    config = current_app.config
-    if not (config.get("DKIM_DOMAIN") and config.get("DKIM_SELECTOR") and config.get("DKIM_PRIVATE_KEY_PATH")):
-        return data
-    with open(config["DKIM_PRIVATE_KEY_PATH"], "rb") as key_file:
-        key = key_file.read()
-    signature = dkim.sign(
-        data, config["DKIM_SELECTOR"].encode(), config["DKIM_DOMAIN"].encode(), key,
-        include_headers=[b"from", b"to", b"subject", b"date", b"message-id", b"reply-to"],
-    )
-    return signature + data
-
-
-def _check(reply: tuple[int, bytes], accepted: tuple[int, ...]) -> str:
-    code, text = reply
-    answer = f"{code} {text.decode(errors='replace')}".strip()
-    if code in accepted:
-        return answer
-    if 400 <= code < 500:
-        raise TemporaryFailure(answer)
-    raise PermanentFailure(answer)
-
-
-def send(message: Message, envelope_from: str | None = None) -> str:
-    """Deliver the message to the configured SMTP server and return its final answer. Reports of
-    a failed delivery go to ``envelope_from`` (a VERP address), else to the sender.
-
-    Connection problems and 4xx answers raise ``TemporaryFailure``, 5xx ``PermanentFailure``.
-    """
-    state = current_app.extensions["mail"]
-    timeout = current_app.config["MAIL_TIMEOUT"]
-    envelope_from = envelope_from or parseaddr(
-        message.sender if isinstance(message.sender, str) else message.sender[1])[1]
-    data = _dkim_sign(message.as_bytes())
-    try:
-        smtp_class = smtplib.SMTP_SSL if state.use_ssl else smtplib.SMTP
-        with smtp_class(state.server, state.port, timeout=timeout) as host:
-            _check(host.ehlo(), (250,))
-            if state.use_tls:
-                host.starttls()
-                host.ehlo()
-            if state.username and state.password:
-                host.login(state.username, state.password)
-            _check(host.mail(envelope_from), (250,))
-            for recipient in message.recipients:
-                _check(host.rcpt(recipient), (250, 251))
-            answer = _check(host.data(data), (250,))
-            try:
-                host.quit()
-            except smtplib.SMTPException:
-                pass  # the mail is accepted; a rude goodbye changes nothing
-            return answer
-    except (TemporaryFailure, PermanentFailure):
-        raise
-    except smtplib.SMTPResponseException as exc:
-        _check((exc.smtp_code, exc.smtp_error), ())
-        raise  # pragma: no cover - _check always raises for an error code
-    except (OSError, smtplib.SMTPException) as exc:
-        raise TemporaryFailure(f"Mailserver nicht erreichbar: {exc.__class__.__name__}: {exc}") from exc

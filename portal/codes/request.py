@@ -12,9 +12,10 @@ from .. import jobs
 from ..audit.services import record
 from ..extensions import db
 from ..i18n import N_, translate
+from ..outbox.delivery import WAITING, Delivery
 from ..therapists.models import Therapist
 from ..timeutil import utcnow
-from .models import WAITING, CodeRequest, Delivery
+from .models import CodeRequest
 
 SEND_JOB = "portal.codes.jobs.send_code"
 

@@ -4,7 +4,8 @@ from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from ..auth.permissions import Permission, get_or_404, requires
+from ..accounts.models import AccountMail
+from ..auth.permissions import Permission, can, get_or_404, requires
 from ..extensions import db, htmx
 from ..forms import ConfirmForm
 from ..i18n import N_, translate
@@ -19,6 +20,7 @@ bp = Blueprint("codes", __name__)
 
 SCOPES = ("list", "dialog")
 MAIL_LOG_PER_PAGE = 50
+ACCOUNT_MAILS_SHOWN = 50  # the newest mails to the group's portal users, under the code mails
 
 
 def _scope() -> str:
@@ -83,5 +85,9 @@ def mail_log():
         select(CodeRequest).where(*conditions).order_by(CodeRequest.id.desc())
         .limit(MAIL_LOG_PER_PAGE).offset((page - 1) * MAIL_LOG_PER_PAGE)
     ).all()
+    shown = therapist is None and can(current_user, Permission.MANAGE_USERS)  # the chef's: about the group's users
+    account_mails = None if not shown else db.session.scalars(
+        select(AccountMail).where(AccountMail.group_id == current_user.group_id)
+        .order_by(AccountMail.id.desc()).limit(ACCOUNT_MAILS_SHOWN)).all()
     return render_template("codes/mail_log.html", entries=entries, therapist=therapist, page=page, pages=pages,
-                           total=total)
+                           total=total, account_mails=account_mails)

@@ -12,8 +12,9 @@ from sqlalchemy import func, select, type_coerce
 from ..extensions import db
 from ..help.links import help_page_url
 from ..i18n import N_, LabelledEnum, clock_time, datetime_filter, translate
+from ..outbox.delivery import Delivery
 from ..timeutil import UTCDateTime, utcnow
-from .models import CodeRequest, Delivery
+from .models import CodeRequest
 
 _ARRIVAL = "code-kommt-nicht-an"
 BOUNCE_WATCH_SECONDS = 30

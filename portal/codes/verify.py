@@ -9,9 +9,10 @@ from flask import current_app
 from sqlalchemy import case, func, select, update
 
 from ..extensions import db
+from ..outbox.delivery import Delivery
 from ..therapists.models import Therapist
 from . import hashing
-from .models import CodeRequest, Delivery
+from .models import CodeRequest
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ from flask import Blueprint, abort, current_app, render_template
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..accounts.models import AccountMail
 from ..auth.models import Role
-from ..auth.permissions import Permission, requires
+from ..auth.permissions import Permission, can, requires
 from ..codes.models import CodeRequest
 from ..extensions import db
 
@@ -26,11 +27,16 @@ def _folder() -> Path:
 
 
 def _ours(message_ids: list[str]) -> set[str]:
-    """Which of these mails the signed-in user may read."""
+    """Which of these mails the signed-in user may read: support all; others their group's code mails,
+    and (a chef) the group's mails to portal users, so the demo's invitations can be followed."""
     if current_user.role == Role.SUPPORT:
         return set(message_ids)
-    return set(db.session.scalars(select(CodeRequest.message_id).where(
+    ours = set(db.session.scalars(select(CodeRequest.message_id).where(
         CodeRequest.message_id.in_(message_ids), CodeRequest.group_id == current_user.group_id)))
+    if can(current_user, Permission.MANAGE_USERS):
+        ours |= set(db.session.scalars(select(AccountMail.message_id).where(
+            AccountMail.message_id.in_(message_ids), AccountMail.group_id == current_user.group_id)))
+    return ours
 
 
 def _load(name: str):

@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     print("Demo-Anmeldungen (Passwort für alle: " + PASSWORD + "):")
     for email, role in USERS:
         print(f"  {role.value:<10} {email}")
+    print("  (support richtet bei der ersten Anmeldung einen zweiten Faktor ein: Authenticator-App oder Passkey.)")
     print("Beenden mit Strg+C.")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:

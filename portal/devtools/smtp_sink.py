@@ -24,12 +24,15 @@ UNDELIVERABLE_DOMAIN = "unzustellbar.example"
 
 class MaildirHandler:
     """aiosmtpd handler: accept the message and write it to ``directory``; with ``bounce_to``
-    (host, port), return a delivery report for recipients on UNDELIVERABLE_DOMAIN."""
+    (host, port), return a delivery report for recipients on UNDELIVERABLE_DOMAIN, ``bounce_after``
+    seconds later and not before ``release`` is set (a test holds the reports with ``release.clear()``)."""
 
     def __init__(self, directory: Path, bounce_to: tuple[str, int] | None = None, bounce_after: float = 2.0) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.bounce_to, self.bounce_after = bounce_to, bounce_after
+        self.release = threading.Event()
+        self.release.set()
 
     async def handle_DATA(self, server, session, envelope) -> str:
         raw = envelope.original_content or envelope.content
@@ -45,6 +48,7 @@ class MaildirHandler:
         return "250 Message accepted for delivery"
 
     def _bounce(self, original: bytes, envelope_from: str, recipient: str) -> None:
+        self.release.wait(timeout=60)
         try:
             with smtplib.SMTP(*self.bounce_to, timeout=10) as relay:
                 relay.sendmail("", [envelope_from], bounce_samples.postfix(original, envelope_from, recipient))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, String, UniqueConstraint, and_, func, or_, select
+from sqlalchemy import Boolean, Date, ForeignKey, String, UniqueConstraint, and_, func, or_, select
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -31,6 +31,8 @@ class PracticeGroup(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the chef requires a second factor of every user of the group
+    require_second_factor: Mapped[bool] = mapped_column(Boolean, default=False)
 
     practice_rows: Mapped[list[Practice]] = relationship(back_populates="group")
     licences: Mapped[list[Licence]] = relationship(

@@ -1,9 +1,13 @@
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from ..auth.models import User
+from ..accounts.forms import InvitationForm
+from ..accounts.models import Invitation
+from ..accounts.services import AccountRefused, create_group, invite, second_factor_changed
+from ..auth import second_factor
+from ..auth.models import Role, User
 from ..auth.permissions import ANY_GROUP, Permission, get_or_404, requires
 from ..codes.models import CodeRequest
 from ..codes.status import status_for
@@ -19,6 +23,7 @@ from ..therapists.models import Therapist
 from ..therapists.readiness import checklist
 from ..therapists.services import withdraw_authorisation
 from ..web import push_url
+from .forms import NewGroupForm
 from .services import search
 
 bp = Blueprint("support", __name__, url_prefix="/support")
@@ -83,9 +88,13 @@ def _group_page(group: PracticeGroup, forms: dict | None = None, status: int = 2
     licence_rows = [(kind, group.licence(kind),
                      forms.get(kind) or LicenceForm(formdata=None, obj=group.licence(kind), prefix=kind.value))
                     for kind in LicenceKind]
-    users = db.session.scalars(select(User).where(User.group_id == group.id).order_by(User.email)).all()
-    return render_template("support/group.html", group=group, users=users, licence_rows=licence_rows,
-                           **extra), status
+    users = sorted(db.session.scalars(select(User).where(User.group_id == group.id)), key=lambda u: sort_key(u.email))
+    invitations = db.session.scalars(select(Invitation).where(
+        Invitation.group_id == group.id, Invitation.accepted_at.is_(None), Invitation.withdrawn_at.is_(None))
+        .order_by(Invitation.created_at.desc())).all()
+    return render_template("support/group.html", group=group, users=users, invitations=invitations,
+                           licence_rows=licence_rows, confirm_form=ConfirmForm(),
+                           invitation_form=forms.get("invitation") or InvitationForm(formdata=None), **extra), status
 
 
 @bp.get("/gruppen/<int:group_id>")
@@ -105,3 +114,59 @@ def licence(group_id: int, kind: str):
     set_licence(group, kind, form.valid_from.data, form.valid_until.data, current_user)
     db.session.commit()
     return _group_page(group, message=_("Lizenz „%(label)s“ gespeichert.", label=kind.label))
+
+
+@bp.route("/gruppen/neu", methods=["GET", "POST"])
+@requires(Permission.MANAGE_GROUPS)
+def new_group():
+    """Customer onboarding: a new practice group with its licences, and its first chef invited."""
+    form = NewGroupForm()
+    if form.validate_on_submit():
+        try:
+            group = create_group(form.name.data, [LicenceKind(kind) for kind in form.licences.data],
+                                 form.chef_email.data, current_user)
+        except AccountRefused as refused:
+            db.session.rollback()
+            form.name.errors.append(str(refused))
+        else:
+            db.session.commit()
+            return _group_page(group, message=_("Praxisgruppe „%(name)s“ angelegt; die Einladung an %(email)s ist "
+                                                "unterwegs.", name=group.name, email=form.chef_email.data.lower()))
+    return render_template("support/new_group.html", form=form), 200 if request.method == "GET" else 422
+
+
+@bp.post("/gruppen/<int:group_id>/einladen")
+@requires(Permission.MANAGE_GROUPS)
+def invite_to_group(group_id: int):
+    """Support invites someone into a group (a new chef, say, when the only one left)."""
+    group = get_or_404(PracticeGroup, group_id, group_id=ANY_GROUP)
+    form = InvitationForm()
+    if not form.validate_on_submit():
+        return _group_page(group, {"invitation": form}, 422)
+    try:
+        invitation = invite(group, form.email.data, Role(form.role.data), current_user)
+    except AccountRefused as refused:
+        form.email.errors.append(str(refused))
+        return _group_page(group, {"invitation": form}, 422)
+    db.session.commit()
+    return _group_page(group, message=_("Einladung an %(email)s ist unterwegs.", email=invitation.email))
+
+
+@bp.post("/benutzer/<int:user_id>/zweiter-faktor")
+@requires(Permission.MANAGE_GROUPS)
+def reset_second_factor(user_id: int):
+    """A user lost phone and codes: support removes their second factor (audited, and the user is
+    told by mail); a user who needs one sets it up again at the next sign-in."""
+    user = get_or_404(User, user_id, group_id=ANY_GROUP)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if user.id == current_user.id:
+        abort(403)
+    second_factor.remove_all(user)
+    second_factor_changed(user, "second_factor.reset", "vom Kundenservice zurückgesetzt", actor=current_user)
+    db.session.commit()
+    message = _("Der zweite Faktor von %(email)s ist zurückgesetzt; die Person wurde per E-Mail informiert.",
+                email=user.email)
+    if user.group_id is None:
+        return redirect(url_for(".index"))
+    return _group_page(db.session.get(PracticeGroup, user.group_id), message=message)

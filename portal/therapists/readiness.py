@@ -15,12 +15,13 @@ from flask_login import current_user
 from sqlalchemy import exists, not_, or_, select
 
 from ..auth.permissions import Permission, can
-from ..codes.models import CodeRequest, Delivery
+from ..codes.models import CodeRequest
 from ..codes.status import status_for
 from ..extensions import db
 from ..groups.models import app_licences_active
 from ..help.links import help_page_url
 from ..i18n import N_, datetime_filter, translate
+from ..outbox.delivery import Delivery
 from ..schedule.models import Appointment, Course
 from ..therapist_db.models import TherapistDatabase
 from ..timeutil import today_berlin, utcnow

@@ -1,15 +1,23 @@
+"""The group's portal users: invite by e-mail (nobody sets another person's password), re-send or
+withdraw an invitation, (de)activate a user, require a second factor of everyone."""
+
 from flask import Blueprint, abort, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..auth.models import User
+from ..accounts.forms import InvitationForm
+from ..accounts.models import Invitation
+from ..accounts.services import AccountRefused, invite, resend, withdraw
+from ..auth.models import Role, User
 from ..auth.permissions import Permission, get_or_404, requires
 from ..extensions import db, htmx
 from ..forms import ConfirmForm
+from ..groups.models import PracticeGroup
+from ..sorting import sort_key
 from ..web import done, page_or_fragment
-from .forms import UserForm
-from .services import create_user, set_user_active
+from .forms import GroupSecurityForm
+from .services import set_second_factor_required, set_user_active
 
 bp = Blueprint("users", __name__, url_prefix="/benutzer")
 
@@ -18,10 +26,15 @@ def _render(form=None, status=200, message=None, category="success"):
     """The users section (htmx) or the page; after a plain form post, a redirect with the message."""
     if message and not htmx:
         return done(message, category, url_for(".index"))
-    users = db.session.scalars(select(User).where(User.group_id == current_user.group_id).order_by(User.email)).all()
-    return page_or_fragment("users/index.html", "users/_users.html", status, users=users,
-                            form=form or UserForm(formdata=None), confirm_form=ConfirmForm(), message=message,
-                            category=category)
+    group = db.session.get(PracticeGroup, current_user.group_id)
+    users = sorted(db.session.scalars(select(User).where(User.group_id == group.id)), key=lambda u: sort_key(u.email))
+    invitations = db.session.scalars(select(Invitation).where(
+        Invitation.group_id == group.id, Invitation.accepted_at.is_(None), Invitation.withdrawn_at.is_(None))
+        .order_by(Invitation.created_at.desc())).all()
+    return page_or_fragment("users/index.html", "users/_users.html", status, users=users, invitations=invitations,
+                            group=group, form=form or InvitationForm(formdata=None),
+                            security_form=GroupSecurityForm(formdata=None, obj=group),
+                            confirm_form=ConfirmForm(), message=message, category=category)
 
 
 @bp.get("")
@@ -30,15 +43,38 @@ def index():
     return _render()
 
 
-@bp.post("")
+@bp.post("/einladen")
 @requires(Permission.MANAGE_USERS)
-def create():
-    form = UserForm()
+def invite_view():
+    form = InvitationForm()
     if not form.validate_on_submit():
         return _render(form=form, status=422)
-    user = create_user(form.email.data, form.role.data, form.password.data, current_user.group_id)
+    group = db.session.get(PracticeGroup, current_user.group_id)
+    try:
+        invitation = invite(group, form.email.data, Role(form.role.data), current_user)
+    except AccountRefused as refused:
+        form.email.errors.append(str(refused))
+        return _render(form=form, status=422)
     db.session.commit()
-    return _render(message=_("Zugang für %(email)s angelegt.", email=user.email))
+    return _render(message=_("Einladung an %(email)s ist unterwegs. Der Link darin gilt 72 Stunden.",
+                             email=invitation.email))
+
+
+@bp.post("/einladungen/<int:invitation_id>/<any(erneut, zurueckziehen):action>")
+@requires(Permission.MANAGE_USERS)
+def invitation_action(invitation_id: int, action: str):
+    invitation = get_or_404(Invitation, invitation_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        (resend if action == "erneut" else withdraw)(invitation, current_user)
+    except AccountRefused as refused:
+        return _render(message=str(refused), category="error")
+    db.session.commit()
+    if action == "erneut":
+        return _render(message=_("Die Einladung an %(email)s wurde neu gesendet; der frühere Link gilt nicht mehr.",
+                                 email=invitation.email))
+    return _render(message=_("Die Einladung an %(email)s ist zurückgezogen.", email=invitation.email))
 
 
 @bp.post("/<int:user_id>/<any(aktivieren, deaktivieren):action>")
@@ -52,6 +88,22 @@ def set_active(user_id: int, action: str):
     set_user_active(user, action == "aktivieren")
     db.session.commit()
     message = _("%(email)s ist wieder aktiv.", email=user.email) if user.active else _(
-        "%(email)s wurde deaktiviert und kann sich nicht mehr anmelden.", email=user.email
+        "%(email)s wurde deaktiviert und sofort überall abgemeldet.", email=user.email
     )
     return _render(message=message)
+
+
+@bp.post("/sicherheit")
+@requires(Permission.MANAGE_USERS)
+def security():
+    """The chef requires (or no longer requires) a second factor of every user of the group."""
+    form = GroupSecurityForm()
+    if not form.validate_on_submit():
+        abort(400)
+    group = db.session.get(PracticeGroup, current_user.group_id)
+    set_second_factor_required(group, bool(form.require_second_factor.data))
+    db.session.commit()
+    if group.require_second_factor:
+        return _render(message=_("Ab sofort braucht jeder Benutzer der Praxisgruppe einen zweiten Faktor. Wer noch "
+                                 "keinen hat, richtet ihn bei der nächsten Seite ein."))
+    return _render(message=_("Der zweite Faktor ist für Ihre Praxisgruppe wieder freiwillig."))

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
+import pyotp
 import pytest
+
+from portal.timeutil import utcnow
+
+from ..factories import SUPPORT_TOTP_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = next((ROOT / "tests/vendor").glob("axe-*.min.js"))
@@ -53,9 +59,15 @@ def serious_accessibility_violations(page) -> list[str]:
     ]
 
 
-def sign_in(page, base_url: str, email: str, password: str) -> None:
+def sign_in(page, base_url: str, email: str, password: str, landing: str = "/therapeuten",
+            totp_secret: str | None = SUPPORT_TOTP_SECRET) -> None:
+    """Sign in through the form; an account asking for its second factor gets the app's code."""
     page.goto(f"{base_url}/anmelden")
     page.get_by_label("E-Mail").fill(email)
     page.get_by_label("Passwort").fill(password)
     page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_url(f"{base_url}/therapeuten")
+    page.wait_for_url(re.compile(rf"{re.escape(base_url)}({re.escape(landing)}|/anmelden/bestaetigen)$"))
+    if page.url.endswith("/anmelden/bestaetigen"):
+        page.get_by_label("Code aus der Authenticator-App").fill(pyotp.TOTP(totp_secret).at(utcnow()))
+        page.get_by_role("button", name="Bestätigen").click()
+        page.wait_for_url(f"{base_url}{landing}")

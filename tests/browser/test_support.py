@@ -8,15 +8,11 @@ from portal.extensions import db
 from portal.models import Therapist
 
 from .. import factories as f
-from .conftest import serious_accessibility_violations
+from .conftest import serious_accessibility_violations, sign_in
 
 
 def sign_in_support(page, base_url, email):
-    page.goto(f"{base_url}/anmelden")
-    page.get_by_label("E-Mail").fill(email)
-    page.get_by_label("Passwort").fill(f.PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_url(f"{base_url}/support")
+    sign_in(page, base_url, email, f.PASSWORD, landing="/support")
 
 
 def test_support_searches_and_withdraws_an_authorisation(page, live_server, world, app):

@@ -1,0 +1,62 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from ..auth import passwords
+from ..auth.models import Role
+from ..forms import AT_MOST, EmailAddress, choices, strip
+
+GROUP_ROLES = (Role.THERAPEUT, Role.CHEF)
+
+
+class NewPasswordForm(FlaskForm):
+    """A password chosen by its owner: at least 12 characters, not a common one, typed twice."""
+
+    password = PasswordField(_l("Neues Passwort"), validators=[DataRequired(_l("Bitte wählen Sie ein Passwort."))])
+    repeat = PasswordField(_l("Neues Passwort wiederholen"), validators=[
+        DataRequired(_l("Bitte geben Sie das Passwort ein zweites Mal ein.")),
+        EqualTo("password", _l("Die beiden Eingaben stimmen nicht überein."))])
+
+    def __init__(self, *args, email: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._email = email
+
+    def validate_password(self, field) -> None:
+        problem = passwords.problem(field.data or "", self._email)
+        if problem:
+            raise ValidationError(problem)
+
+
+class PasswordChangeForm(NewPasswordForm):
+    current = PasswordField(_l("Aktuelles Passwort"), validators=[
+        DataRequired(_l("Bitte geben Sie Ihr aktuelles Passwort ein.")), Length(max=200)])
+
+
+class PasswordConfirmForm(FlaskForm):
+    """Before a change to the second factor: the password once more."""
+
+    password = PasswordField(_l("Ihr Passwort"), validators=[
+        DataRequired(_l("Bitte bestätigen Sie mit Ihrem Passwort.")), Length(max=200)])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("E-Mail"), validators=[
+        DataRequired(_l("Bitte geben Sie Ihre E-Mail-Adresse ein.")), Length(max=254, message=AT_MOST)],
+        filters=[strip])
+
+
+class TotpForm(FlaskForm):
+    code = StringField(_l("Code aus der App"), validators=[
+        DataRequired(_l("Bitte geben Sie den Code ein, den die App zeigt.")), Length(max=20)], filters=[strip])
+
+
+class InvitationForm(FlaskForm):
+    email = EmailField(_l("E-Mail"), validators=[
+        DataRequired(_l("Bitte geben Sie eine E-Mail-Adresse ein.")), Length(max=254, message=AT_MOST),
+        EmailAddress()], filters=[strip])
+    role = SelectField(_l("Rolle"), invalid_choice_message=_l("Bitte wählen Sie eine Rolle."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = choices((role.value, f"{role.label} – {role.duty}") for role in GROUP_ROLES)

@@ -1,0 +1,324 @@
+"""The person's own account: joining by invitation, "Passwort vergessen?", and "Mein Konto"
+(password, signed-in sessions, the second factor)."""
+
+from __future__ import annotations
+
+import time
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+
+from ..auth import passkeys, second_factor, sessions, throttle
+from ..auth.models import Passkey, UserSession
+from ..auth.permissions import Permission, requires
+from ..auth.routes import home_url_for
+from ..extensions import db, htmx, limiter
+from ..forms import ConfirmForm
+from ..timeutil import utcnow
+from .forms import ForgotPasswordForm, NewPasswordForm, PasswordChangeForm, PasswordConfirmForm, TotpForm
+from .jobs import hand_over_reset
+from .mails import valid_link
+from .models import MailKind
+from .services import (
+    AccountRefused,
+    accept,
+    change_password,
+    end_sessions,
+    reset_password,
+    second_factor_changed,
+)
+
+bp = Blueprint("account", __name__)
+SAME_TIME = 0.35  # seconds "Passwort vergessen?" takes whatever the address (no timing tells)
+TOTP_SETUP = "totp_setup"  # the Flask session's key for a secret not yet confirmed by a code
+
+
+# what a user whose second factor is required but missing may still reach
+SETUP_ENDPOINTS = {"account.second_factor_page", "account.totp_setup", "account.passkey_options",
+                   "account.passkey_add", "auth.logout", "auth.set_language", "static"}
+
+
+@bp.before_app_request
+def second_factor_first():
+    """Support, and a group whose chef requires it: no second factor, no portal, only its setup."""
+    if request.endpoint in SETUP_ENDPOINTS or (request.blueprint or "") in ("help", "api", "terminal", "webhooks"):
+        return None
+    if current_user.is_authenticated and current_user.second_factor_required and not current_user.has_second_factor:
+        target = url_for("account.second_factor_page")
+        if htmx:
+            return "", 204, {"HX-Redirect": target}
+        flash(_("Bitte richten Sie zuerst einen zweiten Faktor ein. Ohne ihn ist Ihr Zugang gesperrt."), "warning")
+        return redirect(target)
+    return None
+
+
+def _link_limited(response) -> bool:
+    return response.status_code not in (200, 302) or request.method != "POST"
+
+
+def _own_key() -> str:
+    return f"own-account:{current_user.get_id()}"
+
+
+# --- joining, and a new password by mail ----------------------------------------------------------
+
+@bp.route("/einladung/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LINK_LIMIT"], methods=["POST"], deduct_when=_link_limited)
+def join(token: str):
+    """The invitation's link: choose a password, and be signed in."""
+    mail = valid_link(token, MailKind.INVITATION)
+    if mail is None or not mail.invitation.open:
+        return render_template("accounts/link_invalid.html", invitation=True), 404
+    invitation = mail.invitation
+    form = NewPasswordForm(email=invitation.email)
+    if form.validate_on_submit():
+        try:
+            user = accept(mail, form.password.data)
+        except AccountRefused as refused:
+            db.session.rollback()
+            return render_template("accounts/link_invalid.html", invitation=True, message=str(refused)), 409
+        db.session.commit()
+        sessions.start(user)
+        flash(_("Willkommen! Ihr Zugang für „%(group)s“ ist eingerichtet.", group=invitation.group.name), "success")
+        return throttle.remember_device(redirect(home_url_for(user)), user)
+    return render_template("accounts/join.html", form=form, invitation=invitation), \
+        200 if request.method == "GET" else 422
+
+
+@bp.route("/passwort-vergessen", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RESET_REQUEST_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["RESET_ADDRESS_LIMIT"], methods=["POST"], key_func=throttle.account_key)
+def forgot_password():
+    """The same answer, in the same time, whether the address has an account or not."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        started = time.monotonic()
+        hand_over_reset(form.email.data)
+        time.sleep(max(0.0, SAME_TIME - (time.monotonic() - started)))
+        return render_template("accounts/forgot_sent.html", email=form.email.data)
+    return render_template("accounts/forgot.html", form=form), 200 if request.method == "GET" else 422
+
+
+@bp.route("/passwort/neu/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LINK_LIMIT"], methods=["POST"], deduct_when=_link_limited)
+def new_password(token: str):
+    """The reset link: a new password; every session of the account ends."""
+    mail = valid_link(token, MailKind.RESET)
+    if mail is None or mail.user is None or not mail.user.active:
+        return render_template("accounts/link_invalid.html", invitation=False), 404
+    form = NewPasswordForm(email=mail.email)
+    if form.validate_on_submit():
+        try:
+            reset_password(mail, form.password.data)
+        except AccountRefused as refused:
+            db.session.rollback()
+            return render_template("accounts/link_invalid.html", invitation=False, message=str(refused)), 409
+        db.session.commit()
+        flash(_("Ihr neues Passwort gilt. Alle Anmeldungen Ihres Zugangs wurden beendet; bitte melden Sie sich "
+                "neu an."), "success")
+        return redirect(url_for("auth.login"))
+    return render_template("accounts/new_password.html", form=form, email=mail.email), \
+        200 if request.method == "GET" else 422
+
+
+# --- "Mein Konto" -------------------------------------------------------------------------------
+
+def _account_page(status: int = 200, **forms):
+    live = sessions.live(current_user.id)
+    this = sessions.current()
+    return render_template(
+        "accounts/account.html", status=status,
+        password_form=forms.get("password_form") or PasswordChangeForm(formdata=None, email=current_user.email),
+        confirm_form=ConfirmForm(), sessions=[sessions.describe(row, this) for row in live],
+        recovery_left=second_factor.recovery_codes_left(current_user) if current_user.totp_secret else 0,
+    ), status
+
+
+@bp.get("/konto")
+@requires(Permission.OWN_ACCOUNT)
+def index():
+    return _account_page()
+
+
+@bp.post("/konto/passwort")
+@requires(Permission.OWN_ACCOUNT)
+def change_password_view():
+    form = PasswordChangeForm(email=current_user.email)
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current.data):
+            form.current.errors.append(_("Das aktuelle Passwort stimmt nicht."))
+        else:
+            ended = change_password(current_user, form.password.data)
+            db.session.commit()
+            flash(_("Ihr Passwort wurde geändert.") + (" " + _("Ihre anderen Anmeldungen wurden beendet.")
+                                                         if ended else ""), "success")
+            return redirect(url_for(".index"))
+    return _account_page(422, password_form=form)
+
+
+@bp.post("/konto/sitzungen/<int:session_id>/beenden")
+@requires(Permission.OWN_ACCOUNT)
+def end_session(session_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    row = db.session.get(UserSession, session_id)
+    if row is None or row.user_id != current_user.id or row.ended_at is not None:
+        abort(404)
+    this = sessions.current()
+    end_sessions(current_user, [row])
+    db.session.commit()
+    if this is not None and row.id == this.id:
+        return redirect(url_for("auth.login"))
+    flash(_("Die Anmeldung wurde beendet."), "success")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/konto/sitzungen/andere-beenden")
+@requires(Permission.OWN_ACCOUNT)
+def end_other_sessions():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    this = sessions.current()
+    ended = end_sessions(current_user, [row for row in sessions.live(current_user.id)
+                                        if this is None or row.id != this.id])
+    db.session.commit()
+    flash(ngettext("%(num)s andere Anmeldung wurde beendet.", "%(num)s andere Anmeldungen wurden beendet.", ended),
+          "success")
+    return redirect(url_for(".index"))
+
+
+# --- the second factor -------------------------------------------------------------------------
+
+@bp.get("/konto/zweiter-faktor")
+@requires(Permission.OWN_ACCOUNT)
+def second_factor_page():
+    """Set up or change the second factor; where a required but missing one sends the user."""
+    return render_template("accounts/second_factor.html", confirm_form=PasswordConfirmForm(formdata=None),
+                           recovery_left=second_factor.recovery_codes_left(current_user))
+
+
+@bp.route("/konto/zweiter-faktor/app", methods=["GET", "POST"])
+@requires(Permission.OWN_ACCOUNT)
+@limiter.limit(lambda: current_app.config["SECOND_FACTOR_LIMIT"], methods=["POST"], key_func=_own_key,
+               deduct_when=_link_limited)
+def totp_setup():
+    """The authenticator app: its QR code and the key as text; the first right code switches it on."""
+    secret = session.get(TOTP_SETUP) or second_factor.new_secret()
+    session[TOTP_SETUP] = secret
+    form = TotpForm()
+    if form.validate_on_submit():
+        step = second_factor.totp_step(secret, form.code.data)
+        if step is not None:
+            replacing = current_user.totp_secret is not None
+            current_user.totp_secret, current_user.totp_added_at, current_user.totp_last_step = secret, utcnow(), step
+            codes = second_factor.new_recovery_codes(current_user)
+            second_factor_changed(current_user, "second_factor.added",
+                                  "Authenticator-App ersetzt" if replacing else "Authenticator-App eingerichtet")
+            db.session.commit()
+            session.pop(TOTP_SETUP, None)
+            return render_template("accounts/recovery_codes.html", codes=codes, first=True)
+        form.code.errors.append(_("Dieser Code stimmt nicht. Prüfen Sie die Uhrzeit Ihres Telefons und geben Sie den "
+                                  "aktuellen Code ein."))
+    return render_template("accounts/totp_setup.html", form=form, key=second_factor.key_for_typing(secret),
+                           qr_png=second_factor.qr_code_png(current_user, secret)), \
+        200 if request.method == "GET" else 422
+
+
+def _confirmed() -> PasswordConfirmForm | None:
+    """The password form of a second-factor change, if the password is right (else None, with errors)."""
+    form = PasswordConfirmForm()
+    if form.validate_on_submit() and current_user.check_password(form.password.data):
+        return form
+    if form.password.data:
+        form.password.errors.append(_("Das Passwort stimmt nicht."))
+    return None
+
+
+def _refuse_removal():
+    flash(_("Ihr Zugang braucht einen zweiten Faktor. Richten Sie zuerst einen anderen ein (etwa einen Passkey), "
+            "dann können Sie diesen entfernen."), "error")
+    return redirect(url_for(".second_factor_page"))
+
+
+@bp.post("/konto/zweiter-faktor/app/entfernen")
+@requires(Permission.OWN_ACCOUNT)
+def totp_remove():
+    if current_user.second_factor_required and not current_user.passkeys:
+        return _refuse_removal()
+    if _confirmed() is None:
+        flash(_("Das Passwort stimmt nicht. Die Authenticator-App bleibt eingerichtet."), "error")
+        return redirect(url_for(".second_factor_page"))
+    second_factor.remove_app(current_user)
+    second_factor_changed(current_user, "second_factor.removed", "Authenticator-App entfernt")
+    db.session.commit()
+    flash(_("Die Authenticator-App ist entfernt."), "success")
+    return redirect(url_for(".second_factor_page"))
+
+
+@bp.post("/konto/zweiter-faktor/codes")
+@requires(Permission.OWN_ACCOUNT)
+def recovery_codes():
+    if not current_user.totp_secret:
+        flash(_("Wiederherstellungscodes gehören zur Authenticator-App. Richten Sie zuerst die App ein."), "error")
+        return redirect(url_for(".second_factor_page"))
+    if _confirmed() is None:
+        flash(_("Das Passwort stimmt nicht. Die bisherigen Wiederherstellungscodes gelten weiter."), "error")
+        return redirect(url_for(".second_factor_page"))
+    codes = second_factor.new_recovery_codes(current_user)
+    second_factor_changed(current_user, "second_factor.recovery_codes", "neue Wiederherstellungscodes erzeugt")
+    db.session.commit()
+    return render_template("accounts/recovery_codes.html", codes=codes, first=False)
+
+
+@bp.post("/konto/zweiter-faktor/passkey/optionen")
+@requires(Permission.OWN_ACCOUNT)
+def passkey_options():
+    return current_app.response_class(passkeys.registration_options(current_user), mimetype="application/json")
+
+
+@bp.post("/konto/zweiter-faktor/passkey")
+@requires(Permission.OWN_ACCOUNT)
+def passkey_add():
+    try:
+        credential = passkeys.parse(request.get_data())
+        name = " ".join(str(credential.pop("name", "") or "").split())[:80] or _("Passkey")
+        passkeys.register(current_user, credential, name)
+    except passkeys.PasskeyRefused as refused:
+        db.session.rollback()
+        return jsonify(error=str(refused)), 422
+    second_factor_changed(current_user, "second_factor.added", f"Passkey „{name}“ hinzugefügt")
+    db.session.commit()
+    flash(_("Der Passkey „%(name)s“ ist eingerichtet.", name=name), "success")
+    return jsonify(redirect=url_for(".second_factor_page"))
+
+
+@bp.post("/konto/zweiter-faktor/passkey/<int:passkey_id>/entfernen")
+@requires(Permission.OWN_ACCOUNT)
+def passkey_remove(passkey_id: int):
+    passkey = db.session.get(Passkey, passkey_id)
+    if passkey is None or passkey.user_id != current_user.id:
+        abort(404)
+    if current_user.second_factor_required and not current_user.totp_secret and len(current_user.passkeys) == 1:
+        return _refuse_removal()
+    if _confirmed() is None:
+        flash(_("Das Passwort stimmt nicht. Der Passkey bleibt eingerichtet."), "error")
+        return redirect(url_for(".second_factor_page"))
+    name = passkey.name
+    current_user.passkeys.remove(passkey)
+    second_factor_changed(current_user, "second_factor.removed", f"Passkey „{name}“ entfernt")
+    db.session.commit()
+    flash(_("Der Passkey „%(name)s“ ist entfernt.", name=name), "success")
+    return redirect(url_for(".second_factor_page"))
