@@ -25,13 +25,14 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, select  # noqa: E402
 
 from portal import create_app  # noqa: E402
-from portal.codes.models import CodeRequest, Delivery  # noqa: E402
+from portal.codes.models import CodeRequest  # noqa: E402
 from portal.codes.request import request_code  # noqa: E402
 from portal.devtools.embedded_redis import EmbeddedRedis  # noqa: E402
 from portal.devtools.schema import rebuild  # noqa: E402
 from portal.devtools.smtp_sink import SmtpSink  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Licence, LicenceKind, PracticeGroup, Therapist  # noqa: E402
+from portal.outbox.delivery import Delivery  # noqa: E402
 
 
 def wait_until(app, condition, timeout: float = 120) -> None:

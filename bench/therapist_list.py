@@ -30,7 +30,6 @@ from portal import create_app  # noqa: E402
 from portal.auth.permissions import Permission  # noqa: E402
 from portal.devtools.schema import rebuild  # noqa: E402
 from portal.extensions import db  # noqa: E402
-from portal.i18n import datetime_filter  # noqa: E402
 from portal.models import (  # noqa: E402
     Appointment,
     Licence,
@@ -149,11 +148,11 @@ def plain_page_time(app, group_id: int, path: str, runs: int) -> float:
             url_for=lambda endpoint, **kw: "/" + endpoint + ("?" + urlencode(kw) if kw else ""),
             csrf_token=lambda: "token", can=lambda user, permission: True, Permission=Permission,
             row_labels=lambda: labels, jobs_handover_failed=lambda: False,
-            get_flashed_messages=lambda **kw: [], current_lang="de",
+            get_flashed_messages=lambda **kw: [], current_lang="de", ignored_arguments=lambda: [],
             current_user=SimpleNamespace(is_authenticated=True, email="chef@x.example", role=Role.CHEF),
             request=SimpleNamespace(blueprint="therapists", full_path=path + "?"),
         )
-        env.filters["datetime"] = datetime_filter
+        env.filters.update(app.jinja_env.filters)  # the portal's own filters (dates, e-mail breaks): plain functions
         template = env.get_template("therapists/index.html")
         context = {"page": page, "params": params, "practices": practices, "licences_ok": True}
         template.render(**context)

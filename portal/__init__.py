@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import time
 
 import redis
 from flask import Flask
 from rq import Queue
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import cli, errors, i18n, jobs, models, security, web  # noqa: F401  (models: every table on the metadata)
@@ -29,17 +31,21 @@ from .extensions import babel, csrf, db, htmx, limiter, login_manager, mail, mig
 from .groups.routes import bp as groups_bp
 from .health.routes import bp as health_bp
 from .help.routes import bp as help_bp
+from .monitoring import setup as monitoring
+from .monitoring.routes import bp as monitoring_bp
 from .schedule.routes import bp as schedule_bp
 from .scripts.routes import bp as scripts_bp
 from .support.routes import bp as support_bp
 from .therapists.queries import row_labels
 from .therapists.routes import bp as therapists_bp
 from .users.routes import bp as users_bp
+from .version import VERSION
 
-__version__ = "0.1.0"
+__version__ = VERSION
 
 BLUEPRINTS = (auth_bp, account_bp, therapists_bp, schedule_bp, codes_bp, groups_bp, users_bp, support_bp, health_bp,
-              api_bp, scripts_bp, devices_bp, audit_bp, help_bp, checkin_bp, terminal_bp, webhooks_bp)
+              api_bp, scripts_bp, devices_bp, audit_bp, help_bp, checkin_bp, terminal_bp, webhooks_bp,
+              monitoring_bp)
 
 
 def create_app(config_name: str | None = None, test_config: dict | None = None) -> Flask:
@@ -55,9 +61,6 @@ def create_app(config_name: str | None = None, test_config: dict | None = None) 
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "portal.db")
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # a local file has no connection to lose: skip the ping on every checkout
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
     config_class.check(app.config)
     if app.config["PROXY_COUNT"]:
@@ -66,12 +69,14 @@ def create_app(config_name: str | None = None, test_config: dict | None = None) 
     app.url_map.converters["int"] = web.IdConverter  # before any route is added
     register_extensions(app)
     _tune_sqlite(app)
+    _ping_idle_connections(app)
     register_redis(app)
     register_blueprints(app)
     i18n.init_app(app)
     web.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    monitoring.init_app(app)
     cli.init_app(app)
     bounce_receiver.init_app(app)
     register_template_globals(app)
@@ -110,6 +115,34 @@ def _tune_sqlite(app: Flask) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+
+
+def _ping_idle_connections(app: Flask) -> None:
+    """Instead of a ping on every checkout (a round trip per request), ping a pooled connection only
+    when it sat idle longer than DB_PING_AFTER; a dead one is replaced before the request sees it.
+    A server that drops connections within that time costs one failed request, after which
+    SQLAlchemy renews the whole pool."""
+    with app.app_context():
+        engine = db.engine
+    if engine.url.get_backend_name() == "sqlite":  # a local file has no connection to lose
+        return
+    idle_limit = app.config["DB_PING_AFTER"]
+
+    @event.listens_for(engine, "checkin")
+    def _note_checkin(_dbapi_connection, record):
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, _proxy):
+        returned_at = record.info.get("returned_at")
+        if returned_at is None or time.monotonic() - returned_at < idle_limit:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+        except Exception as exc:  # any driver error: this connection is gone, the pool takes another
+            raise DisconnectionError() from exc
 
 
 def register_redis(app: Flask) -> None:

@@ -50,6 +50,14 @@ ENVIRONMENT = {
     "ACCOUNT_FAILURE_LIMIT": ("ACCOUNT_FAILURE_LIMIT", str),
     "TERMINAL_RESULT_SECONDS": ("TERMINAL_RESULT_SECONDS", int),
     "TERMINAL_IDLE_SECONDS": ("TERMINAL_IDLE_SECONDS", int),
+    "ACCESS_CODE_STUCK_AFTER_SECONDS": ("ACCESS_CODE_STUCK_AFTER_SECONDS", int),
+    "READY_MAX_JOB_AGE": ("READY_MAX_JOB_AGE", int),
+    "METRICS_TOKEN": ("METRICS_TOKEN", str),
+    "LOG_FORMAT": ("LOG_FORMAT", str),
+    "LOG_LEVEL": ("LOG_LEVEL", str),
+    "SENTRY_DSN": ("SENTRY_DSN", str),
+    "SENTRY_ENVIRONMENT": ("SENTRY_ENVIRONMENT", str),
+    "DB_PING_AFTER": ("DB_PING_AFTER", float),
 }
 
 
@@ -66,7 +74,10 @@ def from_environment() -> dict:
 class Config:
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI: str | None = None  # None: SQLite under instance/
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # A pooled database connection idle longer than this is pinged before use (a restarted server or
+    # a proxy's idle timeout leaves dead ones); a busy pool is not pinged on every request.
+    DB_PING_AFTER = 30.0
     REDIS_URL = "redis://127.0.0.1:6379/0"
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25
@@ -153,11 +164,22 @@ class Config:
     API_RATE_LIMIT = "120 per minute"  # per client address, on every app API route
     DEV_TOOLS = False
 
+    # Operations (docs/deploy.md): /readyz fails when the oldest waiting job is older than this;
+    # /metrics answers only with this bearer token (unset: 404); logs as text or JSON; Sentry.
+    READY_MAX_JOB_AGE = 300
+    METRICS_TOKEN: str | None = None
+    LOG_FORMAT = "text"
+    LOG_LEVEL = "INFO"
+    SENTRY_DSN: str | None = None
+    SENTRY_ENVIRONMENT: str | None = None
+
     @classmethod
     def check(cls, app_config: dict) -> None:
         """Refuse settings that are unsafe for this way of running."""
         if app_config["ACCESS_CODE_LENGTH"] < 6:
             raise RuntimeError("ACCESS_CODE_LENGTH muss mindestens 6 sein.")
+        if app_config["LOG_FORMAT"] not in ("text", "json"):
+            raise RuntimeError("LOG_FORMAT muss text oder json sein.")
 
 
 class ProductionConfig(Config):

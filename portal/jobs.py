@@ -7,7 +7,7 @@ stays as it is, the page says so (``handover_failed``), and the feature's sweepe
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 
 from flask import current_app, g, has_app_context, has_request_context
@@ -18,6 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from .extensions import db
+from .monitoring.logs import current_request_id
 
 _AFTER_COMMIT = "jobs_after_commit"
 _WAITING = (JobStatus.CREATED, JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED,
@@ -30,6 +31,9 @@ def enqueue(func: str, *args, job_id: str, delay: timedelta | None = None, **opt
     False when Redis does not answer: the caller's record stays as it is for the sweeper, and
     ``handover_failed()`` tells the page."""
     options.setdefault("result_ttl", 0)
+    request_id = current_request_id()
+    if request_id:  # the worker's log lines about this job name the request that asked for it
+        options["meta"] = {**options.get("meta", {}), "request_id": request_id}
     queue = current_app.task_queue
     try:
         if delay is not None:
@@ -55,13 +59,17 @@ def handover_failed() -> bool:
     return has_request_context() and g.get("jobs_handover_failed", False)
 
 
-def in_flight(job_id: str) -> bool:
-    """Whether Redis holds the job as waiting, scheduled or running (the sweepers skip those)."""
+def in_flight(job_id: str, dead_after: float | None = None) -> bool:
+    """Whether Redis holds the job as waiting, scheduled or running (the sweepers skip those). With
+    ``dead_after``: a job "running" longer than that many seconds counts as a dead worker's."""
     try:
         job = Job.fetch(job_id, connection=current_app.redis)
     except NoSuchJobError:
         return False
-    return job.get_status(refresh=False) in _WAITING
+    status = job.get_status(refresh=False)
+    if status == JobStatus.STARTED and dead_after is not None and job.started_at is not None:
+        return (datetime.now(UTC) - job.started_at).total_seconds() < dead_after
+    return status in _WAITING
 
 
 @event.listens_for(Session, "after_commit")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime
+from sqlalchemy import Date, DateTime, bindparam
 from sqlalchemy.types import TypeDecorator
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -66,3 +66,13 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+def now_param():
+    """SQL: the clock's time, read when the statement runs (so a built statement can be kept)."""
+    return bindparam("now", callable_=utcnow, type_=UTCDateTime, unique=True)
+
+
+def today_param():
+    """SQL: today in Berlin, read when the statement runs."""
+    return bindparam("today", callable_=today_berlin, type_=Date, unique=True)

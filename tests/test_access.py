@@ -91,6 +91,9 @@ ROUTES = [
     ("POST", "/support/gruppen/neu", {SUPPORT}),
     ("POST", "/support/gruppen/{group}/einladen", {SUPPORT}),
     ("POST", "/support/benutzer/{user}/zweiter-faktor", {SUPPORT}),
+    ("GET", "/support/auftraege", {SUPPORT}),
+    ("POST", "/support/auftraege/kein-auftrag/erneut", {SUPPORT}),
+    ("POST", "/support/auftraege/alle-erneut", {SUPPORT}),
     ("GET", "/konto", ALL_ROLES),
     ("POST", "/konto/passwort", ALL_ROLES),
     ("POST", "/konto/sitzungen/{session}/beenden", ALL_ROLES),
@@ -105,6 +108,8 @@ ROUTES = [
     ("POST", "/konto/zweiter-faktor/passkey/{passkey}/entfernen", ALL_ROLES),
 ]
 PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.set_language", "health.healthz", "auth.home",
+                    # the probes, and the metrics behind their own bearer token (tests/test_operations.py)
+                    "health.readyz", "monitoring.scrape",
                     # the app API authenticates devices by bearer token, not portal users (tests/test_api.py)
                     "api.create_session", "api.database", "api.sync", "api.delete_session", "api.openapi",
                     # help is open to everyone (tests/test_help.py)

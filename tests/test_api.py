@@ -243,7 +243,7 @@ def test_openapi_describes_every_route(client):
 
 def test_the_saturday_run_is_next_scheduled_for_saturday_3_am_in_berlin(cron_entries):
     entry = cron_entries["therapist-databases-saturday"]
-    assert entry["func"].__name__ == "generate_missing" and entry["kwargs"] is None
+    assert entry["func"].__name__ == "saturday_databases" and entry["kwargs"] is None
     job = CronJob(queue_name=entry["queue_name"], func=entry["func"], cron=entry["cron"])
     for base in (datetime(2026, 11, 26, 12, 0, tzinfo=UTC), datetime(2026, 7, 1, 12, 0, tzinfo=UTC)):
         job.latest_enqueue_time = base

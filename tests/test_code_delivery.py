@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import dkim
 import pytest
+from rq.job import JobStatus
 from sqlalchemy import select, text
 
 from portal.codes.jobs import send_code, sweep
@@ -171,6 +172,8 @@ def test_smtp_trouble_retries_with_back_off_and_sends_when_the_server_is_back(
     request = the_request(app, world.therapist_a)
     assert request.delivery == Delivery.RETRYING and request.attempts == 1
     assert request.next_attempt_at == T0 + timedelta(seconds=30)
+    with app.app_context():  # the retry's own job outlives the job that planned it
+        assert app.task_queue.scheduled_job_registry.get_job_ids() == [f"code-request-{request.id}-retry-1"]
     html = client.get(f"/therapeuten/{world.therapist_a}/zugangscode").get_data(as_text=True)
     assert "Versand fehlgeschlagen – neuer Versuch um 14:32" in html and "hx-trigger" in html
     if trouble == "4xx":
@@ -276,4 +279,23 @@ def test_a_killed_worker_claim_is_sent_again_but_never_after_acceptance(app, as_
         clock.set(T0 + timedelta(hours=2))
         assert sweep() == 0
         assert send_code(request_id) == "skipped"
+    assert len(smtp_sink.messages()) == 1
+
+
+def test_a_worker_killed_before_its_claim_leaves_nothing_stuck(app, as_user, world, smtp_sink):
+    """The job looks "started" to RQ for good, the request is still pending: once that start is
+    older than a claim may take, the sweeper hands it over again."""
+    activate(app, as_user(world.chef_a), world.therapist_a)
+    with app.app_context():
+        request_id = db.session.scalars(select(CodeRequest.id)).one()
+        job = app.task_queue.fetch_job(f"code-request-{request_id}")
+        app.task_queue.remove(job)
+        job.set_status(JobStatus.STARTED)  # what a worker killed right after taking it leaves
+        job.started_at = datetime.now(UTC) - timedelta(seconds=30)
+        job.save()
+        assert sweep() == 0  # a claim may take this long
+        job.started_at = datetime.now(UTC) - timedelta(seconds=app.config["ACCESS_CODE_STUCK_AFTER_SECONDS"] + 1)
+        job.save()
+        assert sweep() == 1
+    run_jobs(app)
     assert len(smtp_sink.messages()) == 1

@@ -94,18 +94,6 @@ def test_static_files_are_vendored_not_from_a_cdn(client):
     assert "https://" not in "".join(re.findall(r'(?:href|src)="([^"]+)"', html))
 
 
-def test_healthz_reports_database_and_redis(client):
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok", "redis": "ok"}
-
-
-def test_healthz_says_when_redis_is_down(migrated, database_url):
-    app = make_app(database_url, "redis://127.0.0.1:1/0", RATELIMIT_STORAGE_URI="memory://")
-    body = app.test_client().get("/healthz").get_json()
-    assert body == {"status": "degraded", "database": "ok", "redis": "down"}
-
-
 def test_sign_in_still_works_when_redis_is_down(migrated, database_url, world):
     app = make_app(database_url, "redis://127.0.0.1:1/0")
     response = app.test_client().post("/anmelden", data={"email": world.chef_a, "password": f.PASSWORD})

@@ -11,6 +11,7 @@ ACTIONS = {
     "appointment.added": N_("Termin zugeordnet"),
     "appointment.removed": N_("Termin entfernt"),
     "checkin.recorded": N_("Check-in erfasst"),
+    "job.requeued": N_("Auftrag erneut eingereiht"),
     "code.bounced": N_("Zustellung des Zugangscodes gescheitert"),
     "code.delivery_delayed": N_("Zustellung des Zugangscodes verzögert"),
     "code.failed": N_("Versand des Zugangscodes fehlgeschlagen"),
@@ -62,6 +63,7 @@ ACTIONS = {
 }
 
 DETAILS = {
+    "job_id": N_("Auftrag"), "function": N_("Funktion"),
     "app_enabled": N_("App aktiv"), "code_request_id": N_("Code-Anfrage"), "course": N_("Kurs"),
     "course_id": N_("Kurs"), "day": N_("Tag"), "device": N_("Gerät"), "device_id": N_("Gerät"),
     "devices": N_("Geräte"), "diagnostic": N_("Antwort des Servers"), "email": N_("E-Mail"),

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app, g, request, session
 from flask_login import current_user, login_user
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
+from ..groups.models import PracticeGroup
 from ..i18n import N_, translate
 from ..timeutil import utcnow
 from .models import User, UserSession
@@ -45,12 +48,21 @@ def start(user: User) -> UserSession:
     return row
 
 
+@cache
+def _session_with_user():
+    """One query for the session, its user and the user's group with practices and licences, which
+    nearly every page needs (built once: it runs on every request)."""
+    return select(UserSession).where(UserSession.token_hash == bindparam("token_hash")).options(
+        joinedload(UserSession.user).joinedload(User.group).options(
+            joinedload(PracticeGroup.practice_rows), joinedload(PracticeGroup.licences)))
+
+
 def load(user_id: str) -> User | None:
     """Flask-Login's user loader: the user of this browser's live session, or None (signed out)."""
     token = session.get(KEY)
     if not token:
         return None
-    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
+    row = db.session.scalars(_session_with_user(), {"token_hash": _hash(token)}).unique().one_or_none()
     now = utcnow()
     idle = timedelta(seconds=current_app.config["PERMANENT_SESSION_LIFETIME"])
     if row is None or row.ended_at is not None or str(row.user_id) != str(user_id):

@@ -54,6 +54,7 @@ def send_code(request_id: int) -> str:
                                    "senden; besteht der Fehler weiter, hilft der Kundenservice.")
     finally:
         del code
+    current_app.logger.info("Code-Mail der Anforderung %s angenommen: %s", request_id, answer)
     delivery.mark_accepted(request, answer)
     request.expires_at = max(stated_expiry, request.accepted_at + validity)
     if request.therapist.email == request.email:
@@ -73,6 +74,7 @@ def _temporary_failure(request: CodeRequest, answer: str) -> str:
 
 def _failed(request_id: int, reason: str) -> str:
     """Give up for good, with the reason on the request (the status and the mail log show it)."""
+    current_app.logger.warning("Code-Mail der Anforderung %s aufgegeben: %s", request_id, reason)
     db.session.rollback()
     request = db.session.get(CodeRequest, request_id)
     delivery.mark_failed(request, reason)
@@ -83,6 +85,7 @@ def _failed(request_id: int, reason: str) -> str:
 
 
 def _refused(request: CodeRequest, answer: str) -> str:
+    current_app.logger.warning("Code-Mail der Anforderung %s abgelehnt: %s", request.id, answer)
     delivery.mark_refused(request, answer)
     if request.therapist.email == request.email:
         request.therapist.email_refused = answer

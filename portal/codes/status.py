@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from flask_babel import format_datetime
-from sqlalchemy import func, select, type_coerce
+from sqlalchemy import bindparam, func, select, type_coerce
 
 from ..extensions import db
 from ..help.links import help_page_url
@@ -124,20 +125,24 @@ def status_of(request: CodeRequest | None, last_sent_at: datetime | None, now: d
     return CodeStatus(key, request, last_sent_at, poll)
 
 
+@cache
+def _latest_requests():
+    """Each therapist's (``:ids``) latest request with the time of the last accepted send; built once."""
+    latest = (
+        select(CodeRequest.therapist_id, func.max(CodeRequest.id).label("latest_id"),
+               type_coerce(func.max(CodeRequest.accepted_at), UTCDateTime).label("last_sent_at"))
+        .where(CodeRequest.therapist_id.in_(bindparam("ids", expanding=True)))
+        .group_by(CodeRequest.therapist_id)
+        .subquery()
+    )
+    return select(CodeRequest, latest.c.last_sent_at).join(latest, CodeRequest.id == latest.c.latest_id)
+
+
 def statuses_for(therapist_ids: list[int]) -> dict[int, CodeStatus]:
     """Latest request and last accepted send of each therapist, in one query."""
     if not therapist_ids:
         return {}
-    latest = (
-        select(CodeRequest.therapist_id, func.max(CodeRequest.id).label("latest_id"),
-               type_coerce(func.max(CodeRequest.accepted_at), UTCDateTime).label("last_sent_at"))
-        .where(CodeRequest.therapist_id.in_(therapist_ids))
-        .group_by(CodeRequest.therapist_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(CodeRequest, latest.c.last_sent_at).join(latest, CodeRequest.id == latest.c.latest_id)
-    ).all()
+    rows = db.session.execute(_latest_requests(), {"ids": therapist_ids}).all()
     now = utcnow()
     found = {request.therapist_id: status_of(request, last_sent, now) for request, last_sent in rows}
     return {tid: found.get(tid) or status_of(None, None, now) for tid in therapist_ids}

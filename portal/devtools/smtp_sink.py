@@ -5,6 +5,7 @@ layout) goes back to the envelope sender, so the demo shows the whole bounce loo
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import smtplib
 import threading
@@ -27,12 +28,20 @@ class MaildirHandler:
     (host, port), return a delivery report for recipients on UNDELIVERABLE_DOMAIN, ``bounce_after``
     seconds later and not before ``release`` is set (a test holds the reports with ``release.clear()``)."""
 
-    def __init__(self, directory: Path, bounce_to: tuple[str, int] | None = None, bounce_after: float = 2.0) -> None:
+    def __init__(self, directory: Path, bounce_to: tuple[str, int] | None = None, bounce_after: float = 2.0,
+                 rcpt_delay: float = 0.0) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.bounce_to, self.bounce_after = bounce_to, bounce_after
         self.release = threading.Event()
         self.release.set()
+        self.rcpt_delay = rcpt_delay  # a slow relay: a sender killed meanwhile has handed over nothing
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        if self.rcpt_delay:
+            await asyncio.sleep(self.rcpt_delay)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:
         raw = envelope.original_content or envelope.content
@@ -60,9 +69,9 @@ class SmtpSink:
     """Start and stop the sink; ``messages()`` reads back what arrived, oldest first."""
 
     def __init__(self, directory: Path, host: str = "127.0.0.1", port: int | None = None,
-                 bounce_to: tuple[str, int] | None = None, bounce_after: float = 2.0) -> None:
+                 bounce_to: tuple[str, int] | None = None, bounce_after: float = 2.0, rcpt_delay: float = 0.0) -> None:
         self.directory = Path(directory)
-        self.handler = MaildirHandler(self.directory, bounce_to, bounce_after)
+        self.handler = MaildirHandler(self.directory, bounce_to, bounce_after, rcpt_delay)
         self.controller = Controller(self.handler, hostname=host, port=port or free_port())
         self.host = host
 

@@ -1,7 +1,12 @@
+"""Probes for the orchestrator: ``/healthz`` (this process lives) and ``/readyz`` (it can do its
+work: the database and Redis answer, and the workers keep up with the queue)."""
+
 from flask import Blueprint, current_app, jsonify
+from redis.exceptions import RedisError
 from sqlalchemy import text
 
 from ..extensions import db
+from ..monitoring import queues
 
 bp = Blueprint("health", __name__)
 
@@ -15,16 +20,28 @@ def database_ok() -> bool:
         return False
 
 
-def redis_ok() -> bool:
-    try:
-        return bool(current_app.redis.ping())
-    except Exception:  # connection refused, timeout, auth: all "down"
-        return False
-
-
 @bp.get("/healthz")
 def healthz():
-    """Reachability of the database and Redis; 503 when the database is down."""
-    checks = {"database": "ok" if database_ok() else "down", "redis": "ok" if redis_ok() else "down"}
-    status = 200 if checks["database"] == "ok" else 503
-    return jsonify(status="ok" if status == 200 and checks["redis"] == "ok" else "degraded", **checks), status
+    """The process answers; nothing else is asked (a restart would not cure a database outage)."""
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz():
+    """200 when the database and Redis answer and the oldest waiting job is younger than
+    READY_MAX_JOB_AGE; else 503 with what failed."""
+    failures = {}
+    if not database_ok():
+        failures["database"] = "Die Datenbank antwortet nicht."
+    limit = current_app.config["READY_MAX_JOB_AGE"]
+    try:
+        age = queues.oldest_waiting_age(current_app.task_queue)
+    except RedisError:
+        failures["redis"] = "Redis antwortet nicht."
+    else:
+        if age is not None and age > limit:
+            failures["queue"] = (f"Der älteste wartende Auftrag wartet seit {age:.0f} s (Grenze {limit} s): "
+                                 "laufen die Worker?")
+    if failures:
+        return jsonify(status="not ready", failures=failures), 503
+    return jsonify(status="ready")

@@ -97,7 +97,8 @@ def retry_later(row, answer: str, job: str, job_id: str) -> bool:
     delay = timedelta(seconds=delays[row.attempts - 1])
     row.delivery, row.next_attempt_at = Delivery.RETRYING, utcnow() + delay
     db.session.commit()
-    jobs.enqueue(job, row.id, job_id=job_id, delay=delay)
+    # its own job id: the running job's id is deleted with it when it ends (result_ttl=0)
+    jobs.enqueue(job, row.id, job_id=f"{job_id}-retry-{row.attempts}", delay=delay)
     return True
 
 
@@ -124,9 +125,11 @@ def sweep(model, job: str, job_id_for: Callable[[int], str], give_up: Callable[[
     for row_id in worn_out:
         give_up(row_id, "Versand abgebrochen: er wurde mehrmals unterbrochen.")
     # a dead worker's job may still look "started", a retry's job "scheduled" with no scheduler running:
-    # those are handed over whatever Redis says; a pending one only when Redis does not hold its job
+    # those are handed over whatever Redis says; a pending one only when Redis does not hold its job,
+    # or holds it as started long ago (a worker that died before it could claim the row)
+    stuck_seconds = config["ACCESS_CODE_STUCK_AFTER_SECONDS"]
     due = [row.id for row in candidates if row.id not in worn_out
-           and (row.delivery != Delivery.PENDING or not jobs.in_flight(job_id_for(row.id)))]
+           and (row.delivery != Delivery.PENDING or not jobs.in_flight(job_id_for(row.id), stuck_seconds))]
     if not due:
         return len(worn_out)
     db.session.execute(update(model).where(model.id.in_(due), dead_claim).values(delivery=Delivery.PENDING))

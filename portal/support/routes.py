@@ -1,6 +1,8 @@
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
+from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
 from ..accounts.forms import InvitationForm
@@ -22,8 +24,9 @@ from ..therapists.forms import WithdrawForm
 from ..therapists.models import Therapist
 from ..therapists.readiness import checklist
 from ..therapists.services import withdraw_authorisation
-from ..web import push_url
+from ..web import done, page_or_fragment, push_url
 from .forms import NewGroupForm
+from .jobs import overview, requeue_failed
 from .services import search
 
 bp = Blueprint("support", __name__, url_prefix="/support")
@@ -170,3 +173,43 @@ def reset_second_factor(user_id: int):
     if user.group_id is None:
         return redirect(url_for(".index"))
     return _group_page(db.session.get(PracticeGroup, user.group_id), message=message)
+
+
+def _jobs_page(message: str | None = None, category: str = "success"):
+    """The job queues (htmx: the section); after a plain form post, a redirect with the message.
+    With Redis down the page says so instead of failing."""
+    if message and not htmx:
+        return done(message, category, url_for(".jobs"))
+    try:
+        queues = overview()
+    except RedisError:
+        queues = None
+    return page_or_fragment("support/jobs.html", "support/_jobs.html", queues=queues, confirm_form=ConfirmForm(),
+                            message=message, category=category)
+
+
+@bp.get("/auftraege")
+@requires(Permission.SUPPORT_CONSOLE)
+def jobs():
+    """The background service's queue: waiting, running, planned and failed jobs."""
+    return _jobs_page()
+
+
+@bp.post("/auftraege/<string(maxlength=200):job_id>/erneut")
+@bp.post("/auftraege/alle-erneut", defaults={"job_id": None})
+@requires(Permission.SUPPORT_CONSOLE)
+def requeue(job_id: str | None):
+    """"Erneut versuchen": one failed job, or every failed one, back to the queue (audited)."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        count = requeue_failed(None if job_id is None else [job_id], current_user)
+    except RedisError:
+        db.session.rollback()
+        return _jobs_page()
+    db.session.commit()
+    if not count:
+        return _jobs_page(_("Dieser Auftrag ist nicht mehr unter den fehlgeschlagenen.") if job_id else
+                          _("Es gibt keine fehlgeschlagenen Aufträge mehr."), "warning")
+    return _jobs_page(ngettext("%(num)s Auftrag wird erneut versucht.", "%(num)s Aufträge werden erneut versucht.",
+                               count))

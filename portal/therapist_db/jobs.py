@@ -15,17 +15,16 @@ from . import services
 from .models import TherapistDatabase
 
 STALE_GRACE = timedelta(minutes=2)  # a normal regeneration finishes long before
+DEAD_GENERATION_SECONDS = 600  # a generation job "running" longer belongs to a killed worker (RQ's timeout is 180 s)
 
 
 @fresh_session
 def generate_database(therapist_id: int) -> str:
-    """Write one therapist's database (only for an activated therapist)."""
+    """Write one therapist's database (only for an activated therapist), once per change."""
     therapist = db.session.get(Therapist, therapist_id)
     if therapist is None or not therapist.app_enabled:
         return "skipped"
-    services.generate(therapist)
-    db.session.commit()
-    return "generated"
+    return "generated" if services.generate_once(therapist) else "current or busy"
 
 
 @fresh_session
@@ -45,7 +44,7 @@ def sweep() -> int:
         .where(Therapist.app_enabled.is_(True), TherapistDatabase.stale.is_(True),
                TherapistDatabase.stale_since < utcnow() - STALE_GRACE)
     ).all()
-    due = [tid for tid in stale if not jobs.in_flight(services.job_id(tid))]
+    due = [tid for tid in stale if not jobs.in_flight(services.job_id(tid), dead_after=DEAD_GENERATION_SECONDS)]
     for therapist_id in due:
         jobs.enqueue(services.GENERATE_JOB, therapist_id, job_id=services.job_id(therapist_id))
     return len(due)

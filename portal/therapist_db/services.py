@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from flask import current_app
 from sqlalchemy import select, update
 
 from .. import jobs
@@ -14,6 +15,7 @@ from . import generator
 from .models import TherapistDatabase
 
 GENERATE_JOB = "portal.therapist_db.jobs.generate_database"
+GENERATION_LOCK_SECONDS = 5 * 60  # a worker killed while writing holds the lock no longer than this
 
 
 def job_id(therapist_id: int) -> str:
@@ -43,6 +45,33 @@ def request_generation(therapist: Therapist) -> None:
     record = db.session.get(TherapistDatabase, therapist.id)
     if record is None or record.stale or not generator.path_for(therapist.group_id, therapist.id).exists():
         mark_stale([therapist.id])
+
+
+def is_current(therapist: Therapist) -> bool:
+    """Generated, not stale since, and on disk: nothing to write."""
+    record = db.session.get(TherapistDatabase, therapist.id)
+    return (record is not None and not record.stale and record.sha256 is not None
+            and generator.path_for(therapist.group_id, therapist.id).exists())
+
+
+def generate_once(therapist: Therapist) -> TherapistDatabase | None:
+    """Write the database unless it is current, once per change however many jobs and runs ask:
+    while one worker writes it, the others leave it to that one (a lock in Redis), which goes
+    again when a change arrived meanwhile. Commits; None when nothing was written."""
+    if is_current(therapist):
+        return None
+    lock = current_app.redis.lock(f"portal:generating:{therapist.id}", timeout=GENERATION_LOCK_SECONDS)
+    if not lock.acquire(blocking=False):
+        return None
+    try:
+        record = generate(therapist)
+        db.session.commit()
+        current_app.logger.info("Datenbank von Therapeut %s geschrieben (%s Bytes)", therapist.id, record.size)
+    finally:
+        lock.release()
+    if record.stale:  # changed while it was written
+        jobs.enqueue(GENERATE_JOB, therapist.id, job_id=job_id(therapist.id))
+    return record
 
 
 def generate(therapist: Therapist) -> TherapistDatabase:
@@ -107,8 +136,7 @@ def generate_missing(group_id: int | None = None,
     failed = 0
     for index, therapist_id in enumerate(ids, start=1):
         try:
-            generate(db.session.get(Therapist, therapist_id))
-            db.session.commit()
+            generate_once(db.session.get(Therapist, therapist_id))
         except Exception:  # noqa: BLE001 - one broken database must not stop the others
             db.session.rollback()
             failed += 1

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from flask import url_for
 from flask_login import current_user
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 
 from ..auth.permissions import Permission, can
 from ..extensions import db
 from ..groups.models import PracticeGroup, app_licences_active
 from ..i18n import N_, translate
-from ..timeutil import today_berlin
+from ..timeutil import today_param
 from .models import Therapist
 from .readiness import all_met
 
@@ -25,16 +26,22 @@ class Step:
     action: str
 
 
+@cache
+def _progress():
+    """The steps' state for the group ``:group_id`` (built once; today is read when it runs)."""
+    group_id = bindparam("group_id")
+
+    def someone(*keys: str):
+        return exists().where(Therapist.group_id == group_id, *all_met(Therapist, keys))
+
+    return select(app_licences_active(group_id, today_param()), someone("email"), someone("schedule"),
+                  someone("app", "code"))
+
+
 def onboarding_steps(group: PracticeGroup) -> list[Step]:
     """"Einrichtung der Therapeuten-App: n/4" – the licences, then some therapist meeting the
     e-mail rule, the schedule rule, and the app and code rules together. One query."""
-    today = today_berlin()
-
-    def someone(*keys: str):
-        return exists().where(Therapist.group_id == group.id, *all_met(Therapist, keys, today))
-
-    licensed, with_email, scheduled, activated = db.session.execute(select(
-        app_licences_active(group.id, today), someone("email"), someone("schedule"), someone("app", "code"))).one()
+    licensed, with_email, scheduled, activated = db.session.execute(_progress(), {"group_id": group.id}).one()
     return [
         Step(bool(licensed), translate(N_("Sync- und App-Lizenz sind aktiv")),
              url_for("groups.index") if can(current_user, Permission.VIEW_GROUP) else None,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from math import ceil
 
 from flask import request
 from flask_babel import ngettext
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, bindparam, exists, func, select
 
 from ..codes.status import CodeStatus, statuses_for
 from ..columns import LIKE_ESCAPE, contains
@@ -15,7 +16,6 @@ from ..extensions import db
 from ..groups.models import Practice
 from ..i18n import N_, translate
 from ..sorting import sort_key
-from ..timeutil import today_berlin
 from ..web import arg_id, arg_page
 from .models import PersonName, Therapist, therapist_practice
 from .readiness import RULES, met_columns, not_ready, unmet_keys
@@ -94,24 +94,41 @@ class TherapistPage:
         self.pages = max(1, ceil(self.total / self.per_page))
 
 
-def _filters(group_id: int, params: ListParams) -> list:
-    conditions = [Therapist.group_id == group_id]
-    for term in params.q.casefold().split():
-        conditions.append(Therapist.search_text.like(contains(term), escape=LIKE_ESCAPE))
-    if params.practice:
-        conditions.append(
-            exists().where(
-                and_(
-                    therapist_practice.c.therapist_id == Therapist.id,
-                    therapist_practice.c.practice_id == params.practice,
-                )
-            )
-        )
-    if params.ready == "nein":
+@dataclass(frozen=True)
+class _Shape:
+    """What decides the list query's SQL (its values are parameters): built once per shape."""
+
+    terms: int
+    practice: bool
+    ready: bool
+    app: str
+    sort: str
+    descending: bool
+
+
+def _shape(params: ListParams) -> _Shape:
+    return _Shape(len(params.q.casefold().split()), bool(params.practice), params.ready == "nein", params.app,
+                  params.sort.lstrip("-"), params.sort.startswith("-"))
+
+
+def _values(group_id: int, params: ListParams) -> dict:
+    values = {"group_id": group_id, "practice": params.practice}
+    values.update({f"term_{n}": contains(term) for n, term in enumerate(params.q.casefold().split())})
+    return values
+
+
+def _filters(shape: _Shape) -> list:
+    conditions = [Therapist.group_id == bindparam("group_id")]
+    for n in range(shape.terms):
+        conditions.append(Therapist.search_text.like(bindparam(f"term_{n}"), escape=LIKE_ESCAPE))
+    if shape.practice:
+        conditions.append(exists().where(and_(therapist_practice.c.therapist_id == Therapist.id,
+                                              therapist_practice.c.practice_id == bindparam("practice"))))
+    if shape.ready:
         conditions.append(not_ready(Therapist))
-    if params.app == "aktiv":
+    if shape.app == "aktiv":
         conditions.append(Therapist.app_enabled.is_(True))
-    elif params.app == "inaktiv":
+    elif shape.app == "inaktiv":
         conditions.append(Therapist.app_enabled.is_(False))
     return conditions
 
@@ -119,7 +136,7 @@ def _filters(group_id: int, params: ListParams) -> list:
 _SEPARATOR = "\x1f"  # joins practice names inside SQL; never part of a name typed in a form
 
 
-def _page_query(conditions: list, columns: tuple, descending: bool, per_page: int, page: int):
+def _page_query(conditions: list, columns: tuple, descending: bool, limit, offset):
     """The page's therapists with the total, their practice names and each readiness rule.
 
     The inner query picks the page's rows (walking the sort order, limited), the outer one adds
@@ -132,8 +149,8 @@ def _page_query(conditions: list, columns: tuple, descending: bool, per_page: in
                Therapist.sort_first)
         .where(*conditions)
         .order_by(*(c.desc() if descending else c for c in columns))
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        .limit(limit)
+        .offset(offset)
         .subquery()
     )
     practice_names = (
@@ -144,8 +161,17 @@ def _page_query(conditions: list, columns: tuple, descending: bool, per_page: in
     )
     total = select(func.count(Therapist.id)).where(*conditions).scalar_subquery()
     outer_order = [page_rows.c[c.key].desc() if descending else page_rows.c[c.key] for c in columns]
-    return select(page_rows, practice_names.label("practices"), *met_columns(page_rows.c, today_berlin()),
+    return select(page_rows, practice_names.label("practices"), *met_columns(page_rows.c),
                   total.label("total")).order_by(*outer_order)
+
+
+@lru_cache(maxsize=128)
+def _statements(shape: _Shape):
+    """The page query and the count of one shape, built once: building the statement (and its
+    cache key) costs more than running it."""
+    conditions = _filters(shape)
+    page = _page_query(conditions, SORTS[shape.sort], shape.descending, bindparam("limit"), bindparam("offset"))
+    return page, select(func.count(Therapist.id)).where(*conditions)
 
 
 def _rows(found) -> list[TherapistRow]:
@@ -161,22 +187,21 @@ def _rows(found) -> list[TherapistRow]:
 def list_therapists(group_id: int, params: ListParams, per_page: int) -> TherapistPage:
     """One page of the group's therapists as plain rows: one query for the rows (two past the
     last page) and one for their code statuses."""
-    conditions = _filters(group_id, params)
-    columns = SORTS[params.sort.lstrip("-")]
-    descending = params.sort.startswith("-")
+    page_query, count_query = _statements(_shape(params))
+    values = _values(group_id, params)
     page = params.page
-    found = db.session.execute(_page_query(conditions, columns, descending, per_page, page)).all()
+    found = db.session.execute(page_query, {**values, "limit": per_page, "offset": (page - 1) * per_page}).all()
     if not found and page > 1:  # past the end: show the last page
-        total = db.session.scalar(select(func.count(Therapist.id)).where(*conditions)) or 0
+        total = db.session.scalar(count_query, values) or 0
         page = max(1, ceil(total / per_page))
-        found = db.session.execute(_page_query(conditions, columns, descending, per_page, page)).all()
+        found = db.session.execute(page_query, {**values, "limit": per_page, "offset": (page - 1) * per_page}).all()
     total = found[0].total if found else 0
     return TherapistPage(rows=_rows(found), total=total, page=page, per_page=per_page)
 
 
 def therapist_row(therapist: Therapist) -> TherapistRow:
     """The list row of one therapist, e.g. to swap it in after the dialog saved it."""
-    found = db.session.execute(_page_query([Therapist.id == therapist.id], SORTS["name"], False, 1, 1)).all()
+    found = db.session.execute(_page_query([Therapist.id == therapist.id], SORTS["name"], False, 1, 0)).all()
     return _rows(found)[0]
 
 

@@ -24,7 +24,7 @@ from ..i18n import N_, datetime_filter, translate
 from ..outbox.delivery import Delivery
 from ..schedule.models import Appointment, Course
 from ..therapist_db.models import TherapistDatabase
-from ..timeutil import today_berlin, utcnow
+from ..timeutil import now_param, today_param
 from .models import Therapist
 
 HELP_PAGE = "kann-sich-nicht-anmelden"
@@ -105,7 +105,7 @@ def _code_usable(t, _day):
     used = exists().where(CodeRequest.therapist_id == t.id, CodeRequest.email == t.email,
                           CodeRequest.used_at.is_not(None))
     valid = exists().where(CodeRequest.therapist_id == t.id, CodeRequest.email == t.email,
-                           CodeRequest.delivery == Delivery.ACCEPTED, CodeRequest.expires_at > utcnow(),
+                           CodeRequest.delivery == Delivery.ACCEPTED, CodeRequest.expires_at > now_param(),
                            CodeRequest.superseded_at.is_(None), CodeRequest.locked_at.is_(None))
     return or_(used, valid)
 
@@ -161,7 +161,7 @@ BY_KEY = {rule.key: rule for rule in RULES}
 
 def met_columns(t, day: date | None = None) -> list:
     """One labelled boolean column per rule (``met_<key>``) for the therapist columns ``t``."""
-    day = day or today_berlin()
+    day = day or today_param()
     return [rule.met(t, day).label(f"met_{rule.key}") for rule in RULES]
 
 
@@ -172,13 +172,13 @@ def unmet_keys(row) -> tuple[str, ...]:
 
 def not_ready(t, day: date | None = None):
     """SQL: the therapist fails at least one rule (the list's "nicht bereit" filter)."""
-    day = day or today_berlin()
+    day = day or today_param()
     return or_(*(not_(rule.met(t, day)) for rule in RULES))
 
 
 def all_met(t, keys: tuple[str, ...], day: date | None = None):
     """SQL: the therapist meets every one of these rules (the onboarding panel's steps)."""
-    day = day or today_berlin()
+    day = day or today_param()
     return [BY_KEY[key].met(t, day) for key in keys]
 
 
@@ -218,6 +218,6 @@ def unmet_for(therapist_id: int) -> tuple[str, ...]:
 def sign_in_refusal(therapist_id: int) -> str | None:
     """The app API's error for the first unmet rule that stops a sign-in, or None."""
     refusing = [rule for rule in RULES if rule.refusal]
-    row = db.session.execute(select(*(rule.met(Therapist, today_berlin()).label(rule.key) for rule in refusing))
+    row = db.session.execute(select(*(rule.met(Therapist, today_param()).label(rule.key) for rule in refusing))
                              .where(Therapist.id == therapist_id)).one()
     return next((rule.refusal for rule in refusing if not getattr(row, rule.key)), None)

@@ -1,8 +1,6 @@
 from flask import Blueprint, abort, current_app, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from ..auth.permissions import Permission, get_or_404, requires
 from ..codes.status import status_for
@@ -23,12 +21,8 @@ bp = Blueprint("therapists", __name__, url_prefix="/therapeuten")
 
 
 def _group() -> PracticeGroup:
-    """The signed-in user's group with practices and licences, in one query."""
-    return db.session.scalars(
-        select(PracticeGroup)
-        .where(PracticeGroup.id == current_user.group_id)
-        .options(joinedload(PracticeGroup.practice_rows), joinedload(PracticeGroup.licences))
-    ).unique().one()
+    """The signed-in user's group; the session loader brought its practices and licences along."""
+    return current_user.group
 
 
 def _dialog(form: TherapistForm, therapist: Therapist | None, status: int = 200, withdraw_form=None):

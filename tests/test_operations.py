@@ -1,0 +1,241 @@
+"""What operators rely on: the probes, the metrics behind their token, one request id across the
+web and worker logs, Sentry without personal data, and a pool that survives dropped connections."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import logging
+import re
+import secrets
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import sentry_sdk
+from sqlalchemy import text
+
+from portal.devtools.embedded_redis import free_port
+from portal.extensions import db
+from portal.monitoring.logs import JsonFormatter, RequestIdFilter
+
+from .conftest import make_app
+from .helpers import EMAIL, activate, run_jobs, signed_in
+
+DOWN_REDIS = "redis://127.0.0.1:1/0"
+TOKEN = "t0ken-for-the-scraper"
+
+
+def test_healthz_only_says_the_process_lives(migrated, database_url):
+    app = make_app(database_url, DOWN_REDIS, RATELIMIT_STORAGE_URI="memory://")
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 200 and response.get_json() == {"status": "ok"}
+
+
+def test_readyz_is_ready_when_database_redis_and_queue_are_fine(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200 and response.get_json() == {"status": "ready"}
+
+
+def test_readyz_names_redis_when_it_is_down(migrated, database_url):
+    app = make_app(database_url, DOWN_REDIS, RATELIMIT_STORAGE_URI="memory://")
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "not ready", "failures": {"redis": "Redis antwortet nicht."}}
+
+
+def test_readyz_names_the_database_when_it_is_down(redis_url, tmp_path):
+    app = make_app(f"sqlite:///{tmp_path}/missing/dir/portal.db", redis_url)
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503 and set(response.get_json()["failures"]) == {"database"}
+
+
+def test_readyz_fails_when_the_oldest_waiting_job_is_too_old(app, client):
+    app.config["READY_MAX_JOB_AGE"] = 1
+    app.task_queue.enqueue("portal.codes.jobs.sweep", job_id="waits")
+    assert client.get("/readyz").status_code == 200  # young
+    time.sleep(1.3)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert "älteste wartende Auftrag wartet seit 1 s (Grenze 1 s)" in response.get_json()["failures"]["queue"]
+    run_jobs(app)
+    assert client.get("/readyz").status_code == 200  # the workers caught up
+
+
+def test_metrics_are_off_without_a_configured_token(client):
+    assert client.get("/metrics", headers={"Authorization": "Bearer anything"}).status_code == 404
+
+
+def test_metrics_need_the_bearer_token(app, client):
+    app.config["METRICS_TOKEN"] = TOKEN
+    assert client.get("/metrics").status_code == 401
+    wrong = client.get("/metrics", headers={"Authorization": "Bearer wrong"})
+    assert wrong.status_code == 401 and wrong.headers["WWW-Authenticate"].startswith("Bearer")
+    assert client.get("/metrics", headers={"Authorization": f"Basic {TOKEN}"}).status_code == 401
+    assert client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+
+
+@pytest.fixture
+def chef(app, world):
+    return signed_in(app, world.chef_a)
+
+
+def _scrape(client) -> dict[str, float]:
+    response = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 200 and response.mimetype == "text/plain"
+    samples = {}
+    for line in response.get_data(as_text=True).splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            samples[name] = float(value)
+    return samples
+
+
+def test_metrics_count_queues_mails_sign_ins_and_latency(app, client, world, chef, smtp_sink):
+    app.config["METRICS_TOKEN"] = TOKEN
+    before = _scrape(client)
+    activate(app, chef, world.therapist_a)
+    waiting = _scrape(client)
+    assert waiting['portal_jobs_waiting{queue="portal"}'] >= 2  # the code mail and the database
+    assert waiting['portal_jobs_oldest_age_seconds{queue="portal"}'] >= 0
+    assert waiting['portal_mails{kind="code",state="pending"}'] == 1
+    run_jobs(app)
+    wrong = client.post("/api/app/v1/session", json={"email": EMAIL, "code": "000000", "device_name": "iPhone",
+                                                     "platform": "ios"})
+    assert wrong.status_code == 401
+    after = _scrape(client)
+    assert after['portal_jobs_waiting{queue="portal"}'] == 0
+    assert after['portal_jobs_oldest_age_seconds{queue="portal"}'] == 0
+    assert after['portal_mails{kind="code",state="accepted"}'] == 1
+    key = 'portal_app_sign_ins_total{outcome="invalid_code"}'
+    assert after[key] == before.get(key, 0) + 1
+    assert after['portal_request_duration_seconds_count{endpoint="therapists.update"}'] >= 1
+    assert after['portal_up{part="database"}'] == 1 and after['portal_up{part="redis"}'] == 1
+
+
+def test_metrics_still_answer_with_redis_down(migrated, database_url):
+    app = make_app(database_url, DOWN_REDIS, RATELIMIT_STORAGE_URI="memory://", METRICS_TOKEN=TOKEN)
+    samples = _scrape(app.test_client())
+    assert samples['portal_up{part="redis"}'] == 0 and samples['portal_up{part="database"}'] == 1
+    assert not any(name.startswith("portal_jobs_") for name in samples)
+
+
+@pytest.fixture
+def log_lines():
+    """The portal's log records as the JSON lines LOG_FORMAT=json writes."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    root.removeHandler(handler)
+    root.setLevel(level)
+
+
+def test_the_worker_logs_under_the_request_id_of_the_click_that_asked(app, world, chef, smtp_sink, log_lines):
+    chef.environ_base["HTTP_X_REQUEST_ID"] = "req-from-proxy-1"  # as a proxy in front would set it
+    assert activate(app, chef, world.therapist_a).headers["X-Request-ID"] == "req-from-proxy-1"
+    run_jobs(app)
+    [accepted] = [line for line in log_lines() if "angenommen" in line["message"]]
+    assert accepted["request_id"] == "req-from-proxy-1" and accepted["level"] == "INFO"
+    assert accepted["job_id"].startswith("code-request-")
+
+
+def test_a_request_without_a_usable_id_gets_a_new_one(client):
+    made = client.get("/healthz", headers={"X-Request-ID": "bad id <script>"}).headers["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", made)
+    assert client.get("/healthz").headers["X-Request-ID"] != made
+
+
+class _Ingest(BaseHTTPRequestHandler):
+    """A Sentry server as far as the SDK sees it: keeps each envelope it is sent."""
+
+    envelopes: list[bytes] = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if self.headers.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+        self.envelopes.append(body)
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args):
+        pass
+
+
+def explode(code: str) -> None:
+    """A job that fails with the code it carries in its message."""
+    raise RuntimeError(f"Zustellung an anna.schmidt@praxis.example mit Code {code} gescheitert")
+
+
+@pytest.fixture
+def sentry_ingest():
+    _Ingest.envelopes = []
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), _Ingest)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://publickey@127.0.0.1:{server.server_port}/1", _Ingest.envelopes
+    sentry_sdk.get_client().close(timeout=5)
+    sentry_sdk.init()  # no DSN: the SDK is off again for the other tests
+    server.shutdown()
+
+
+def _events(envelopes: list[bytes]) -> list[dict]:
+    events = []
+    for envelope in envelopes:
+        lines = envelope.split(b"\n")
+        for header, payload in zip(lines[1::2], lines[2::2], strict=False):
+            if json.loads(header).get("type") == "event":
+                events.append(json.loads(payload))
+    return events
+
+
+def test_errors_reach_sentry_without_personal_data_or_codes(migrated, database_url, redis_url, sentry_ingest):
+    dsn, envelopes = sentry_ingest
+    app = make_app(database_url, redis_url, SENTRY_DSN=dsn, PROPAGATE_EXCEPTIONS=False)
+    web_code, job_code, bearer, cookie = (f"{secrets.randbelow(10 ** 6):06d}" for _ in range(4))
+
+    @app.get("/kaputt")
+    def broken():
+        raise ValueError(f"Code {web_code} für anna.schmidt@praxis.example passt nicht")
+
+    client = app.test_client()
+    client.set_cookie("session", f"sitzung-{cookie}")
+    assert client.get("/kaputt?email=anna.schmidt@praxis.example", headers={"Authorization": f"Bearer {bearer}"}
+                      ).status_code == 500
+    app.task_queue.enqueue(explode, job_code)
+    run_jobs(app)
+    sentry_sdk.get_client().flush(timeout=5)
+    events = _events(envelopes)
+    raw = b"".join(envelopes).decode()
+    values = [e["exception"]["values"][-1]["value"] for e in events]
+    assert "Code [Ziffern] für [E-Mail] passt nicht" in values
+    assert "Zustellung an [E-Mail] mit Code [Ziffern] gescheitert" in values
+    for secret in (web_code, job_code, bearer, cookie, "anna.schmidt"):
+        assert secret not in raw, secret
+    web = next(e for e in events if "passt nicht" in e["exception"]["values"][-1]["value"])
+    assert web["request"]["url"].endswith("/kaputt") and "query_string" not in web["request"]
+    assert "request_id" in web["tags"]
+
+
+def test_a_dropped_connection_is_replaced_before_the_request_sees_it(migrated, database_url, redis_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite keeps no connection to drop")
+    app = make_app(database_url, redis_url, DB_PING_AFTER=0.2)
+    client = app.test_client()
+    assert client.get("/readyz").status_code == 200
+    with app.app_context():
+        with db.engine.connect() as other:  # another connection ends the pooled one, as a server restart would
+            other.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                               "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                               "AND application_name = ''"))
+            other.commit()
+    time.sleep(0.3)
+    assert client.get("/readyz").status_code == 200
