@@ -1,7 +1,8 @@
-"""Benchmark: 200 check-ins in a burst through the check-in service on a full course day.
+"""Benchmark: 200 check-ins in a burst through the check-in service on a full course day, and the
+"Teilnahmenachweis" PDF of a prescription with 50 signed units.
 
 Prints the median and 95th percentile time per check-in, including the signature write and the
-commit, and the total.
+commit, and the total; then the median time to build the PDF (query included; goal under 1 s).
 
     .venv/bin/python bench/checkin.py [--checkins 200] [--database-url URL]
 """
@@ -9,6 +10,7 @@ commit, and the total.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import statistics
 import sys
@@ -20,9 +22,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from PIL import Image, ImageDraw  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
 from portal import create_app  # noqa: E402
-from portal.checkin.models import CourseMember, Participant, Prescription  # noqa: E402
-from portal.checkin.services import check_in  # noqa: E402
+from portal.checkin import pdfs  # noqa: E402
+from portal.checkin.models import Attendance, CourseMember, CourseSession, Participant, Prescription  # noqa: E402
+from portal.checkin.services import check_in, remaining_units  # noqa: E402
 from portal.devtools.schema import rebuild  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Course, CourseKind, Practice, PracticeGroup  # noqa: E402
@@ -75,6 +81,50 @@ def main() -> None:
           f"{args.checkins} check-ins with a {len(signature)}-byte signature each")
     print(f"per check-in: median {statistics.median(timings) * 1000:.1f} ms, "
           f"95th percentile {timings[int(len(timings) * 0.95)] * 1000:.1f} ms; total {total:.2f} s")
+    proof_seconds, pages, size = proof_timing(app, people[0][1])
+    print(f"Teilnahmenachweis with 50 signed units: median {proof_seconds * 1000:.0f} ms over 10 runs, "
+          f"{pages} pages, {size // 1024} KB")
+
+
+def _signature(seed: int) -> bytes:
+    image = Image.new("RGB", (600, 200), "white")
+    ImageDraw.Draw(image).line([(20, 160), (160 + seed, 40), (300, 140), (580, 60 + seed)], fill="black", width=5)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def proof_timing(app, course_id: int) -> tuple[float, int, int]:
+    """A participant with 50 signed units (distinct signatures, as real ones are), then the PDF."""
+    with app.app_context():
+        course = db.session.get(Course, course_id)
+        person = Participant(group_id=course.group_id, first_name="Jörg", last_name="Weiß", birth_date=date(1950, 1, 1))
+        db.session.add(person)
+        db.session.flush()
+        prescription = Prescription(group_id=course.group_id, participant_id=person.id, kind=CourseKind.REHASPORT,
+                                    units_approved=60, payer="AOK")
+        db.session.add(prescription)
+        db.session.flush()
+        for n in range(50):
+            session = CourseSession(group_id=course.group_id, course_id=course.id,
+                                    day=date(2026, 1, 5) + timedelta(days=n), start_time=course.start_time)
+            db.session.add(session)
+            db.session.flush()
+            db.session.add(Attendance(group_id=course.group_id, session_id=session.id, participant_id=person.id,
+                                      prescription_id=prescription.id, signature_png=_signature(n)))
+        db.session.commit()
+        prescription_id = prescription.id
+    timings, content = [], b""
+    for _ in range(10):
+        with app.test_request_context("/"):
+            db.session.expunge_all()
+            started = time.perf_counter()
+            prescription = db.session.get(Prescription, prescription_id)
+            attendances = db.session.scalars(select(Attendance).where(Attendance.prescription_id == prescription_id)
+                                             .order_by(Attendance.id)).all()
+            content = pdfs.participation_proof(prescription, attendances, "Bench", remaining_units(prescription))
+            timings.append(time.perf_counter() - started)
+    return statistics.median(timings), content.count(b"/Type /Page\n"), len(content)
 
 
 if __name__ == "__main__":

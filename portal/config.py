@@ -58,6 +58,7 @@ ENVIRONMENT = {
     "SENTRY_DSN": ("SENTRY_DSN", str),
     "SENTRY_ENVIRONMENT": ("SENTRY_ENVIRONMENT", str),
     "DB_PING_AFTER": ("DB_PING_AFTER", float),
+    "CHECKIN_RETENTION_YEARS": ("CHECKIN_RETENTION_YEARS", int),
 }
 
 
@@ -150,6 +151,9 @@ class Config:
     SUPPORT_PHONE: str | None = None
     TERMINAL_RESULT_SECONDS = 10  # the "Danke" page goes back to the course's first step after this
     TERMINAL_IDLE_SECONDS = 90  # the signature step does so when nobody touches the screen this long
+    # Check-in data is kept this many years after a prescription's end (billing proof), then the
+    # retention job (rq cron, daily) removes the person and the signatures and keeps the counts.
+    CHECKIN_RETENTION_YEARS = 10
     RATELIMIT_HEADERS_ENABLED = False  # rate headers cost a Redis call per request; 429s set Retry-After
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True

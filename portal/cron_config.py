@@ -16,6 +16,8 @@ cron.register(recurring.database_sweeper, queue_name="portal", interval=recurrin
 cron.register(recurring.script_run_sweeper, queue_name="portal", interval=recurring.SLOW_SWEEP_SECONDS,
               name="script-run-sweeper")
 cron.register(recurring.bounce_mailbox, queue_name="portal", interval=recurring.SWEEP_SECONDS, name="bounce-mailbox")
+cron.register(recurring.checkin_retention, queue_name="portal", interval=recurring.DAY_SECONDS,
+              name="checkin-retention")
 
 # Saturday 03:00 Europe/Berlin (SATURDAY_CRON changes it). rq cron reads cron expressions in the
 # process's local time, so this process runs in Berlin time whatever the server's zone.

@@ -14,6 +14,7 @@ from flask import current_app
 
 from .accounts.mails import sweep as account_mail_sweep
 from .bounces.imap import poll as poll_bounce_mailbox
+from .checkin.privacy import retention_job
 from .codes.jobs import sweep as code_sweep
 from .scripts.jobs import sweep_runs
 from .therapist_db.jobs import generate_missing
@@ -60,6 +61,13 @@ def database_sweeper():
 
 def script_run_sweeper():
     return once_per_tick("script-run-sweeper", SLOW_SWEEP_SECONDS, sweep_runs)
+
+
+DAY_SECONDS = 24 * 3600
+
+
+def checkin_retention():
+    return once_per_tick("checkin-retention", DAY_SECONDS, retention_job)
 
 
 def saturday_databases():

@@ -180,7 +180,8 @@ def attendance(course_id: int, participant_id: int, day: date | None = None, **v
     prescription = db.session.scalars(select(Prescription).where(Prescription.participant_id == person.id)
                                       .order_by(Prescription.id.desc())).first()
     entry = Attendance(group_id=course_.group_id, session_id=session.id, participant_id=person.id,
-                       prescription_id=prescription.id, signature_png=b"\x89PNG\r\n\x1a\n" + b"0" * 100, **values)
+                       prescription_id=prescription.id,
+                       signature_png=values.pop("signature_png", b"\x89PNG\r\n\x1a\n" + b"0" * 100), **values)
     db.session.add(entry)
     db.session.flush()
     return entry

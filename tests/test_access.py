@@ -9,6 +9,7 @@ from portal.models import (
     Passkey,
     Practice,
     PracticeGroup,
+    Prescription,
     Role,
     RunStatus,
     ScriptRun,
@@ -74,6 +75,12 @@ ROUTES = [
     ("GET", "/kurse/anwesenheit/anzeigen?kurs={course}&monat=2026-03", GROUP_ROLES),
     ("GET", "/kurse/{course}/anwesenheit", GROUP_ROLES),
     ("GET", "/kurse/{course}/anwesenheit.csv", GROUP_ROLES),
+    ("GET", "/kurse/{course}/anwesenheit.pdf", GROUP_ROLES),
+    ("GET", "/kurse/verordnungen/{prescription}/teilnahmenachweis.pdf", GROUP_ROLES),
+    ("POST", "/kurse/teilnehmer/{participant}/datenauskunft", {CHEF}),
+    ("POST", "/kurse/teilnehmer/{participant}/loeschen", {CHEF}),
+    ("GET", "/kurse/teilnehmer/import", GROUP_ROLES),
+    ("POST", "/kurse/teilnehmer/import", GROUP_ROLES),
     ("GET", "/praxisgruppe", {CHEF}),
     ("POST", "/praxisgruppe/praxen", {CHEF}),
     ("GET", "/praxisgruppe/praxen/{practice}/bearbeiten", {CHEF}),
@@ -143,6 +150,8 @@ def _objects(app, world, group_id, practice_id, therapist_id):
         ids = {
             "terminal": terminal.id,
             "participant": participant.id,
+            "prescription": db.session.scalar(select(Prescription.id)
+                                              .where(Prescription.participant_id == participant.id)),
             "group": g.id,
             "device": device.id,
             "run": run.id,
@@ -188,7 +197,7 @@ def test_every_view_is_covered_by_the_role_table(app):
     adapter = app.url_map.bind("localhost")
     for method, template, _ in ROUTES:
         url = template.format(therapist=1, appointment=1, course=1, practice=1, user=1, device=1, run=1, group=1,
-                              terminal=1, participant=1, invitation=1, session=1, passkey=1)
+                              terminal=1, participant=1, invitation=1, session=1, passkey=1, prescription=1)
         endpoint, _ = adapter.match(url.split("?")[0], method=method)
         covered.add(endpoint)
     for endpoint, view in app.view_functions.items():

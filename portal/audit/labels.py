@@ -11,6 +11,10 @@ ACTIONS = {
     "appointment.added": N_("Termin zugeordnet"),
     "appointment.removed": N_("Termin entfernt"),
     "checkin.recorded": N_("Check-in erfasst"),
+    "checkin.retention": N_("Aufbewahrungsfrist angewendet"),
+    "participant.exported": N_("Datenauskunft erteilt"),
+    "participant.erased": N_("Teilnehmerdaten gelöscht"),
+    "participants.imported": N_("Teilnehmer importiert"),
     "job.requeued": N_("Auftrag erneut eingereiht"),
     "code.bounced": N_("Zustellung des Zugangscodes gescheitert"),
     "code.delivery_delayed": N_("Zustellung des Zugangscodes verzögert"),
@@ -64,6 +68,9 @@ ACTIONS = {
 
 DETAILS = {
     "job_id": N_("Auftrag"), "function": N_("Funktion"),
+    "format": N_("Format"), "attendances": N_("Teilnahmen"), "anonymised": N_("anonymisiert"),
+    "deleted": N_("gelöscht"), "signatures": N_("Unterschriften entfernt"),
+    "created": N_("neu angelegt"), "known": N_("schon vorhanden"), "faulty": N_("fehlerhaft"),
     "app_enabled": N_("App aktiv"), "code_request_id": N_("Code-Anfrage"), "course": N_("Kurs"),
     "course_id": N_("Kurs"), "day": N_("Tag"), "device": N_("Gerät"), "device_id": N_("Gerät"),
     "devices": N_("Geräte"), "diagnostic": N_("Antwort des Servers"), "email": N_("E-Mail"),

@@ -32,6 +32,7 @@ class Permission(StrEnum):
     READ_DEV_MAILS = "read_dev_mails"  # development only: the mail viewer (scoped to the group)
     OWN_ACCOUNT = "own_account"  # "Mein Konto": one's own password, sessions and second factor
     MANAGE_GROUPS = "manage_groups"  # support: new practice groups, a user's second factor reset
+    PARTICIPANT_PRIVACY = "participant_privacy"  # a participant's data export (DSGVO Art. 15) and erasure
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -50,6 +51,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.CHECK_IN,
             Permission.READ_DEV_MAILS,
             Permission.OWN_ACCOUNT,
+            Permission.PARTICIPANT_PRIVACY,
         }
     ),
     Role.THERAPEUT: frozenset({Permission.VIEW_THERAPISTS, Permission.EDIT_THERAPISTS, Permission.CHECK_IN,

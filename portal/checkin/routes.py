@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import base64
+import json
 from datetime import date
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -16,12 +17,13 @@ from ..errors import render_error
 from ..extensions import db, htmx
 from ..forms import ConfirmForm
 from ..groups.models import LicenceKind, PracticeGroup
-from ..i18n import N_, translate
+from ..i18n import N_, date_filter, translate
 from ..schedule.models import Course
 from ..timeutil import today_berlin
 from ..web import arg_id, arg_month, csv_download, done, ignored_arguments, page_or_fragment, parse_id
+from . import importer, pdfs, privacy
 from .forms import CheckInForm, MembershipForm, ParticipantForm, PrescriptionForm, TerminalForm
-from .models import Attendance, CourseMember, CourseSession, Participant, Terminal
+from .models import Attendance, CourseMember, CourseSession, Participant, Prescription, Terminal
 from .services import (
     CheckInRefused,
     add_membership,
@@ -270,16 +272,123 @@ def attendance_choice():
     return redirect(url_for(".attendance_list", course_id=course.id, monat=f"{month:%Y-%m}"))
 
 
+def _download_of(course_id: int):
+    """The course and month of a list download, or the refusal when the month was not understood
+    (a download cannot say what it left out)."""
+    course, month = get_or_404(Course, course_id), _month()
+    if ignored_arguments():
+        return course, month, render_error(400, _(
+            "Diesen Monat gibt es nicht. Bitte wählen Sie in der Anwesenheitsliste einen Monat und laden Sie die "
+            "Liste dann herunter."))
+    return course, month, None
+
+
 @bp.get("/<int:course_id>/anwesenheit.csv")
 @requires(Permission.CHECK_IN)
 def attendance_csv(course_id: int):
-    course = get_or_404(Course, course_id)
-    month = _month()
-    if ignored_arguments():  # a download cannot say what it left out: refuse it instead
-        return render_error(400, _("Diesen Monat gibt es nicht. Bitte wählen Sie in der Anwesenheitsliste einen Monat "
-                                   "und laden Sie die Liste dann herunter."))
+    course, month, refusal = _download_of(course_id)
+    if refusal:
+        return refusal
     header = ["Datum", "Uhrzeit", "Teilnehmer", "Geburtsdatum", "Springer", "Grund", "Kostenträger"]
     return csv_download(f"anwesenheit-{course.id}-{month:%Y-%m}.csv", header, (
         [a.session.day.strftime("%d.%m.%Y"), a.session.start_time.strftime("%H:%M"), a.participant.full_name,
          a.participant.birth_date.strftime("%d.%m.%Y"), "ja" if a.springer else "nein",
          a.springer_reason or a.extra_reason or "", a.prescription.payer] for a in _month_rows(course, month)))
+
+
+# --- billing proof as PDF ------------------------------------------------------------------------------
+
+def _pdf(content: bytes, filename: str) -> Response:
+    return Response(content, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"})
+
+
+@bp.get("/verordnungen/<int:prescription_id>/teilnahmenachweis.pdf")
+@requires(Permission.CHECK_IN)
+def participation_proof_pdf(prescription_id: int):
+    """The prescription's "Teilnahmenachweis" for the payer: every unit with its signature."""
+    prescription = get_or_404(Prescription, prescription_id)
+    attendances = db.session.scalars(
+        select(Attendance).join(CourseSession, CourseSession.id == Attendance.session_id)
+        .where(Attendance.prescription_id == prescription.id)
+        .order_by(CourseSession.day, CourseSession.start_time, Attendance.id)).all()
+    content = pdfs.participation_proof(prescription, attendances, current_user.group.name,
+                                       remaining_units(prescription))
+    return _pdf(content, f"teilnahmenachweis-{prescription.id}.pdf")
+
+
+@bp.get("/<int:course_id>/anwesenheit.pdf")
+@requires(Permission.CHECK_IN)
+def attendance_pdf(course_id: int):
+    course, month, refusal = _download_of(course_id)
+    if refusal:
+        return refusal
+    content = pdfs.monthly_list(course.name, month, list(_month_rows(course, month)), current_user.group.name)
+    return _pdf(content, f"anwesenheit-{course.id}-{month:%Y-%m}.pdf")
+
+
+# --- a participant's data (DSGVO) --------------------------------------------------------------------
+
+@bp.post("/teilnehmer/<int:participant_id>/datenauskunft")
+@requires(Permission.PARTICIPANT_PRIVACY)
+def data_export(participant_id: int):
+    """Everything stored about the participant as JSON or PDF (a POST: the export is audited)."""
+    person = get_or_404(Participant, participant_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    fmt = "pdf" if request.form.get("format") == "pdf" else "json"
+    data = privacy.export(person, current_user, fmt)
+    db.session.commit()
+    name = f"datenauskunft-teilnehmer-{person.id}.{fmt}"
+    if fmt == "pdf":
+        return _pdf(pdfs.data_export(data, current_user.group.name), name)
+    return Response(json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
+@bp.post("/teilnehmer/<int:participant_id>/loeschen")
+@requires(Permission.PARTICIPANT_PRIVACY)
+def erase_participant(participant_id: int):
+    """Erasure on request; refused while the billing proof must be kept."""
+    person = get_or_404(Participant, participant_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if request.form.get("bestaetigt") != "ja":
+        return done(_("Bitte bestätigen Sie das Löschen mit dem Häkchen."), "warning",
+                    url_for(".participant", participant_id=person.id))
+    name = person.full_name
+    until = privacy.erase(person, current_user)
+    if until is not None:
+        db.session.rollback()
+        return done(_("%(name)s kann noch nicht gelöscht werden: Die Teilnahmen sind Abrechnungsnachweis und müssen "
+                      "bis %(date)s aufbewahrt werden. Danach löscht das Portal die Daten von selbst.", name=name,
+                      date=date_filter(until)), "warning", url_for(".participant", participant_id=person.id))
+    db.session.commit()
+    return done(_("Die Daten von %(name)s sind gelöscht.", name=name), "success", url_for(".participants"))
+
+
+# --- participants from a CSV file ---------------------------------------------------------------------
+
+@bp.route("/teilnehmer/import", methods=["GET", "POST"])
+@requires(Permission.CHECK_IN)
+def import_participants():
+    """Upload, then a preview with every line checked; saved only with "Importieren"."""
+    form = ConfirmForm()
+    if request.method == "GET":
+        return render_template("checkin/import.html", form=form, preview=None, content="")
+    if not form.validate_on_submit():
+        abort(400)
+    upload = request.files.get("datei")
+    try:
+        raw = upload.read(importer.MAX_BYTES + 1) if upload else base64.b64decode(request.form.get("inhalt", ""))
+        preview = importer.read(raw, current_user.group_id)
+    except (importer.ImportRefused, ValueError) as refused:
+        message = str(refused) if isinstance(refused, importer.ImportRefused) else _("Die Datei ließ sich nicht lesen.")
+        return render_template("checkin/import.html", form=form, preview=None, content="", error=message), 422
+    if upload or request.form.get("importieren") != "ja":
+        return render_template("checkin/import.html", form=form, preview=preview,
+                               content=base64.b64encode(raw).decode())
+    created = importer.save(preview, current_user.group_id, current_user)
+    db.session.commit()
+    return done(ngettext("%(num)s Teilnehmer importiert.", "%(num)s Teilnehmer importiert.", created),
+                "success", url_for(".participants"))

@@ -71,6 +71,7 @@ JOB_KINDS: dict[str, JobKind] = {
     _path(recurring.script_run_sweeper): JobKind(N_("Script-Läufe prüfen")),
     _path(recurring.bounce_mailbox): JobKind(N_("Postfach mit Zustellberichten abrufen")),
     _path(recurring.saturday_databases): JobKind(N_("Fehlende Therapeuten-Datenbanken erzeugen (samstags)")),
+    _path(recurring.checkin_retention): JobKind(N_("Aufbewahrungsfristen der Kursteilnehmer anwenden")),
 }
 
 

@@ -1,0 +1,191 @@
+"""Billing proof as PDF for A4 paper: a prescription's "Teilnahmenachweis" (every unit with date,
+course, time and the participant's signature, and the units left) and a course group's monthly
+attendance list. fpdf2 writes them in pure Python, with the PDF core font Helvetica: German text
+is fine; a letter outside Latin-1 in a name is written without its accent (noted on the page)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import unicodedata
+from datetime import date
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from ..i18n import N_, date_filter, month_name_filter, time_filter, translate
+from ..timeutil import utcnow
+from .models import Attendance, Participant, Prescription
+
+UNDECOMPOSED = {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Œ": "OE", "œ": "oe", "ı": "i", "Ħ": "H", "ħ": "h"}
+MARGIN = 15
+ROW = 14  # mm per unit row: room for a signature
+SIGNATURE = (34, 12)  # mm, width and height of a signature in a row
+
+
+def latin1(text: str) -> str:
+    """The text as the core font can write it: Latin-1, other letters without their accents."""
+    if not text:
+        return ""
+    text = text.replace("„", '"').replace("“", '"').replace("–", "-").replace("…", "...")
+    out = []
+    for char in text:
+        try:
+            char.encode("latin-1")
+            out.append(char)
+        except UnicodeEncodeError:
+            plain = unicodedata.normalize("NFKD", char).encode("latin-1", "ignore").decode("latin-1")
+            out.append(plain or UNDECOMPOSED.get(char, "?"))
+    return "".join(out)
+
+
+class _Document(FPDF):
+    def __init__(self, group_name: str, title: str) -> None:
+        super().__init__(format="A4", unit="mm")
+        self.group_name, self.title_text = group_name, title
+        self.set_margins(MARGIN, MARGIN, MARGIN)
+        self.set_auto_page_break(auto=True, margin=MARGIN + 6)
+        self.set_title(latin1(title))
+        self.set_creator("Therapeuten-App-Portal")
+        self.alias_nb_pages()
+        self.add_page()
+
+    def header(self) -> None:
+        self.set_font("Helvetica", "B", 15)
+        self.cell(0, 8, latin1(self.title_text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_font("Helvetica", "", 10)
+        self.cell(0, 6, latin1(self.group_name), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.ln(3)
+
+    def footer(self) -> None:
+        self.set_y(-MARGIN)
+        self.set_font("Helvetica", "", 8)
+        created = translate(N_("Erstellt am %(date)s"), date=date_filter(utcnow()))
+        page = translate(N_("Seite %(page)s von %(pages)s"), page=self.page_no(), pages="{nb}")
+        self.cell(0, 5, latin1(created), align="L")
+        self.set_x(MARGIN)
+        self.cell(0, 5, latin1(page), align="R")
+
+    def facts(self, rows: list[tuple[str, str]]) -> None:
+        for label, value in rows:
+            self.set_font("Helvetica", "B", 10)
+            self.cell(48, 6, latin1(label))
+            self.set_font("Helvetica", "", 10)
+            self.multi_cell(0, 6, latin1(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.ln(3)
+
+    def table_head(self, columns: list[tuple[str, float]]) -> None:
+        self.set_font("Helvetica", "B", 9)
+        self.set_fill_color(235, 238, 242)
+        for label, width in columns:
+            self.cell(width, 7, latin1(label), border=1, fill=True)
+        self.ln()
+        self.set_font("Helvetica", "", 9)
+
+    def row(self, columns: list[tuple[str, float]], values: list[str], signature: bytes | None) -> None:
+        if self.will_page_break(ROW):
+            self.add_page()
+            self.table_head(columns)
+        y = self.get_y()
+        for (_label, width), value in zip(columns[:-1], values, strict=True):
+            self.cell(width, ROW, latin1(value), border=1)
+        x = self.get_x()
+        self.cell(columns[-1][1], ROW, "", border=1)
+        self.signature(signature, x + 1, y + 1)
+        self.ln()
+
+    def signature(self, png: bytes | None, x: float, y: float) -> None:
+        try:
+            self.image(io.BytesIO(png or b""), x=x, y=y, w=SIGNATURE[0], h=SIGNATURE[1], keep_aspect_ratio=True)
+        except Exception:  # noqa: BLE001 - an unreadable image is said so, the proof still prints
+            self.set_xy(x, y + 3)
+            self.set_font("Helvetica", "I", 8)
+            self.cell(SIGNATURE[0], 5, latin1(translate(N_("Unterschrift nicht lesbar"))))
+            self.set_font("Helvetica", "", 9)
+
+
+def _birth(person: Participant) -> str:
+    return date_filter(person.birth_date)
+
+
+def participation_proof(prescription: Prescription, attendances: list[Attendance], group_name: str,
+                        remaining: int) -> bytes:
+    """The "Teilnahmenachweis" of one prescription."""
+    person = prescription.participant
+    doc = _Document(group_name, translate(N_("Teilnahmenachweis")))
+    valid = prescription.expires_on()
+    doc.facts([
+        (translate(N_("Teilnehmer")), f"{person.last_name}, {person.first_name}"),
+        (translate(N_("Geburtsdatum")), _birth(person)),
+        (translate(N_("Verordnung")), f"{prescription.kind.label}, "
+                                      + translate(N_("%(units)s Einheiten"), units=prescription.units_approved)),
+        (translate(N_("Kostenträger")), prescription.payer or "-"),
+        (translate(N_("Gültig bis")), date_filter(valid) if valid else translate(
+            N_("%(n)s Monate ab der ersten Teilnahme"), n=prescription.valid_months)),
+    ])
+    columns = [(translate(N_("Nr.")), 12), (translate(N_("Datum")), 26), (translate(N_("Kurs")), 62),
+               (translate(N_("Uhrzeit")), 20), (translate(N_("Unterschrift")), 60)]
+    doc.table_head(columns)
+    for number, attendance in enumerate(attendances, start=1):
+        session = attendance.session
+        doc.row(columns, [str(number), date_filter(session.day), session.course.name, time_filter(session.start_time)],
+                attendance.signature_png)
+    if not attendances:
+        doc.cell(0, 8, latin1(translate(N_("Noch keine Teilnahme."))), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    doc.ln(4)
+    doc.set_font("Helvetica", "B", 10)
+    doc.cell(0, 6, latin1(translate(N_("Teilgenommen: %(used)s von %(units)s Einheiten, verbleibend: %(left)s"),
+                                    used=len(attendances), units=prescription.units_approved, left=remaining)),
+             new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    return bytes(doc.output())
+
+
+def monthly_list(course_name: str, month: date, attendances: list[Attendance], group_name: str) -> bytes:
+    """The attendance list of a course group for one month."""
+    title = translate(N_("Anwesenheitsliste %(course)s, %(month)s"), course=course_name,
+                      month=month_name_filter(month))
+    doc = _Document(group_name, title)
+    columns = [(translate(N_("Datum")), 22), (translate(N_("Uhrzeit")), 16), (translate(N_("Teilnehmer")), 48),
+               (translate(N_("Geburtsdatum")), 24), (translate(N_("Kostenträger")), 30),
+               (translate(N_("Unterschrift")), 40)]
+    doc.table_head(columns)
+    for attendance in attendances:
+        person, session = attendance.participant, attendance.session
+        doc.row(columns, [date_filter(session.day), time_filter(session.start_time),
+                          f"{person.last_name}, {person.first_name}" + (" (S)" if attendance.springer else ""),
+                          _birth(person), attendance.prescription.payer or "-"], attendance.signature_png)
+    if not attendances:
+        doc.cell(0, 8, latin1(translate(N_("In diesem Monat hat niemand teilgenommen."))),
+                 new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    elif any(a.springer for a in attendances):
+        doc.ln(2)
+        doc.set_font("Helvetica", "", 8)
+        doc.cell(0, 5, latin1(translate(N_("(S) = Springer: Teilnahme in einer anderen als der eigenen Gruppe"))))
+    return bytes(doc.output())
+
+
+def data_export(data: dict, group_name: str) -> bytes:
+    """The "Datenauskunft" (DSGVO Art. 15) of a participant as a printable document."""
+    person = data["participant"]
+    doc = _Document(group_name, translate(N_("Datenauskunft")))
+    doc.facts([
+        (translate(N_("Teilnehmer")), f"{person['last_name']}, {person['first_name']}"),
+        (translate(N_("Geburtsdatum")), date_filter(date.fromisoformat(person["birth_date"]))),
+        (translate(N_("Chip")), person["chip_id"] or "-"),
+        (translate(N_("Kursgruppen")), ", ".join(c["name"] for c in data["course_groups"]) or "-"),
+        (translate(N_("Aufbewahrt bis")), date_filter(date.fromisoformat(data["kept_until"]))
+         if data["kept_until"] else translate(N_("keine Aufbewahrungspflicht"))),
+    ])
+    for p in data["prescriptions"]:
+        doc.facts([(translate(N_("Verordnung")), f"{p['kind']}, {p['units_approved']} / {p['payer'] or '-'}"
+                    + (f", {translate(N_('Gültig bis'))} {date_filter(date.fromisoformat(p['expires_on']))}"
+                       if p["expires_on"] else ""))])
+    columns = [(translate(N_("Datum")), 26), (translate(N_("Kurs")), 62), (translate(N_("Uhrzeit")), 20),
+               (translate(N_("Hinweis")), 32), (translate(N_("Unterschrift")), 40)]
+    doc.table_head(columns)
+    for a in data["attendances"]:
+        doc.row(columns, [date_filter(date.fromisoformat(a["day"])), a["course"], a["time"], a["reason"] or ""],
+                base64.b64decode(a["signature_png_base64"]))
+    if not data["attendances"]:
+        doc.cell(0, 8, latin1(translate(N_("Noch keine Teilnahme."))), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    return bytes(doc.output())

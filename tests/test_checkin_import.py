@@ -1,0 +1,101 @@
+"""Participants from a CSV file: a preview with every line checked, nothing saved before the
+confirmation, and a second import creates no duplicates."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.checkin.models import Participant
+from portal.extensions import db
+from portal.models import PracticeGroup
+from portal.timeutil import clock
+
+from . import factories as f
+from .helpers import audit_entries, signed_in
+
+PAGE = "/kurse/teilnehmer/import"
+EXCEL = ("Nachname;Vorname;Geburtsdatum;Chip\r\n"
+         "Weiß;Jörg;03.04.1951;CHIP-1\r\n"
+         "Schmidt;Anna;1960-12-24;\r\n"
+         ";Ohne;01.01.1950;\r\n"
+         "Meyer;Max;31.02.1950;\r\n"
+         "Pohl;Petra;01.05.1950;\r\n"  # known: the fixture's Petra Pohl (by name and birth date)
+         "Weiß;Jörg;03.04.1951;CHIP-1\r\n").encode("cp1252")  # twice in the file
+
+
+@pytest.fixture(autouse=True)
+def _today():
+    clock.set(datetime(2026, 12, 2, 10, tzinfo=UTC))
+
+
+@pytest.fixture
+def chef(app, world):
+    with app.app_context():
+        f.participant(db.session.get(PracticeGroup, world.group_a), "Petra", "Pohl")
+        db.session.commit()
+    return signed_in(app, world.chef_a)
+
+
+def _upload(chef, content: bytes):
+    return chef.post(PAGE, data={"datei": (io.BytesIO(content), "liste.csv")}, content_type="multipart/form-data")
+
+
+def _states(html: str) -> dict[int, str]:
+    return {int(n): state for n, state in re.findall(r'data-line="(\d+)" data-state="(\w+)"', html)}
+
+
+def _people(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count(Participant.id)))
+
+
+def test_the_preview_checks_every_line_and_saves_nothing(app, chef):
+    response = _upload(chef, EXCEL)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert _states(html) == {2: "neu", 3: "neu", 4: "fehler", 5: "fehler", 6: "vorhanden", 7: "vorhanden"}
+    assert "Weiß, Jörg" in html  # Windows-1252 from Excel read right
+    assert "Nachname fehlt." in html and "„31.02.1950“ ist kein Datum (erwartet: TT.MM.JJJJ)." in html
+    assert "Neu: 2 · schon vorhanden (bleiben unverändert): 2 · fehlerhaft (werden übersprungen): 2" in html
+    assert "2 Teilnehmer importieren" in html
+    assert _people(app) == 1
+
+
+def test_confirming_saves_the_new_ones_and_a_second_import_adds_nobody(app, chef):
+    content = re.search(r'name="inhalt" value="([^"]+)"', _upload(chef, EXCEL).get_data(as_text=True)).group(1)
+    saved = chef.post(PAGE, data={"inhalt": content, "importieren": "ja"}, follow_redirects=True)
+    assert "2 Teilnehmer importiert." in saved.get_data(as_text=True)
+    assert _people(app) == 3
+    with app.app_context():
+        jorg = db.session.scalar(select(Participant).where(Participant.chip_id == "CHIP-1"))
+        assert (jorg.first_name, jorg.last_name, jorg.birth_date.isoformat()) == ("Jörg", "Weiß", "1951-04-03")
+    assert [e[4] for e in audit_entries(app, "participants.imported")] == [{"created": 2, "known": 2, "faulty": 2}]
+    again = _upload(chef, EXCEL).get_data(as_text=True)
+    assert set(_states(again).values()) == {"vorhanden", "fehler"}
+    assert "Nichts zu importieren" in again
+    assert _people(app) == 3
+
+
+def test_a_chip_of_someone_else_is_an_error_of_that_line(app, world, chef):
+    with app.app_context():
+        f.participant(db.session.get(PracticeGroup, world.group_a), "Karl", "Kraus", chip_id="CHIP-9")
+        db.session.commit()
+    html = _upload(chef, b"Nachname,Vorname,Geburtsdatum,Chip\nNeu,Nina,02.02.1962,CHIP-9\n").get_data(
+        as_text=True)
+    assert _states(html) == {2: "fehler"} and "Der Chip CHIP-9 gehört schon Karl Kraus." in html
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"", "Die Datei ist leer."),
+    (b"Name;Strasse\nA;B\n", "In der ersten Zeile fehlen Spalten: Vorname, Geburtsdatum."),
+    (b"x" * (600 * 1024), "Die Datei ist zu groß"),
+])
+def test_a_file_that_cannot_be_read_says_why(app, chef, content, message):
+    response = _upload(chef, content)
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    assert _people(app) == 1

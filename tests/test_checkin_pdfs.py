@@ -1,0 +1,118 @@
+"""Billing proof as PDF: read back as text (pypdf), with the signatures as images, A4."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, time, timedelta
+
+import pytest
+from PIL import Image, ImageDraw
+from pypdf import PdfReader
+
+from portal.checkin.models import Participant
+from portal.checkin.services import check_in
+from portal.extensions import db
+from portal.models import Course, PracticeGroup
+
+from . import factories as f
+from .helpers import signed_in
+
+MONDAY = date(2026, 11, 2)
+A4 = (595, 842)  # points, rounded
+
+
+def signature_png(seed: int) -> bytes:
+    """A real PNG as the terminal's signature pad sends it: strokes on white."""
+    image = Image.new("RGB", (300, 100), "white")
+    ImageDraw.Draw(image).line([(10, 80), (80 + seed, 20), (150, 70), (290, 30 + seed)], fill="black", width=4)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def signed_units(app, world):
+    """Jörg Weiß, 10 units on his prescription, took part in "Rücken fit" on four Mondays."""
+    with app.app_context():
+        g = db.session.get(PracticeGroup, world.group_a)
+        course = f.course(g, g.practices[0], name="Rücken fit", weekday=0, start=time(9, 30))
+        person = f.participant(g, "Jörg", "Weiß", units=10, member_of=course, payer="AOK Rheinland")
+        db.session.commit()
+        for week in range(4):
+            check_in(db.session.get(Participant, person.id), db.session.get(Course, course.id),
+                     MONDAY + timedelta(weeks=week), signature_png(week))
+            db.session.commit()
+        return {"participant": person.id, "prescription": person.prescriptions[0].id, "course": course.id}
+
+
+def _read(response) -> tuple[str, PdfReader]:
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.data))
+    return "\n".join(page.extract_text() for page in reader.pages), reader
+
+
+def test_the_teilnahmenachweis_lists_every_unit_with_its_signature(app, world, signed_units):
+    chef = signed_in(app, world.chef_a)
+    page = chef.get(f"/kurse/teilnehmer/{signed_units['participant']}").get_data(as_text=True)
+    url = f"/kurse/verordnungen/{signed_units['prescription']}/teilnahmenachweis.pdf"
+    assert url in page and "Teilnahmenachweis (PDF)" in page
+    text, reader = _read(chef.get(url))
+    assert "Teilnahmenachweis" in text and "Weiß, Jörg" in text and "01.05.1950" in text
+    assert "AOK Rheinland" in text and "Rehasport, 10 Einheiten" in text
+    for week in range(4):
+        assert f"{MONDAY + timedelta(weeks=week):%d.%m.%Y}" in text
+    assert text.count("Rücken fit") == 4 and "09:30" in text
+    assert "Teilgenommen: 4 von 10 Einheiten, verbleibend: 6" in text
+    assert sum(len(page.images) for page in reader.pages) == 4  # the four signatures
+    width, height = (round(float(v)) for v in reader.pages[0].mediabox[2:])
+    assert (width, height) == A4
+
+
+def test_the_monthly_list_prints_as_pdf(app, world, signed_units):
+    chef = signed_in(app, world.chef_a)
+    html = chef.get(f"/kurse/{signed_units['course']}/anwesenheit?monat=2026-11").get_data(as_text=True)
+    url = f"/kurse/{signed_units['course']}/anwesenheit.pdf?monat=2026-11"
+    assert f"/kurse/{signed_units['course']}/anwesenheit.pdf?monat=2026-11" in html
+    text, reader = _read(chef.get(url))
+    assert "Anwesenheitsliste Rücken fit, November 2026" in text
+    assert text.count("Weiß, Jörg") == 4 and "AOK Rheinland" in text
+    assert sum(len(page.images) for page in reader.pages) == 4
+    empty, _reader = _read(chef.get(f"/kurse/{signed_units['course']}/anwesenheit.pdf?monat=2026-10"))
+    assert "In diesem Monat hat niemand teilgenommen." in empty
+
+
+def test_fifty_units_run_onto_a_second_page_with_the_header_again(app, world):
+    with app.app_context():
+        g = db.session.get(PracticeGroup, world.group_a)
+        course = f.course(g, g.practices[0], name="Herzsport", weekday=0, start=time(18))
+        person = f.participant(g, "Łukasz", "Nowak", units=60, member_of=course)
+        db.session.commit()
+        for n in range(50):  # each signature differs, as real ones do (equal images are stored once)
+            f.attendance(course.id, person.id, day=MONDAY + timedelta(days=n), signature_png=signature_png(n))
+        db.session.commit()
+        prescription_id = person.prescriptions[0].id
+    url = f"/kurse/verordnungen/{prescription_id}/teilnahmenachweis.pdf"
+    text, reader = _read(signed_in(app, world.chef_a).get(url))
+    assert len(reader.pages) >= 2 and "Seite 2 von" in text
+    assert "Nowak, Lukasz" in text  # a letter outside Latin-1 loses its accent, nothing breaks
+    assert "Teilgenommen: 50 von 60 Einheiten, verbleibend: 10" in text
+    assert sum(len(page.images) for page in reader.pages) == 50
+
+
+def test_an_unreadable_signature_is_named_and_the_proof_still_prints(app, world):
+    with app.app_context():
+        g = db.session.get(PracticeGroup, world.group_a)
+        course = f.course(g, g.practices[0])
+        person = f.participant(g, member_of=course)
+        f.attendance(course.id, person.id, day=MONDAY)  # the factory's signature is no real PNG
+        db.session.commit()
+        prescription_id = person.prescriptions[0].id
+    text, _reader = _read(signed_in(app, world.chef_a).get(
+        f"/kurse/verordnungen/{prescription_id}/teilnahmenachweis.pdf"))
+    assert "Unterschrift nicht lesbar" in text
+
+
+def test_another_groups_prescription_is_not_found(app, world, signed_units):
+    other = signed_in(app, world.chef_b)
+    assert other.get(f"/kurse/verordnungen/{signed_units['prescription']}/teilnahmenachweis.pdf").status_code == 404
+    assert other.get(f"/kurse/{signed_units['course']}/anwesenheit.pdf").status_code == 404

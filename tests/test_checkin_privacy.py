@@ -1,0 +1,138 @@
+"""A participant's data under the DSGVO: the export (JSON and PDF), erasure on request, and the
+retention job, run with an injected clock."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from portal.checkin.models import Attendance, CourseMember, CourseSession, Participant, Prescription
+from portal.checkin.privacy import ANONYMOUS, retention_job
+from portal.extensions import db
+from portal.models import Course, PracticeGroup
+from portal.timeutil import clock
+
+from . import factories as f
+from .helpers import audit_entries, signed_in
+from .test_checkin_pdfs import signature_png
+
+TODAY = datetime(2026, 12, 2, 10, tzinfo=UTC)
+
+
+def _person(app, world, name: str, first_session: date | None, attended: int = 0) -> dict:
+    """A participant of group A whose prescription began on ``first_session`` (18 months valid),
+    with ``attended`` signed units in "Rücken fit"."""
+    with app.app_context():
+        g = db.session.get(PracticeGroup, world.group_a)
+        course = db.session.scalar(select(Course).where(Course.group_id == g.id)) or f.course(
+            g, g.practices[0], name="Rücken fit", weekday=0, start=time(9))
+        person = f.participant(g, name, "Muster", chip_id=f"CHIP-{name}", member_of=course)
+        prescription = person.prescriptions[0]
+        prescription.first_session_on = first_session
+        for n in range(attended):
+            f.attendance(course.id, person.id, day=(first_session or date(2026, 1, 5)) + timedelta(weeks=n),
+                         signature_png=signature_png(n))
+        db.session.commit()
+        return {"participant": person.id, "prescription": prescription.id, "course": course.id}
+
+
+def _count(app, model, **where) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model).filter_by(**where))
+
+
+@pytest.fixture(autouse=True)
+def _today():
+    clock.set(TODAY)
+
+
+def test_the_export_holds_everything_signatures_included_and_is_audited(app, world):
+    ids = _person(app, world, "Greta", date(2026, 3, 2), attended=3)
+    chef = signed_in(app, world.chef_a)
+    page = chef.get(f"/kurse/teilnehmer/{ids['participant']}").get_data(as_text=True)
+    assert "Datenauskunft als PDF" in page and "Daten löschen" in page
+    response = chef.post(f"/kurse/teilnehmer/{ids['participant']}/datenauskunft", data={"format": "json"})
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    data = json.loads(response.data)
+    assert data["participant"] == {"id": ids["participant"], "first_name": "Greta", "last_name": "Muster",
+                                   "birth_date": "1950-05-01", "chip_id": "CHIP-Greta"}
+    assert data["prescriptions"][0]["payer"] == "AOK" and data["course_groups"] == [
+        {"id": ids["course"], "name": "Rücken fit"}]
+    assert [a["day"] for a in data["attendances"]] == ["2026-03-02", "2026-03-09", "2026-03-16"]
+    assert base64.b64decode(data["attendances"][0]["signature_png_base64"]) == signature_png(0)
+    assert data["kept_until"] == "2037-09-02"  # the prescription's end (18 months) plus 10 years
+    pdf = chef.post(f"/kurse/teilnehmer/{ids['participant']}/datenauskunft", data={"format": "pdf"})
+    reader = PdfReader(io.BytesIO(pdf.data))
+    text = "\n".join(p.extract_text() for p in reader.pages)
+    assert "Datenauskunft" in text and "Muster, Greta" in text and "CHIP-Greta" in text and "02.09.2037" in text
+    assert sum(len(p.images) for p in reader.pages) == 3
+    assert [e[4]["format"] for e in audit_entries(app, "participant.exported")] == ["json", "pdf"]
+
+
+def test_the_practice_team_cannot_export_or_erase(app, world):
+    ids = _person(app, world, "Greta", None)
+    team = signed_in(app, world.therapeut_a)
+    assert "Datenauskunft" not in team.get(f"/kurse/teilnehmer/{ids['participant']}").get_data(as_text=True)
+    assert team.post(f"/kurse/teilnehmer/{ids['participant']}/datenauskunft").status_code == 403
+    assert team.post(f"/kurse/teilnehmer/{ids['participant']}/loeschen", data={"bestaetigt": "ja"}).status_code == 403
+
+
+def test_erasure_is_refused_while_the_billing_proof_must_be_kept(app, world):
+    ids = _person(app, world, "Greta", date(2026, 3, 2), attended=2)
+    chef = signed_in(app, world.chef_a)
+    response = chef.post(f"/kurse/teilnehmer/{ids['participant']}/loeschen", data={"bestaetigt": "ja"},
+                         follow_redirects=True)
+    assert "müssen bis 02.09.2037 aufbewahrt werden" in response.get_data(as_text=True)
+    assert _count(app, Participant, id=ids["participant"]) == 1 and _count(app, Attendance) == 2
+    assert audit_entries(app, "participant.erased") == []
+
+
+def test_erasure_on_request_removes_everything_when_nothing_was_billed(app, world):
+    ids = _person(app, world, "Greta", None)
+    chef = signed_in(app, world.chef_a)
+    unconfirmed = chef.post(f"/kurse/teilnehmer/{ids['participant']}/loeschen", follow_redirects=True)
+    assert "Bitte bestätigen Sie das Löschen" in unconfirmed.get_data(as_text=True)
+    assert _count(app, Participant, id=ids["participant"]) == 1
+    response = chef.post(f"/kurse/teilnehmer/{ids['participant']}/loeschen", data={"bestaetigt": "ja"},
+                         follow_redirects=True)
+    assert "Die Daten von Greta Muster sind gelöscht." in response.get_data(as_text=True)
+    assert _count(app, Participant, id=ids["participant"]) == 0 and _count(app, Prescription) == 0
+    assert _count(app, CourseMember) == 0
+    assert [e[4]["participant_id"] for e in audit_entries(app, "participant.erased")] == [ids["participant"]]
+
+
+def test_the_retention_job_removes_exactly_what_is_past_the_period(app, world):
+    old = _person(app, world, "Alt", date(2014, 1, 6), attended=2)  # ended 07/2015: past 10 years
+    unused = _person(app, world, "Leer", None)
+    recent = _person(app, world, "Neu", date(2017, 1, 2), attended=1)  # ended 07/2018: kept until 2028
+    with app.app_context():  # the unused one was entered in 2014
+        db.session.get(Prescription, unused["prescription"]).created_at = datetime(2014, 5, 1, tzinfo=UTC)
+        db.session.commit()
+    with app.app_context():
+        report = retention_job()
+    assert report == {"anonymised": 1, "deleted": 1, "signatures": 2}
+    with app.app_context():
+        anonymised = db.session.get(Participant, old["participant"])
+        assert (anonymised.first_name, anonymised.last_name, anonymised.chip_id) == ("", ANONYMOUS, None)
+        assert anonymised.birth_date == date(1900, 1, 1)
+        rows = db.session.scalars(select(Attendance).where(Attendance.participant_id == old["participant"])).all()
+        assert len(rows) == 2 and {r.signature_png for r in rows} == {b""}  # counted, without signature
+        assert db.session.get(Prescription, old["prescription"]).payer == ""
+        assert db.session.get(Participant, unused["participant"]) is None
+        kept = db.session.get(Participant, recent["participant"])
+        assert kept.first_name == "Neu" and db.session.scalar(
+            select(Attendance.signature_png).where(Attendance.participant_id == kept.id)) == signature_png(0)
+        assert db.session.scalar(select(func.count(CourseSession.id))) == 3  # the sessions' counts stay
+    [(_, _, _, _, details)] = audit_entries(app, "checkin.retention")
+    assert details == {"anonymised": 1, "deleted": 1, "signatures": 2}
+    with app.app_context():
+        assert retention_job() == {"anonymised": 0, "deleted": 0, "signatures": 0}  # nothing twice
+    clock.set(datetime(2028, 7, 3, 10, tzinfo=UTC))  # the recent one's period is over too
+    with app.app_context():
+        assert retention_job()["anonymised"] == 1
