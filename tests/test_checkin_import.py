@@ -90,12 +90,35 @@ def test_a_chip_of_someone_else_is_an_error_of_that_line(app, world, chef):
     assert _states(html) == {2: "fehler"} and "Der Chip CHIP-9 gehört schon Karl Kraus." in html
 
 
+def test_twins_are_two_people_and_a_chip_twice_in_the_file_is_an_error(app, chef):
+    content = (b"Nachname;Vorname;Geburtsdatum;Chip\n"
+               b"Zwilling;Anna;02.02.2015;7777\nZwilling;Berta;02.02.2015;7777\nPohl;Paula;01.05.1950;\n")
+    html = _upload(chef, content).get_data(as_text=True)
+    assert _states(html) == {2: "neu", 3: "fehler", 4: "neu"}  # Paula is not Petra Pohl, born the same day
+    assert "Der Chip 7777 steht schon in Zeile 2." in html
+
+
+def test_excels_unicode_text_reads_right(app, chef):
+    content = "Nachname\tVorname\tGeburtsdatum\r\nÖzdemir\tŞule\t01.01.1950\r\n".encode("utf-16")
+    html = _upload(chef, content).get_data(as_text=True)
+    assert _states(html) == {2: "neu"} and "Özdemir, Şule" in html
+
+
+def test_excel_header_variants_are_understood(app, chef):
+    content = b" Nachname ; Vorname ; Geb.-Datum ; Chip-Nr\nNeu;Nina;02.02.1962;C-1\n"
+    assert _states(_upload(chef, content).get_data(as_text=True)) == {2: "neu"}
+
+
 @pytest.mark.parametrize(("content", "message"), [
     (b"", "Die Datei ist leer."),
+    (b"\xef\xbb\xbf", "Die Datei ist leer."),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "Das ist keine CSV-Datei."),
+    (b"Nachname;Vorname;Geburtsdatum\n" + b"x" * 140_000, "Die Datei ließ sich nicht als CSV lesen."),
     (b"Name;Strasse\nA;B\n", "In der ersten Zeile fehlen Spalten: Vorname, Geburtsdatum."),
     (b"x" * (600 * 1024), "Die Datei ist zu groß"),
 ])
 def test_a_file_that_cannot_be_read_says_why(app, chef, content, message):
+    """Including an image, a bare byte-order mark and a broken quote: a message, never a 500."""
     response = _upload(chef, content)
     assert response.status_code == 422 and message in response.get_data(as_text=True)
     assert _people(app) == 1

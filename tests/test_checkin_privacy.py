@@ -71,8 +71,11 @@ def test_the_export_holds_everything_signatures_included_and_is_audited(app, wor
     reader = PdfReader(io.BytesIO(pdf.data))
     text = "\n".join(p.extract_text() for p in reader.pages)
     assert "Datenauskunft" in text and "Muster, Greta" in text and "CHIP-Greta" in text and "02.09.2037" in text
+    assert "Rehasport, 50 Einheiten, Kostenträger: AOK" in text
     assert sum(len(p.images) for p in reader.pages) == 3
     assert [e[4]["format"] for e in audit_entries(app, "participant.exported")] == ["json", "pdf"]
+    assert chef.post(f"/kurse/teilnehmer/{ids['participant']}/datenauskunft", data={"format": "xml"}
+                     ).status_code == 400
 
 
 def test_the_practice_team_cannot_export_or_erase(app, world):

@@ -241,6 +241,8 @@ smtplib.SMTPDataError: (554, 'Code 123456 abgelehnt')
     ("Job abandoned: the worker stopped", "Job abandoned: the worker stopped"),
     ("Traceback (most recent call last):\n  File \"x.py\", line 1\nValueError: Nummer 12345 und 1234567\nmehr",
      f"ValueError: Nummer 12345 und {MASK}"),
+    ("smtplib.SMTPRecipientsRefused: {'anna.schmidt@praxis.example': (550, b'5.1.1 unknown')}",
+     "smtplib.SMTPRecipientsRefused: {'[E-Mail]': (550, b'5.1.1 unknown')}"),
     ("", ""),
     (None, ""),
 ])

@@ -8,22 +8,31 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from sqlalchemy import select
+
 from ..audit.services import record
+from ..extensions import db
 from ..i18n import N_, date_filter, translate
 from ..timeutil import EARLIEST_DAY, today_berlin
-from .services import _folded, create_participant, find_participant
+from .models import Participant
+from .services import _folded, create_participant
 
 MAX_BYTES = 512 * 1024
 MAX_LINES = 2000
-COLUMNS = {  # a header (case and spaces ignored) -> the field it fills
+COLUMNS = {  # a header (case, spaces, dots, hyphens and underscores ignored) -> the field it fills
     "nachname": "last_name", "name": "last_name", "familienname": "last_name",
     "vorname": "first_name",
-    "geburtsdatum": "birth_date", "geb.datum": "birth_date", "geboren": "birth_date", "geburtstag": "birth_date",
-    "chip": "chip_id", "chipnummer": "chip_id", "chip-nr.": "chip_id", "chip-id": "chip_id", "transponder": "chip_id",
+    "geburtsdatum": "birth_date", "gebdatum": "birth_date", "geboren": "birth_date", "geburtstag": "birth_date",
+    "chip": "chip_id", "chipnummer": "chip_id", "chipnr": "chip_id", "chipid": "chip_id", "transponder": "chip_id",
 }
+
+
+def _header_key(cell: str) -> str:
+    return re.sub(r"[\s.\-_]", "", cell.lower())
 REQUIRED = ("last_name", "first_name", "birth_date")
 
 
@@ -70,12 +79,19 @@ class Preview:
 def decode(raw: bytes) -> str:
     if len(raw) > MAX_BYTES:
         raise ImportRefused(translate(N_("Die Datei ist zu groß (höchstens %(kb)s KB)."), kb=MAX_BYTES // 1024))
-    if not raw.strip():
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode-Text": UTF-16 with tabs
+        text = raw.decode("utf-16", errors="replace")
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("cp1252", errors="replace")
+    if not text.strip():
         raise ImportRefused(translate(N_("Die Datei ist leer.")))
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")
+    if "\x00" in text:  # an image, a PDF, a spreadsheet's own format
+        raise ImportRefused(translate(N_("Das ist keine CSV-Datei. Bitte speichern Sie die Liste in Excel mit "
+                                         "„Speichern unter“ als „CSV (Trennzeichen-getrennt)“.")))
+    return text
 
 
 def _day(text: str) -> date | None:
@@ -97,8 +113,12 @@ def read(raw: bytes, group_id: int) -> Preview:
         dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=";,\t")
     except csv.Error:
         dialect = _Semicolons
-    rows = list(csv.reader(io.StringIO(text), dialect))
-    header = [COLUMNS.get(cell.strip().lower()) for cell in rows[0]]
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), dialect))
+    except csv.Error as exc:
+        raise ImportRefused(translate(N_("Die Datei ließ sich nicht als CSV lesen. Bitte speichern Sie die Liste in "
+                                         "Excel als „CSV (Trennzeichen-getrennt)“."))) from exc
+    header = [COLUMNS.get(_header_key(cell)) for cell in rows[0]]
     missing = [name for name in REQUIRED if name not in header]
     if missing:
         raise ImportRefused(translate(N_("In der ersten Zeile fehlen Spalten: %(names)s. Erwartet werden Nachname, "
@@ -107,17 +127,23 @@ def read(raw: bytes, group_id: int) -> Preview:
     if len(rows) - 1 > MAX_LINES:
         raise ImportRefused(translate(N_("Die Datei hat mehr als %(n)s Zeilen. Bitte teilen Sie sie auf."),
                                       n=MAX_LINES))
-    lines, seen_chips, seen_people = [], set(), set()
+    lines, chips, people, known = [], {}, set(), _known(group_id)
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
         values = {name: row[i].strip() for i, name in enumerate(header) if name and i < len(row)}
-        line = _check(number, values, group_id)
-        person_key = (_folded(line.last_name), line.birth_date)
-        if not line.problems and ((line.chip_id and line.chip_id in seen_chips) or person_key in seen_people):
-            line.known = True  # twice in this file: the first one counts
-        seen_chips.add(line.chip_id)
-        seen_people.add(person_key)
+        line = _check(number, values, known)
+        person = (_folded(line.last_name), _folded(line.first_name), line.birth_date)
+        if not line.problems:
+            earlier = chips.get(line.chip_id) if line.chip_id else None
+            if earlier is not None and earlier[1] != person:
+                line.problems.append(translate(N_("Der Chip %(chip)s steht schon in Zeile %(line)s."),
+                                               chip=line.chip_id, line=earlier[0]))
+            elif person in people:
+                line.known = True  # the same person twice in this file: the first line counts
+            if line.chip_id and earlier is None:
+                chips[line.chip_id] = (number, person)
+            people.add(person)
         lines.append(line)
     return Preview(lines)
 
@@ -125,7 +151,7 @@ def read(raw: bytes, group_id: int) -> Preview:
 _LABELS = {"last_name": N_("Nachname"), "first_name": N_("Vorname"), "birth_date": N_("Geburtsdatum")}
 
 
-def _check(number: int, values: dict, group_id: int) -> Line:
+def _check(number: int, values: dict, known: _Known) -> Line:
     line = Line(number, values.get("first_name", ""), values.get("last_name", ""), None, values.get("chip_id", ""))
     for name in ("last_name", "first_name"):
         if not values.get(name):
@@ -145,14 +171,29 @@ def _check(number: int, values: dict, group_id: int) -> Line:
                                        day=date_filter(line.birth_date)))
     if line.problems:
         return line
-    by_chip = find_participant(group_id, chip=line.chip_id) if line.chip_id else None
-    by_name = find_participant(group_id, last_name=line.last_name, birth_date=line.birth_date)
-    if by_chip is not None and (by_name is None or by_name.id != by_chip.id):
+    by_chip = known.by_chip.get(line.chip_id) if line.chip_id else None
+    by_person = known.by_person.get((_folded(line.last_name), _folded(line.first_name), line.birth_date))
+    if by_chip is not None and by_chip is not by_person:
         line.problems.append(translate(N_("Der Chip %(chip)s gehört schon %(name)s."), chip=line.chip_id,
-                                       name=by_chip.full_name))
-    elif by_name is not None:
-        line.known = True
+                                       name=f"{by_chip.first_name} {by_chip.last_name}"))
+    elif by_person is not None:
+        line.known = True  # twins share a last name and a birthday, not a first name: they are two
     return line
+
+
+@dataclass
+class _Known:
+    """The group's participants, looked up once per file (not once per line)."""
+
+    by_chip: dict
+    by_person: dict
+
+
+def _known(group_id: int) -> _Known:
+    people = db.session.execute(select(Participant.first_name, Participant.last_name, Participant.birth_date,
+                                       Participant.chip_id).where(Participant.group_id == group_id)).all()
+    return _Known(by_chip={p.chip_id: p for p in people if p.chip_id},
+                  by_person={(_folded(p.last_name), _folded(p.first_name), p.birth_date): p for p in people})
 
 
 def save(preview: Preview, group_id: int, actor) -> int:

@@ -14,6 +14,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from ..i18n import N_, date_filter, month_name_filter, time_filter, translate
+from ..schedule.models import CourseKind
 from ..timeutil import utcnow
 from .models import Attendance, Participant, Prescription
 
@@ -177,9 +178,11 @@ def data_export(data: dict, group_name: str) -> bytes:
          if data["kept_until"] else translate(N_("keine Aufbewahrungspflicht"))),
     ])
     for p in data["prescriptions"]:
-        doc.facts([(translate(N_("Verordnung")), f"{p['kind']}, {p['units_approved']} / {p['payer'] or '-'}"
-                    + (f", {translate(N_('Gültig bis'))} {date_filter(date.fromisoformat(p['expires_on']))}"
-                       if p["expires_on"] else ""))])
+        valid = (f", {translate(N_('Gültig bis'))} {date_filter(date.fromisoformat(p['expires_on']))}"
+                 if p["expires_on"] else "")
+        doc.facts([(translate(N_("Verordnung")), f"{CourseKind(p['kind']).label}, "
+                    + translate(N_("%(units)s Einheiten"), units=p["units_approved"])
+                    + f", {translate(N_('Kostenträger'))}: {p['payer'] or '-'}{valid}")])
     columns = [(translate(N_("Datum")), 26), (translate(N_("Kurs")), 62), (translate(N_("Uhrzeit")), 20),
                (translate(N_("Hinweis")), 32), (translate(N_("Unterschrift")), 40)]
     doc.table_head(columns)

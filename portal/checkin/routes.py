@@ -336,7 +336,9 @@ def data_export(participant_id: int):
     person = get_or_404(Participant, participant_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    fmt = "pdf" if request.form.get("format") == "pdf" else "json"
+    fmt = request.form.get("format", "json")
+    if fmt not in ("json", "pdf"):
+        abort(400)
     data = privacy.export(person, current_user, fmt)
     db.session.commit()
     name = f"datenauskunft-teilnehmer-{person.id}.{fmt}"

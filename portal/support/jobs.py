@@ -29,6 +29,7 @@ from ..codes.request import SEND_JOB as CODE_JOB
 from ..extensions import db
 from ..groups.models import PracticeGroup
 from ..i18n import N_, translate
+from ..monitoring.sentry import EMAIL
 from ..scripts.models import ScriptRun
 from ..scripts.services import RUN_JOB
 from ..therapist_db.jobs import generate_missing
@@ -40,6 +41,7 @@ from ..web import parse_id
 SHOWN = 50  # jobs listed per section; the heading counts them all
 ERROR_CHARS = 300
 MASK = "••••••"
+EMAIL_MASK = "[E-Mail]"
 _LONG_DIGITS = re.compile(r"\d{6,}")  # an access code has ACCESS_CODE_LENGTH (at least 6) digits
 
 
@@ -90,8 +92,9 @@ _LINKS = {
 
 
 def scrubbed(text: str) -> str:
-    """Text with every run of six or more digits masked: whatever it is, it could be a code."""
-    return _LONG_DIGITS.sub(MASK, text)
+    """Text with every run of six or more digits masked (whatever it is, it could be a code), and
+    every e-mail address (an SMTP refusal names the recipient)."""
+    return _LONG_DIGITS.sub(MASK, EMAIL.sub(EMAIL_MASK, text))
 
 
 def error_line(exc_string: str | None) -> str:
