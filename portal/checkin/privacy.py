@@ -37,6 +37,11 @@ def prescription_end(prescription: Prescription) -> date:
     return prescription.expires_on() or prescription.created_at.astimezone(BERLIN).date()
 
 
+def kept_until(prescription: Prescription) -> date:
+    """The last day the prescription's billing proof must be kept (the retention rule, once)."""
+    return _plus_years(prescription_end(prescription), current_app.config["CHECKIN_RETENTION_YEARS"])
+
+
 def keep_until(person: Participant) -> date | None:
     """Until when the billing proof must be kept: the latest end of a prescription with units taken,
     plus the retention period; None when nothing was billed (nothing stands against erasure)."""
@@ -45,8 +50,7 @@ def keep_until(person: Participant) -> date | None:
         select(Attendance.id).where(Attendance.prescription_id == Prescription.id).exists())).all()
     if not used:
         return None
-    years = current_app.config["CHECKIN_RETENTION_YEARS"]
-    return max(_plus_years(prescription_end(p), years) for p in used)
+    return max(kept_until(p) for p in used)
 
 
 def is_anonymised(person: Participant) -> bool:
@@ -118,7 +122,6 @@ def apply_retention(today: date | None = None) -> RetentionReport:
     than CHECKIN_RETENTION_YEARS ago. Check-ins stay as counts (the sessions' statistics), their
     person anonymised and their signatures removed. Audited per group; the caller commits."""
     today = today or today_berlin()
-    years = current_app.config["CHECKIN_RETENTION_YEARS"]
     report = RetentionReport()
     by_group: dict[int, RetentionReport] = {}
     people = db.session.scalars(select(Participant).join(Prescription, Prescription.participant_id == Participant.id)
@@ -126,7 +129,7 @@ def apply_retention(today: date | None = None) -> RetentionReport:
     for person in people:
         if is_anonymised(person):
             continue
-        if any(_plus_years(prescription_end(p), years) >= today for p in person.prescriptions):
+        if any(kept_until(p) >= today for p in person.prescriptions):
             continue
         group = by_group.setdefault(person.group_id, RetentionReport())
         signed = db.session.scalar(select(db.func.count(Attendance.id)).where(Attendance.participant_id == person.id))
