@@ -1,8 +1,11 @@
-"""Benchmark: 200 check-ins in a burst through the check-in service on a full course day, and the
+"""Benchmark: 200 check-ins in a burst through the check-in service on a full course day; 500
+check-ins a tablet queued offline replayed, a fifth of them sent twice; and the
 "Teilnahmenachweis" PDF of a prescription with 50 signed units.
 
 Prints the median and 95th percentile time per check-in, including the signature write and the
-commit, and the total; then the median time to build the PDF (query included; goal under 1 s).
+commit, and the total; the same per replayed offline check-in (goal: median under 10 ms) with
+the rows it left (goal: no duplicates); then the median time to build the PDF (query included;
+goal under 1 s).
 
     .venv/bin/python bench/checkin.py [--checkins 200] [--database-url URL]
 """
@@ -10,24 +13,35 @@ commit, and the total; then the median time to build the PDF (query included; go
 from __future__ import annotations
 
 import argparse
+import base64
 import io
 import os
+import random
 import statistics
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta
+import uuid
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from PIL import Image, ImageDraw  # noqa: E402
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import event, func, select  # noqa: E402
 
 from portal import create_app  # noqa: E402
-from portal.checkin import pdfs  # noqa: E402
-from portal.checkin.models import Attendance, CourseMember, CourseSession, Participant, Prescription  # noqa: E402
+from portal.checkin import offline, pdfs  # noqa: E402
+from portal.checkin.models import (  # noqa: E402
+    Attendance,
+    CourseMember,
+    CourseSession,
+    OfflineCheckIn,
+    Participant,
+    Prescription,
+    Terminal,
+)
 from portal.checkin.services import check_in, remaining_units  # noqa: E402
 from portal.devtools.schema import rebuild  # noqa: E402
 from portal.extensions import db  # noqa: E402
@@ -81,9 +95,61 @@ def main() -> None:
           f"{args.checkins} check-ins with a {len(signature)}-byte signature each")
     print(f"per check-in: median {statistics.median(timings) * 1000:.1f} ms, "
           f"95th percentile {timings[int(len(timings) * 0.95)] * 1000:.1f} ms; total {total:.2f} s")
+    replay_timing(app, people, signature)
     proof_seconds, pages, size = proof_timing(app, people[0][1])
     print(f"Teilnahmenachweis with 50 signed units: median {proof_seconds * 1000:.0f} ms over 10 runs, "
           f"{pages} pages, {size // 1024} KB")
+
+
+def replay_timing(app, people: list[tuple[int, int]], signature: bytes, queued: int = 500,
+                  twice: float = 0.2) -> None:
+    """A tablet's queue sent after a day offline: ``queued`` check-ins on two other Mondays, a
+    ``twice`` share of them resends of one sent earlier (the answer was lost); each replay parsed, applied
+    and committed as the endpoint does."""
+    mondays = [date(2026, 11, 16), date(2026, 11, 30)]
+    data_url = "data:image/png;base64," + base64.b64encode(signature).decode()
+    distinct = queued - int(queued * twice)
+    items = [{"id": str(uuid.uuid4()), "course_id": course_id, "participant_id": person_id,
+              "signed_at": datetime.combine(mondays[n // len(people) % 2], datetime.min.time(), UTC)
+              .replace(hour=8 + n % 10).isoformat(), "signature": data_url}
+             for n, (person_id, course_id) in enumerate((people * 3)[:distinct])]
+    chooser = random.Random(7)
+    order = list(items)
+    for item in chooser.sample(items, queued - distinct):  # a duplicate arrives after its first
+        order.insert(chooser.randint(order.index(item) + 1, len(order)), item)
+    with app.app_context():
+        terminal = Terminal(group_id=db.session.scalar(select(Participant.group_id)), name="Tresen",
+                            terminal_key="BENCH")
+        db.session.add(terminal)
+        db.session.commit()
+        terminal_id = terminal.id
+        before = db.session.scalar(select(func.count(Attendance.id)))
+        timings, known, statements = [], 0, []
+
+        def count(_conn, _cursor, statement, *_args):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        for item in order:
+            db.session.expunge_all()
+            started = time.perf_counter()
+            result = offline.replay(db.session.get(Terminal, terminal_id), offline.Queued.parse(item))
+            db.session.commit()
+            timings.append(time.perf_counter() - started)
+            known += result.known
+        event.remove(db.engine, "before_cursor_execute", count)
+        rows = db.session.scalar(select(func.count(OfflineCheckIn.id)))
+        applied = db.session.scalar(select(func.count(Attendance.id))) - before
+        twins = db.session.scalar(select(func.count()).select_from(
+            select(Attendance.session_id, Attendance.participant_id).group_by(
+                Attendance.session_id, Attendance.participant_id).having(func.count() > 1).subquery()))
+    timings.sort()
+    print(f"offline replay: {len(order)} sent ({known} again), median {statistics.median(timings) * 1000:.1f} ms, "
+          f"95th percentile {timings[int(len(timings) * 0.95)] * 1000:.1f} ms; {rows} kept once per id "
+          f"(of {len(items)}), {applied} attendances added, {twins} people twice in a session; "
+          f"{len(statements) / len(order):.1f} statements each")
+    if os.environ.get("BENCH_STATEMENTS"):
+        print("\n".join(statements[-40:]))
 
 
 def _signature(seed: int) -> bytes:

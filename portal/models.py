@@ -4,7 +4,16 @@ from .accounts.models import AccountMail, Invitation, MailKind
 from .audit.models import AuditEvent
 from .auth.models import Passkey, RecoveryCode, Role, User, UserSession
 from .bounces.models import Bounce, BounceKind, Intake
-from .checkin.models import Attendance, CourseMember, CourseSession, Participant, Prescription, Terminal
+from .checkin.models import (
+    Attendance,
+    CourseMember,
+    CourseSession,
+    OfflineCheckIn,
+    OfflineStatus,
+    Participant,
+    Prescription,
+    Terminal,
+)
 from .codes.models import CodeRequest
 from .devices.models import Device
 from .groups.models import Licence, LicenceKind, Practice, PracticeGroup
@@ -17,7 +26,8 @@ from .therapists.models import Therapist, therapist_practice
 __all__ = [
     "AccountMail", "Invitation", "MailKind", "Passkey", "RecoveryCode", "UserSession",
     "Appointment", "Attendance", "AuditEvent", "Bounce", "BounceKind", "CodeRequest", "Course", "CourseKind",
-    "CourseMember", "CourseSession", "Delivery", "Device", "Intake", "Licence", "LicenceKind", "Participant",
+    "CourseMember", "CourseSession", "Delivery", "Device", "Intake", "Licence", "LicenceKind", "OfflineCheckIn",
+    "OfflineStatus", "Participant",
     "Practice", "PracticeGroup", "Prescription", "Role", "RunStatus", "ScriptRun", "Terminal", "Therapist",
     "TherapistDatabase", "User", "therapist_practice",
 ]

@@ -3,6 +3,7 @@ code out of its mail, running the queued jobs, and reading the audit log."""
 
 from __future__ import annotations
 
+import base64
 import re
 
 import pyotp
@@ -16,6 +17,7 @@ from portal.timeutil import utcnow
 from .factories import PASSWORD, SUPPORT_TOTP_SECRET
 
 HX = {"HX-Request": "true"}
+SIGNATURE_URL = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"unterschrift").decode()
 EMAIL = "anna.schmidt@praxis.example"  # Anna Schmidt of the `world` fixture
 _CODE_LINE = re.compile(r"^\s{4}(\d{6})\s*$", re.M)
 
@@ -111,3 +113,15 @@ def audit_entries(app, action: str | None = None) -> list[tuple]:
             query = query.where(AuditEvent.action == action)
         return [(e.action, e.actor_label, e.actor_role, e.group_id, dict(e.details))
                 for e in db.session.scalars(query)]
+
+
+def register_and_pair(app, chef, key: str = "TAB-01"):
+    """A terminal registered by the chef's client and paired by a fresh test client (the tablet)."""
+    html = chef.post("/kurse/terminals", data={"name": "Tresen", "key": key}).get_data(as_text=True)
+    code = re.search(r'<code id="pairing-code">([A-Z0-9]{8})</code>', html).group(1)
+    qr = re.search(r'src="data:image/png;base64,([^"]+)"', html).group(1)
+    assert base64.b64decode(qr).startswith(b"\x89PNG")
+    tablet = app.test_client()
+    response = tablet.post("/terminal/koppeln", data={"code": code.lower()})
+    assert response.status_code == 302 and "terminal=" in response.headers["Set-Cookie"]
+    return tablet, code

@@ -1,11 +1,15 @@
 """The role table of the spec, and tenant isolation: another group's ids answer 404."""
 
+import uuid
+
 import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import (
     Invitation,
+    OfflineCheckIn,
+    OfflineStatus,
     Passkey,
     Practice,
     PracticeGroup,
@@ -18,7 +22,7 @@ from portal.models import (
     User,
     UserSession,
 )
-from portal.timeutil import today_berlin
+from portal.timeutil import today_berlin, utcnow
 
 from . import factories as f
 from .helpers import login
@@ -80,6 +84,15 @@ ROUTES = [
     ("POST", "/kurse/teilnehmer/{participant}/datenauskunft", {CHEF}),
     ("POST", "/kurse/teilnehmer/{participant}/loeschen", {CHEF}),
     ("GET", "/kurse/teilnehmer/import", GROUP_ROLES),
+    ("GET", "/kurse/teilnehmer/{participant}/bearbeiten", GROUP_ROLES),
+    ("POST", "/kurse/teilnehmer/{participant}/bearbeiten", GROUP_ROLES),
+    ("GET", "/kurse/verordnungen/{prescription}/bearbeiten", GROUP_ROLES),
+    ("POST", "/kurse/verordnungen/{prescription}/bearbeiten", GROUP_ROLES),
+    ("GET", "/kurse/teilnahmen/{attendance}", GROUP_ROLES),
+    ("POST", "/kurse/teilnahmen/{attendance}/stornieren", GROUP_ROLES),
+    ("POST", "/kurse/teilnahmen/{attendance}/verschieben", GROUP_ROLES),
+    ("POST", "/kurse/zu-klaeren/{offline}/uebernehmen", GROUP_ROLES),
+    ("POST", "/kurse/zu-klaeren/{offline}/verwerfen", GROUP_ROLES),
     ("POST", "/kurse/teilnehmer/import", GROUP_ROLES),
     ("GET", "/praxisgruppe", {CHEF}),
     ("POST", "/praxisgruppe/praxen", {CHEF}),
@@ -123,6 +136,9 @@ PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.set_language", 
                     "help.index", "help.page",
                     # the check-in terminal is recognised by its pairing cookie (tests/test_terminal.py)
                     "terminal.pair", "terminal.index", "terminal.identify", "terminal.sign",
+                    # ... and offline (tests/test_checkin_offline.py)
+                    "terminal.manifest", "terminal.service_worker", "terminal.offline_page", "terminal.day_snapshot",
+                    "terminal.replay",
                     # mail providers authenticate by Basic auth or an SNS signature (tests/test_bounce_intakes.py)
                     "webhooks.postmark", "webhooks.ses",
                     # joining, the sign-in's second step, a forgotten password: before any sign-in
@@ -147,6 +163,13 @@ def _objects(app, world, group_id, practice_id, therapist_id):
                                 invited_by_label="chef")
         db.session.add_all([run, terminal, invitation])
         db.session.flush()
+        attendance = f.attendance(course.id, participant.id)
+        offline = OfflineCheckIn(group_id=g.id, terminal_id=terminal.id, client_id=str(uuid.uuid4()),
+                                 course_id=course.id, participant_id=participant.id, day=today_berlin(),
+                                 signed_at=utcnow(), signature_png=attendance.signature_png,
+                                 status=OfflineStatus.OPEN, message="x")
+        db.session.add(offline)
+        db.session.flush()
         ids = {
             "terminal": terminal.id,
             "participant": participant.id,
@@ -161,6 +184,8 @@ def _objects(app, world, group_id, practice_id, therapist_id):
             "course": course.id,
             "user": extra_user.id,
             "invitation": invitation.id,
+            "attendance": attendance.id,
+            "offline": offline.id,
         }
         db.session.commit()
         return ids
@@ -197,7 +222,8 @@ def test_every_view_is_covered_by_the_role_table(app):
     adapter = app.url_map.bind("localhost")
     for method, template, _ in ROUTES:
         url = template.format(therapist=1, appointment=1, course=1, practice=1, user=1, device=1, run=1, group=1,
-                              terminal=1, participant=1, invitation=1, session=1, passkey=1, prescription=1)
+                              terminal=1, participant=1, invitation=1, session=1, passkey=1, prescription=1,
+                              attendance=1, offline=1)
         endpoint, _ = adapter.match(url.split("?")[0], method=method)
         covered.add(endpoint)
     for endpoint, view in app.view_functions.items():

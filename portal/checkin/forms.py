@@ -72,13 +72,16 @@ class ParticipantForm(FlaskForm):
     chip_id = StringField(_l("Chip (optional)"), validators=[Optional(), Length(max=64, message=AT_MOST)],
                           filters=[strip])
 
-    def __init__(self, *args, group_id: int, **kwargs):
+    def __init__(self, *args, group_id: int, participant_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self._group_id = group_id
+        self._group_id, self._participant_id = group_id, participant_id
 
     def validate_chip_id(self, field) -> None:
-        if field.data and db.session.scalar(select(Participant.id).where(Participant.group_id == self._group_id,
-                                                                         Participant.chip_id == field.data)):
+        if not field.data:
+            return
+        holder = db.session.scalar(select(Participant.id).where(Participant.group_id == self._group_id,
+                                                                Participant.chip_id == field.data))
+        if holder is not None and holder != self._participant_id:
             raise ValidationError(_("Dieser Chip ist schon einer anderen Person zugeordnet."))
 
 
@@ -94,6 +97,40 @@ class PrescriptionForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.kind.choices = enum_choices(CourseKind)
+
+
+class PrescriptionEditForm(FlaskForm):
+    """Correcting a prescription: its kind stays (check-ins were counted under it)."""
+
+    units_approved = PrescriptionForm.units_approved
+    valid_months = PrescriptionForm.valid_months
+    payer = PrescriptionForm.payer
+
+
+class CancelForm(FlaskForm):
+    reason = TextAreaField(_l("Grund der Stornierung"),
+                           validators=[DataRequired(_l("Bitte geben Sie einen Grund für die Stornierung an.")),
+                                       Length(max=300, message=AT_MOST)], filters=[strip])
+
+
+class MoveForm(FlaskForm):
+    course_id = SelectField(_l("Anderer Termin am selben Tag"), coerce=int,
+                            invalid_choice_message=_l("Bitte wählen Sie einen Termin."),
+                            invalid_value_message=_l("Bitte wählen Sie einen Termin."))
+    springer_reason = _SignedCheckIn.springer_reason
+    extra_reason = _SignedCheckIn.extra_reason
+
+    def __init__(self, *args, courses=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.course_id.choices = choices((c.id, f"{c.start_time:%H:%M} – {c.name}") for c in courses)
+
+
+class ResolveForm(FlaskForm):
+    """Resolving a check-in from "Zu klären": take it (with a reason where the rules ask) or not (with a note)."""
+
+    springer_reason = _SignedCheckIn.springer_reason
+    extra_reason = _SignedCheckIn.extra_reason
+    note = TextAreaField(_l("Warum nicht zählen?"), validators=[Length(max=300, message=AT_MOST)], filters=[strip])
 
 
 class MembershipForm(FlaskForm):

@@ -3,9 +3,22 @@ attendances with signatures, and the registered terminals."""
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime, time
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text, Time, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..columns import EnumText
@@ -89,8 +102,12 @@ class CourseSession(db.Model):
 
 
 class Attendance(db.Model):
+    """A check-in with its signature. A mistaken one is cancelled, never deleted: it stays, struck
+    through, with its reason, and no longer counts (a person is in a session once, cancelled rows aside)."""
+
     __tablename__ = "attendance"
-    __table_args__ = (UniqueConstraint("session_id", "participant_id"),)
+    __table_args__ = (Index("uq_attendance_session_participant_active", "session_id", "participant_id", unique=True,
+                            postgresql_where=text("cancelled_at IS NULL"), sqlite_where=text("cancelled_at IS NULL")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("practice_group.id", ondelete="CASCADE"), index=True)
@@ -104,10 +121,17 @@ class Attendance(db.Model):
     extra_reason: Mapped[str | None] = mapped_column(Text)  # a third session in one week
     terminal_id: Mapped[int | None] = mapped_column(ForeignKey("terminal.id", ondelete="SET NULL"))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("portal_user.id", ondelete="SET NULL"))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("portal_user.id", ondelete="SET NULL"))
 
     session: Mapped[CourseSession] = relationship()
     participant: Mapped[Participant] = relationship()
     prescription: Mapped[Prescription] = relationship()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancelled_at is not None
 
 
 class Terminal(db.Model):
@@ -124,3 +148,40 @@ class Terminal(db.Model):
     paired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OfflineStatus(enum.StrEnum):
+    APPLIED = "applied"  # the rules allowed it: an attendance exists
+    OPEN = "open"  # refused afterwards: "Zu klären"
+    ACCEPTED = "accepted"  # resolved by the practice as an attendance
+    DISCARDED = "discarded"  # resolved by the practice: not an attendance
+
+
+class OfflineCheckIn(db.Model):
+    """A check-in the tablet made without a connection and sent later, once per tablet and id: a
+    replay finds this row and changes nothing. One the rules refused waits here, with its signature,
+    until the practice resolves it; an applied one keeps no signature of its own (the attendance has it)."""
+
+    __tablename__ = "offline_checkin"
+    __table_args__ = (UniqueConstraint("terminal_id", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("practice_group.id", ondelete="CASCADE"), index=True)
+    terminal_id: Mapped[int] = mapped_column(ForeignKey("terminal.id", ondelete="CASCADE"))
+    client_id: Mapped[str] = mapped_column(String(36))
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    signature_png: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[OfflineStatus] = mapped_column(EnumText(OfflineStatus))
+    message: Mapped[str | None] = mapped_column(Text)  # the rules' refusal, in German
+    attendance_id: Mapped[int | None] = mapped_column(ForeignKey("attendance.id", ondelete="SET NULL"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("portal_user.id", ondelete="SET NULL"))
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+
+    course: Mapped[Course] = relationship()
+    participant: Mapped[Participant] = relationship()
+    terminal: Mapped[Terminal] = relationship()

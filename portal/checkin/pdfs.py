@@ -8,14 +8,14 @@ from __future__ import annotations
 import base64
 import io
 import unicodedata
-from datetime import date
+from datetime import date, datetime
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from ..i18n import N_, date_filter, month_name_filter, time_filter, translate
 from ..schedule.models import CourseKind
-from ..timeutil import utcnow
+from ..timeutil import BERLIN, utcnow
 from .models import Attendance, Participant, Prescription
 
 UNDECOMPOSED = {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Œ": "OE", "œ": "oe", "ı": "i", "Ħ": "H", "ħ": "h"}
@@ -187,8 +187,20 @@ def data_export(data: dict, group_name: str) -> bytes:
                (translate(N_("Hinweis")), 32), (translate(N_("Unterschrift")), 40)]
     doc.table_head(columns)
     for a in data["attendances"]:
-        doc.row(columns, [date_filter(date.fromisoformat(a["day"])), a["course"], a["time"], a["reason"] or ""],
-                base64.b64decode(a["signature_png_base64"]))
+        note = (translate(N_("Storniert: %(reason)s"), reason=a["cancel_reason"]) if a["cancelled_at"]
+                else a["reason"] or "")
+        doc.row(columns, [date_filter(date.fromisoformat(a["day"])), a["course"], a["time"], note],
+                base64.b64decode(a["signature_png_base64"]) if a["signature_png_base64"] else None)
     if not data["attendances"]:
         doc.cell(0, 8, latin1(translate(N_("Noch keine Teilnahme."))), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if data["offline_check_ins"]:
+        doc.ln(4)
+        doc.cell(0, 6, latin1(translate(N_("Check-ins eines Terminals ohne Verbindung"))), new_x=XPos.LMARGIN,
+                 new_y=YPos.NEXT)
+        doc.table_head(columns)
+        for o in data["offline_check_ins"]:
+            doc.row(columns, [date_filter(date.fromisoformat(o["day"])), o["course"],
+                              datetime.fromisoformat(o["signed_at"]).astimezone(BERLIN).strftime("%H:%M"),
+                              o["message"] or ""],
+                    base64.b64decode(o["signature_png_base64"]) if o["signature_png_base64"] else None)
     return bytes(doc.output())

@@ -18,7 +18,7 @@ from ..extensions import db
 from ..jobs import fresh_session
 from ..schedule.models import Course
 from ..timeutil import BERLIN, today_berlin, utcnow
-from .models import Attendance, CourseMember, CourseSession, Participant, Prescription
+from .models import Attendance, CourseMember, CourseSession, OfflineCheckIn, Participant, Prescription
 
 ANONYMOUS = "anonymisiert"
 PLACEHOLDER_BIRTH_DATE = date(1900, 1, 1)
@@ -82,8 +82,17 @@ def export(person: Participant, actor, fmt: str) -> dict:
                          "course": c.name, "prescription_id": a.prescription_id, "springer": a.springer,
                          "reason": a.springer_reason or a.extra_reason,
                          "checked_in_at": a.checked_in_at.isoformat(timespec="seconds"),
+                         "cancelled_at": a.cancelled_at.isoformat(timespec="seconds") if a.cancelled_at else None,
+                         "cancel_reason": a.cancel_reason,
                          "signature_png_base64": base64.b64encode(a.signature_png).decode()}
                         for a, s, c in attendances],
+        "offline_check_ins": [{"id": o.id, "day": o.day.isoformat(), "course": o.course.name,
+                               "signed_at": o.signed_at.isoformat(timespec="seconds"), "status": o.status.value,
+                               "message": o.message, "resolution_note": o.resolution_note,
+                               "signature_png_base64": base64.b64encode(o.signature_png).decode()
+                               if o.signature_png else None}
+                              for o in db.session.scalars(select(OfflineCheckIn).where(
+                                  OfflineCheckIn.participant_id == person.id).order_by(OfflineCheckIn.signed_at))],
         "kept_until": until.isoformat() if until else None,
     }
 
@@ -104,6 +113,7 @@ def erase(person: Participant, actor) -> date | None:
 
 def _delete(participant_id: int) -> None:
     """Everything of the person, child rows first (no database cascade needed)."""
+    db.session.execute(delete(OfflineCheckIn).where(OfflineCheckIn.participant_id == participant_id))
     db.session.execute(delete(Attendance).where(Attendance.participant_id == participant_id))
     db.session.execute(delete(CourseMember).where(CourseMember.participant_id == participant_id))
     db.session.execute(delete(Prescription).where(Prescription.participant_id == participant_id))
@@ -135,7 +145,9 @@ def apply_retention(today: date | None = None) -> RetentionReport:
         signed = db.session.scalar(select(db.func.count(Attendance.id)).where(Attendance.participant_id == person.id))
         if signed:
             db.session.execute(update(Attendance).where(Attendance.participant_id == person.id)
-                               .values(signature_png=b"", springer_reason=None, extra_reason=None))
+                               .values(signature_png=b"", springer_reason=None, extra_reason=None,
+                                       cancel_reason=None))
+            db.session.execute(delete(OfflineCheckIn).where(OfflineCheckIn.participant_id == person.id))
             db.session.execute(update(Prescription).where(Prescription.participant_id == person.id).values(payer=""))
             db.session.execute(delete(CourseMember).where(CourseMember.participant_id == person.id))
             person.first_name, person.last_name = "", ANONYMOUS

@@ -21,23 +21,40 @@ from ..i18n import N_, date_filter, translate
 from ..schedule.models import Course
 from ..timeutil import today_berlin
 from ..web import arg_id, arg_month, csv_download, done, ignored_arguments, page_or_fragment, parse_id
-from . import importer, pdfs, privacy
-from .forms import CheckInForm, MembershipForm, ParticipantForm, PrescriptionForm, TerminalForm
-from .models import Attendance, CourseMember, CourseSession, Participant, Prescription, Terminal
+from . import importer, offline, pdfs, privacy
+from .forms import (
+    CancelForm,
+    CheckInForm,
+    MembershipForm,
+    MoveForm,
+    ParticipantForm,
+    PrescriptionEditForm,
+    PrescriptionForm,
+    ResolveForm,
+    TerminalForm,
+)
+from .models import Attendance, CourseMember, CourseSession, OfflineCheckIn, Participant, Prescription, Terminal
 from .services import (
+    ACTIVE,
     CheckInRefused,
     add_membership,
     add_prescription,
+    cancel_attendance,
     check_in,
+    courses_on,
     create_participant,
     day_overview,
     decode_signature,
+    move_attendance,
     participants_of,
     remaining_units,
+    update_participant,
+    update_prescription,
 )
 from .terminal import pairing
 
 bp = Blueprint("checkin", __name__, url_prefix="/kurse")
+RECENT_ATTENDANCES = 30  # on a participant's page; the monthly lists and the Datenauskunft have all
 
 
 # --- today's courses and the manual check-in --------------------------------------------------------
@@ -50,7 +67,9 @@ def _today(status: int = 200, message: str | None = None, category: str = "succe
     return page_or_fragment("checkin/today.html", "checkin/_today.html", status, day=today_berlin(),
                             sessions=day_overview(current_user.group_id, today_berlin()),
                             participants=participants_of(current_user.group_id), blank=CheckInForm(formdata=None),
-                            form=form, open_course=open_course, message=message, category=category)
+                            form=form, open_course=open_course, message=message, category=category,
+                            to_clarify=offline.open_items(current_user.group_id), resolve_form=ResolveForm(),
+                            signature_of=offline.signature_base64)
 
 
 @bp.get("/heute")
@@ -84,6 +103,96 @@ def manual_check_in(course_id: int):
     return _today(message=ngettext("%(name)s ist eingecheckt; noch %(num)s Einheit.",
                                    "%(name)s ist eingecheckt; noch %(num)s Einheiten.", result.remaining_units,
                                    name=person.full_name))
+
+
+@bp.post("/zu-klaeren/<int:item_id>/<any(uebernehmen, verwerfen):action>")
+@requires(Permission.CHECK_IN)
+def resolve_offline(item_id: int, action: str):
+    """A check-in from "Zu klären": taken as an attendance after all, or not counted, with a note."""
+    item = get_or_404(OfflineCheckIn, item_id)
+    form = ResolveForm()
+    if not form.validate():
+        return _today(422, _("Bitte prüfen Sie die Angaben."), "error")
+    name = item.participant.full_name
+    try:
+        if action == "uebernehmen":
+            offline.accept(item, current_user, springer_reason=form.springer_reason.data,
+                           extra_reason=form.extra_reason.data)
+        else:
+            offline.discard(item, current_user, form.note.data)
+    except CheckInRefused as refused:
+        db.session.rollback()
+        return _today(422, refused.message, "error")
+    db.session.commit()
+    if action == "uebernehmen":
+        return _today(message=_("Der Check-in von %(name)s ist als Teilnahme übernommen.", name=name))
+    return _today(message=_("Der Check-in von %(name)s wird nicht gezählt.", name=name))
+
+
+# --- corrections of a check-in -------------------------------------------------------------------------
+
+def _correction_page(attendance: Attendance, cancel_form=None, move_form=None, status: int = 200,
+                     error: str | None = None):
+    day = attendance.session.day
+    others = [c for c in courses_on(attendance.group_id, day) if c.id != attendance.session.course_id]
+    return render_template("checkin/attendance_detail.html", attendance=attendance, error=error,
+                           signature=base64.b64encode(attendance.signature_png).decode(),
+                           back=_back_from(attendance),
+                           cancel_form=cancel_form or CancelForm(formdata=None),
+                           move_form=move_form or MoveForm(formdata=None, courses=others)), status
+
+
+def _back_from(attendance: Attendance) -> str:
+    """Where the check-in is listed: today's page for today's, else its course's monthly list."""
+    session = attendance.session
+    if session.day == today_berlin():
+        return url_for(".today")
+    return url_for(".attendance_list", course_id=session.course_id, monat=f"{session.day:%Y-%m}")
+
+
+@bp.get("/teilnahmen/<int:attendance_id>")
+@requires(Permission.CHECK_IN)
+def attendance_detail(attendance_id: int):
+    """One check-in with its signature, to cancel it or move it to another session of the day."""
+    return _correction_page(get_or_404(Attendance, attendance_id))
+
+
+@bp.post("/teilnahmen/<int:attendance_id>/stornieren")
+@requires(Permission.CHECK_IN)
+def cancel_attendance_view(attendance_id: int):
+    attendance = get_or_404(Attendance, attendance_id)
+    form = CancelForm()
+    if not form.validate_on_submit():
+        return _correction_page(attendance, cancel_form=form, status=422)
+    try:
+        cancel_attendance(attendance, form.reason.data, current_user)
+    except CheckInRefused as refused:
+        db.session.rollback()
+        return _correction_page(attendance, status=422, error=refused.message)
+    db.session.commit()
+    return done(_("Die Teilnahme von %(name)s am %(day)s ist storniert.", name=attendance.participant.full_name,
+                  day=date_filter(attendance.session.day)), "success", _back_from(attendance))
+
+
+@bp.post("/teilnahmen/<int:attendance_id>/verschieben")
+@requires(Permission.CHECK_IN)
+def move_attendance_view(attendance_id: int):
+    attendance = get_or_404(Attendance, attendance_id)
+    others = [c for c in courses_on(attendance.group_id, attendance.session.day)
+              if c.id != attendance.session.course_id]
+    form = MoveForm(courses=others)
+    if not form.validate_on_submit():
+        return _correction_page(attendance, move_form=form, status=422)
+    course = get_or_404(Course, form.course_id.data)
+    try:
+        result = move_attendance(attendance, course, current_user, springer_reason=form.springer_reason.data,
+                                 extra_reason=form.extra_reason.data)
+    except CheckInRefused as refused:
+        db.session.rollback()
+        return _correction_page(attendance, move_form=form, status=422, error=refused.message)
+    db.session.commit()
+    return done(_("Die Teilnahme von %(name)s ist jetzt bei „%(course)s“.", name=attendance.participant.full_name,
+                  course=course.name), "success", _back_from(result.attendance))
 
 
 # --- participants and prescriptions ---------------------------------------------------------------
@@ -122,13 +231,14 @@ def _participant(person: Participant, prescription_form=None, membership_form=No
                                  .order_by(Course.weekday, Course.start_time)).all()
     member_ids = set(db.session.scalars(select(CourseMember.course_id)
                                         .where(CourseMember.participant_id == person.id)))
-    springer = db.session.scalars(select(Attendance).where(Attendance.participant_id == person.id,
-                                                           Attendance.springer.is_(True))
-                                  .order_by(Attendance.checked_in_at.desc())).all()
+    attendances = db.session.scalars(select(Attendance).join(CourseSession, CourseSession.id == Attendance.session_id)
+                                     .where(Attendance.participant_id == person.id)
+                                     .order_by(CourseSession.day.desc(), CourseSession.start_time.desc())
+                                     .limit(RECENT_ATTENDANCES)).all()
     return page_or_fragment(
         "checkin/participant.html", "checkin/_participant.html", status, participant=person, message=message,
         prescriptions=[(p, remaining_units(p)) for p in person.prescriptions],
-        memberships=[c for c in courses if c.id in member_ids], springer=springer,
+        memberships=[c for c in courses if c.id in member_ids], attendances=attendances,
         prescription_form=prescription_form or PrescriptionForm(formdata=None),
         membership_form=membership_form or MembershipForm(formdata=None,
                                                           courses=[c for c in courses if c.id not in member_ids]))
@@ -151,6 +261,45 @@ def add_prescription_view(participant_id: int):
                      current_user)
     db.session.commit()
     return _participant(person, message=_("Die Verordnung ist gespeichert."))
+
+
+@bp.route("/teilnehmer/<int:participant_id>/bearbeiten", methods=["GET", "POST"])
+@requires(Permission.CHECK_IN)
+def edit_participant(participant_id: int):
+    """Correct name, date of birth or chip."""
+    person = get_or_404(Participant, participant_id)
+    form = ParticipantForm(obj=person, group_id=person.group_id, participant_id=person.id)
+    if not form.validate_on_submit():
+        return render_template("checkin/participant_edit.html", participant=person, form=form), \
+            422 if request.method == "POST" else 200
+    changed = update_participant(person, current_user, first_name=form.first_name.data,
+                                 last_name=form.last_name.data, birth_date=form.birth_date.data,
+                                 chip_id=form.chip_id.data or None)
+    db.session.commit()
+    return done(_("Die Angaben sind gespeichert.") if changed else _("Es wurde nichts geändert."), "success",
+                url_for(".participant", participant_id=person.id))
+
+
+@bp.route("/verordnungen/<int:prescription_id>/bearbeiten", methods=["GET", "POST"])
+@requires(Permission.CHECK_IN)
+def edit_prescription(prescription_id: int):
+    """Correct the approved units, the validity or the payer (never below what was already taken)."""
+    prescription = get_or_404(Prescription, prescription_id)
+    form = PrescriptionEditForm(obj=prescription)
+    error = None
+    if form.validate_on_submit():
+        try:
+            changed = update_prescription(prescription, current_user, units_approved=form.units_approved.data,
+                                          valid_months=form.valid_months.data, payer=form.payer.data)
+        except CheckInRefused as refused:
+            db.session.rollback()
+            error = refused.message
+        else:
+            db.session.commit()
+            return done(_("Die Verordnung ist gespeichert.") if changed else _("Es wurde nichts geändert."),
+                        "success", url_for(".participant", participant_id=prescription.participant_id))
+    return render_template("checkin/prescription_edit.html", prescription=prescription, form=form, error=error,
+                           remaining=remaining_units(prescription)), 422 if request.method == "POST" else 200
 
 
 @bp.post("/teilnehmer/<int:participant_id>/gruppen")
@@ -223,13 +372,13 @@ def _month() -> date:
     return arg_month("monat", translate(N_("Monat"))) or today_berlin().replace(day=1)
 
 
-def _month_rows(course: Course, month: date):
+def _month_rows(course: Course, month: date, *, with_cancelled: bool = False):
+    """The month's check-ins of the course; the downloads leave cancelled ones out, the page strikes them through."""
     end = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
-    return db.session.scalars(
-        select(Attendance).join(CourseSession, CourseSession.id == Attendance.session_id)
-        .where(CourseSession.course_id == course.id, CourseSession.day >= month, CourseSession.day < end)
-        .order_by(CourseSession.day, Attendance.checked_in_at)
-    ).all()
+    query = (select(Attendance).join(CourseSession, CourseSession.id == Attendance.session_id)
+             .where(CourseSession.course_id == course.id, CourseSession.day >= month, CourseSession.day < end)
+             .order_by(CourseSession.day, Attendance.checked_in_at))
+    return db.session.scalars(query if with_cancelled else query.where(ACTIVE)).all()
 
 
 def _courses() -> list[Course]:
@@ -257,7 +406,7 @@ def attendance_list(course_id: int):
     chooses another course or month, or steps a month back and forth."""
     course = get_or_404(Course, course_id)
     month = _month()
-    rows = [(a, base64.b64encode(a.signature_png).decode()) for a in _month_rows(course, month)]
+    rows = [(a, base64.b64encode(a.signature_png).decode()) for a in _month_rows(course, month, with_cancelled=True)]
     this_month = today_berlin().replace(day=1)
     return render_template("checkin/attendance.html", course=course, month=month, rows=rows, courses=_courses(),
                            previous=_shift(month, -1), following=_shift(month, 1) if month < this_month else None)
@@ -310,7 +459,7 @@ def participation_proof_pdf(prescription_id: int):
     prescription = get_or_404(Prescription, prescription_id)
     attendances = db.session.scalars(
         select(Attendance).join(CourseSession, CourseSession.id == Attendance.session_id)
-        .where(Attendance.prescription_id == prescription.id)
+        .where(Attendance.prescription_id == prescription.id, ACTIVE)
         .order_by(CourseSession.day, CourseSession.start_time, Attendance.id)).all()
     content = pdfs.participation_proof(prescription, attendances, current_user.group.name,
                                        remaining_units(prescription))

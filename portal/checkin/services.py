@@ -53,8 +53,13 @@ class DaySession:
     attendances: list[Attendance]
 
     @property
+    def active(self) -> list[Attendance]:
+        """The check-ins that count (cancelled ones stay listed, struck through)."""
+        return [attendance for attendance in self.attendances if not attendance.cancelled]
+
+    @property
     def springers(self) -> int:
-        return sum(1 for attendance in self.attendances if attendance.springer)
+        return sum(1 for attendance in self.active if attendance.springer)
 
 
 def courses_on(group_id: int, day: date) -> list[Course]:
@@ -99,8 +104,12 @@ def session_for(course: Course, day: date) -> CourseSession:
     return session
 
 
+ACTIVE = Attendance.cancelled_at.is_(None)  # a cancelled check-in counts for nothing
+
+
 def used_units(prescription: Prescription) -> int:
-    return db.session.scalar(select(func.count(Attendance.id)).where(Attendance.prescription_id == prescription.id))
+    return db.session.scalar(select(func.count(Attendance.id)).where(Attendance.prescription_id == prescription.id,
+                                                                     ACTIVE))
 
 
 def remaining_units(prescription: Prescription) -> int:
@@ -139,7 +148,8 @@ def decode_signature(data_url: str) -> bytes:
     return png
 
 
-def _usable_prescription(participant: Participant, kind: str, day: date) -> Prescription:
+def _usable_prescription(participant: Participant, kind: str, day: date) -> tuple[Prescription, int]:
+    """The prescription a check-in of that kind counts against, with its units left before it."""
     candidates = [p for p in participant.prescriptions if p.kind == kind]
     if not candidates:
         raise CheckInRefused(translate(N_("Für %(kind)s liegt keine Verordnung vor."), kind=CourseKind(kind).label))
@@ -149,8 +159,9 @@ def _usable_prescription(participant: Participant, kind: str, day: date) -> Pres
         if expires is not None and day > expires:
             expired = expires
             continue
-        if remaining_units(prescription) > 0:
-            return prescription
+        left = remaining_units(prescription)
+        if left > 0:
+            return prescription, left
     if expired is not None and all((p.expires_on() and day > p.expires_on()) for p in candidates):
         raise CheckInRefused(translate(N_("Die Verordnung ist am %(day)s abgelaufen."), day=date_filter(expired)))
     raise CheckInRefused(translate(N_("Auf der Verordnung sind keine Einheiten mehr übrig.")))
@@ -162,6 +173,7 @@ class Decision:
 
     prescription: Prescription
     springer: bool
+    remaining: int  # units left on the prescription before this check-in
 
 
 def evaluate(participant: Participant, course: Course, day: date, *, springer_reason: str | None = None,
@@ -179,14 +191,14 @@ def evaluate(participant: Participant, course: Course, day: date, *, springer_re
         raise CheckInRefused(translate(N_("Diese Person gehört nicht zu Ihrer Praxisgruppe.")))
     session = existing_session(course, day)
     if session is not None and db.session.scalar(select(Attendance.id).where(
-            Attendance.session_id == session.id, Attendance.participant_id == participant.id)):
+            Attendance.session_id == session.id, Attendance.participant_id == participant.id, ACTIVE)):
         raise CheckInRefused(translate(N_("%(name)s ist für diesen Termin bereits eingecheckt."),
                                        name=name))
-    prescription = _usable_prescription(participant, course.kind, day)
+    prescription, remaining = _usable_prescription(participant, course.kind, day)
     week_start = day - timedelta(days=day.weekday())
     this_week = db.session.scalar(
         select(func.count(Attendance.id)).join(CourseSession, CourseSession.id == Attendance.session_id)
-        .where(Attendance.participant_id == participant.id, CourseSession.day >= week_start,
+        .where(Attendance.participant_id == participant.id, ACTIVE, CourseSession.day >= week_start,
                CourseSession.day < week_start + timedelta(days=7)))
     if this_week >= WEEKLY_MAXIMUM:
         raise CheckInRefused(translate(N_("In dieser Woche sind bereits %(n)s Teilnahmen erfasst; mehr sind nicht "
@@ -206,7 +218,7 @@ def evaluate(participant: Participant, course: Course, day: date, *, springer_re
         members = db.session.scalar(select(func.count()).select_from(CourseMember)
                                     .where(CourseMember.course_id == course.id))
         springers = db.session.scalar(select(func.count(Attendance.id)).where(
-            Attendance.session_id == session.id, Attendance.springer.is_(True))) if session is not None else 0
+            Attendance.session_id == session.id, Attendance.springer.is_(True), ACTIVE)) if session is not None else 0
         if members + springers >= course.capacity:
             raise CheckInRefused(translate(N_("Dieser Termin ist voll (%(n)s Plätze); als Springer ist keine "
                                               "Teilnahme möglich."), n=course.capacity))
@@ -214,7 +226,7 @@ def evaluate(participant: Participant, course: Course, day: date, *, springer_re
             raise CheckInRefused(translate(N_("%(name)s gehört nicht zu dieser Gruppe. Bitte den Grund für die "
                                               "Teilnahme als Springer angeben."), name=name),
                                  need="springer_reason")
-    return Decision(prescription, springer)
+    return Decision(prescription, springer, remaining)
 
 
 def preview(participant: Participant, course: Course, day: date) -> CheckInRefused | None:
@@ -231,12 +243,12 @@ def preview(participant: Participant, course: Course, day: date) -> CheckInRefus
 
 def check_in(participant: Participant, course: Course, day: date, signature_png: bytes, *,
              springer_reason: str | None = None, extra_reason: str | None = None,
-             terminal=None, user=None, now: datetime | None = None) -> CheckInResult:
+             terminal=None, user=None, now: datetime | None = None, at_terminal: bool | None = None) -> CheckInResult:
     """Record one attendance with its signature, or refuse with a German reason (see ``evaluate``).
     The caller commits."""
     now = now or utcnow()
     decision = evaluate(participant, course, day, springer_reason=springer_reason, extra_reason=extra_reason,
-                        at_terminal=terminal is not None)
+                        at_terminal=terminal is not None if at_terminal is None else at_terminal)
     prescription, springer = decision.prescription, decision.springer
     session = session_for(course, day)
     if prescription.first_session_on is None:
@@ -253,7 +265,108 @@ def check_in(participant: Participant, course: Course, day: date, signature_png:
            details={"attendance_id": attendance.id, "participant_id": participant.id, "session_id": session.id,
                     "course": course.name, "springer": springer, "springer_reason": attendance.springer_reason,
                     "extra_reason": attendance.extra_reason})
-    return CheckInResult(attendance, remaining_units(prescription), prescription.expires_on())
+    return CheckInResult(attendance, decision.remaining - 1, prescription.expires_on())
+
+
+# --- corrections ----------------------------------------------------------------------------------
+
+def _first_session_day(prescription: Prescription) -> date | None:
+    return db.session.scalar(select(func.min(CourseSession.day)).join(
+        Attendance, Attendance.session_id == CourseSession.id).where(Attendance.prescription_id == prescription.id,
+                                                                     ACTIVE))
+
+
+def _withdraw(attendance: Attendance, reason: str, user, now: datetime) -> None:
+    """Mark the check-in cancelled; the prescription's validity then runs from its first check-in
+    that still counts (none left: from the next one)."""
+    attendance.cancelled_at, attendance.cancel_reason = now, reason
+    attendance.cancelled_by_id = user.id if user else None
+    db.session.flush()
+    attendance.prescription.first_session_on = _first_session_day(attendance.prescription)
+
+
+def cancel_attendance(attendance: Attendance, reason: str, user, *, now: datetime | None = None) -> None:
+    """Cancel a check-in with a reason: it is kept, shown struck through and audited, and no longer
+    counts against the units or the weekly limit. The caller commits."""
+    reason = (reason or "").strip()
+    if attendance.cancelled:
+        raise CheckInRefused(translate(N_("Diese Teilnahme ist bereits storniert.")))
+    if not reason:
+        raise CheckInRefused(translate(N_("Bitte geben Sie einen Grund für die Stornierung an.")))
+    _withdraw(attendance, reason, user, now or utcnow())
+    record("checkin.cancelled", group_id=attendance.group_id, actor=user,
+           details={"attendance_id": attendance.id, "participant_id": attendance.participant_id,
+                    "session_id": attendance.session_id, "reason": reason})
+
+
+def move_attendance(attendance: Attendance, course: Course, user, *, springer_reason: str | None = None,
+                    extra_reason: str | None = None) -> CheckInResult:
+    """Move a check-in to another course session of the same day, through ``check_in`` with the
+    signature given: the rules hold as if the person had checked in there. The old row stays,
+    cancelled with a note of the move; a refusal changes nothing. The caller commits."""
+    source = attendance.session
+    if attendance.cancelled:
+        raise CheckInRefused(translate(N_("Eine stornierte Teilnahme lässt sich nicht verschieben.")))
+    if course.id == source.course_id:
+        raise CheckInRefused(translate(N_("Die Teilnahme ist bereits in diesem Termin.")))
+    if course.group_id != attendance.group_id or course.weekday != source.day.weekday():
+        raise CheckInRefused(translate(N_("Eine Teilnahme lässt sich nur in einen Termin desselben Tages "
+                                          "verschieben.")))
+    note = translate(N_("Verschoben nach „%(course)s“ (%(time)s Uhr)"), course=course.name,
+                     time=course.start_time.strftime("%H:%M"))
+    with db.session.begin_nested():  # a refusal below rolls the cancellation back too
+        _withdraw(attendance, note, user, utcnow())
+        result = check_in(attendance.participant, course, source.day, attendance.signature_png,
+                          springer_reason=springer_reason, extra_reason=extra_reason, user=user,
+                          now=attendance.checked_in_at)
+    record("checkin.moved", group_id=attendance.group_id, actor=user,
+           details={"attendance_id": attendance.id, "to_attendance_id": result.attendance.id,
+                    "participant_id": attendance.participant_id, "from_session_id": source.id,
+                    "to_session_id": result.attendance.session_id})
+    return result
+
+
+def update_participant(person: Participant, actor, **values) -> list[str]:
+    """Correct a participant's name, date of birth or chip; audited with what changed (the old
+    values stay out of the log: it is no second copy of personal data). The caller commits."""
+    changed = [name for name, value in values.items() if getattr(person, name) != value]
+    for name in changed:
+        setattr(person, name, values[name])
+    if changed:
+        record("participant.updated", group_id=person.group_id, actor=actor,
+               details={"participant_id": person.id, "fields": changed})
+    return changed
+
+
+def update_prescription(prescription: Prescription, actor, *, units_approved: int, valid_months: int,
+                        payer: str) -> list[str]:
+    """Correct a prescription. The approved units cannot drop below those already taken, and the
+    validity may not end before a check-in that counts. The caller commits."""
+    used = used_units(prescription)
+    if units_approved < used:
+        raise CheckInRefused(translate(N_("Es sind bereits %(n)s Einheiten genommen; so viele müssen mindestens "
+                                          "genehmigt sein."), n=used))
+    values = {"units_approved": units_approved, "valid_months": valid_months, "payer": payer or ""}
+    before = prescription.valid_months
+    prescription.valid_months = valid_months
+    last = db.session.scalar(select(func.max(CourseSession.day)).join(
+        Attendance, Attendance.session_id == CourseSession.id).where(Attendance.prescription_id == prescription.id,
+                                                                     ACTIVE))
+    expires = prescription.expires_on()
+    if last is not None and expires is not None and last > expires:
+        prescription.valid_months = before
+        raise CheckInRefused(translate(N_("Mit dieser Gültigkeit endete die Verordnung am %(day)s, vor der letzten "
+                                          "Teilnahme am %(last)s."), day=date_filter(expires),
+                                       last=date_filter(last)))
+    prescription.valid_months = before
+    changed = [name for name, value in values.items() if getattr(prescription, name) != value]
+    for name in changed:
+        setattr(prescription, name, values[name])
+    if changed:
+        record("prescription.updated", group_id=prescription.group_id, actor=actor,
+               details={"prescription_id": prescription.id, "participant_id": prescription.participant_id,
+                        "changes": {name: values[name] for name in changed}})
+    return changed
 
 
 

@@ -47,6 +47,7 @@
   function bindAll(root) {
     root.querySelectorAll("form[data-signature-form]").forEach(bind);
   }
+  window.bindSignaturePads = bindAll;  // the offline terminal draws its own signature step
 
   document.addEventListener("DOMContentLoaded", function () {
     bindAll(document);

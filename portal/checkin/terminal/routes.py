@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-from functools import wraps
+from functools import cache, wraps
+from pathlib import Path
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeSerializer
 
 from ...auth.permissions import get_or_404
-from ...extensions import db, limiter
+from ...extensions import csrf, db, limiter
 from ...schedule.models import Course
 from ...timeutil import today_berlin, utcnow
+from .. import offline
 from ..forms import IdentifyForm, PairForm, TerminalCheckInForm
 from ..models import Participant
 from ..services import (
@@ -40,6 +42,23 @@ def paired(view):
             return redirect(url_for(".pair"))
         if terminal.revoked_at is not None:
             return render_template("checkin/terminal/revoked.html", terminal=terminal), 403
+        g.terminal = terminal
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def paired_json(view):
+    """For the tablet's background calls: the terminal of the cookie, else a JSON refusal the
+    tablet understands (a locked terminal clears what it keeps)."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        terminal = pairing.current_terminal()
+        if terminal is None:
+            return jsonify(error="unpaired"), 401
+        if terminal.revoked_at is not None:
+            return jsonify(error="locked"), 403
         g.terminal = terminal
         return view(*args, **kwargs)
 
@@ -164,3 +183,111 @@ def sign(course_id: int):
     db.session.commit()
     return render_template("checkin/terminal/result.html", course=course, participant=participant, result=result,
                            remaining=remaining_units(result.attendance.prescription))
+
+
+# --- the installable, offline-capable terminal --------------------------------------------------------
+
+# What the service worker keeps for a reload without a connection: the offline page and its assets.
+OFFLINE_ASSETS = ("vendor/pico-2.1.1.min.css", "app.css", "vendor/signature_pad-5.1.4.umd.min.js", "terminal.js",
+                  "terminal-offline.js", "icons/terminal-192.png")
+
+
+@cache
+def _assets_version(static_folder: str) -> str:
+    """Changes with any cached asset, so a new release installs a new service worker."""
+    digest = hashlib.sha256()
+    for name in OFFLINE_ASSETS:
+        digest.update((Path(static_folder) / name).read_bytes())
+    digest.update((Path(current_app.root_path) / "templates/checkin/terminal/offline.html").read_bytes())
+    return digest.hexdigest()[:12]
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():
+    """Makes the terminal an installable web app (full screen, German, the check-in icon)."""
+    body = {
+        "name": _("Check-in-Terminal"), "short_name": _("Check-in"), "lang": "de",
+        "start_url": url_for(".index"), "scope": url_for(".index"), "display": "standalone",
+        "background_color": "#ffffff", "theme_color": "#1d5fa8",
+        "icons": [{"src": url_for("static", filename=f"icons/terminal-{size}.png"), "sizes": f"{size}x{size}",
+                   "type": "image/png", "purpose": "any"} for size in (192, 512)],
+    }
+    response = jsonify(body)
+    response.mimetype = "application/manifest+json"
+    return response
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The service worker, for the whole terminal (``/terminal``), versioned by its assets."""
+    script = render_template("checkin/terminal/sw.js", version=_assets_version(current_app.static_folder),
+                             assets=[url_for("static", filename=name) for name in OFFLINE_ASSETS],
+                             shell=url_for(".offline_page"), scope=url_for(".index"))
+    return Response(script, mimetype="text/javascript",
+                    headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": url_for(".index")})
+
+
+@bp.get("/offline")
+def offline_page():
+    """The page the tablet shows without a connection; it holds no data, the tablet fills it from
+    what it keeps for today."""
+    return render_template("checkin/terminal/offline.html")
+
+
+def _offline_words() -> dict[str, str]:
+    """The words of the offline terminal (terminal-offline.js), in the tablet's language; kept on
+    the tablet with the day's data, since offline no page can bring them."""
+    return {
+        "offline_title": _("Check-in ohne Verbindung"),
+        "offline_notice": _("Keine Verbindung zum Portal. Check-ins werden auf diesem Tablet gespeichert und "
+                            "übertragen, sobald die Verbindung zurück ist."),
+        "no_courses": _("Heute finden keine Kurse statt."),
+        "by_chip": _("Mit Chip"), "chip": _("Chip"),
+        "by_name": _("Mit Name und Geburtsdatum"), "last_name": _("Nachname"), "birth_date": _("Geburtsdatum"),
+        "next": _("Weiter"),
+        "not_found": _("Niemand gefunden. Bitte Chip erneut auflegen oder Nachname und Geburtsdatum prüfen."),
+        "hello": _("Hallo %(name)s", name="{name}"), "sign_here": _("Bitte hier unterschreiben"),
+        "clear": _("Löschen"), "check_in": _("Einchecken"),
+        "sign_first": _("Bitte unterschreiben Sie auf dem Bildschirm."),
+        "saved_title": _("Danke, %(name)s!", name="{name}"),
+        "saved": _("Ihr Check-in ist auf diesem Tablet gespeichert und wird übertragen, sobald die Verbindung zurück "
+                   "ist. Die Praxis prüft ihn dann."),
+        "next_person": _("Nächste Person"), "time": _("%(time)s Uhr", time="{time}"),
+        "waiting_one": _("1 Check-in wartet auf die Übertragung."),
+        "waiting_many": _("%(n)s Check-ins warten auf die Übertragung.", n="{n}"),
+        "sent": _("Alle gespeicherten Check-ins sind übertragen."),
+        "no_storage": _("Dieses Tablet kann ohne Verbindung nichts speichern. Bitte warten Sie, bis die Verbindung "
+                        "zurück ist."),
+    }
+
+
+@bp.get("/heute.json")
+@paired_json
+def day_snapshot():
+    """Today's courses and what identification needs, for the tablet to keep until tomorrow."""
+    response = jsonify(offline.snapshot(g.terminal, today_berlin()) | {"texts": _offline_words()})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _same_origin() -> bool:
+    origin = request.headers.get("Origin")
+    return origin is None or origin.rstrip("/") == request.host_url.rstrip("/")
+
+
+@bp.post("/nachtrag")
+@csrf.exempt  # JSON only, from this origin, with the tablet's SameSite=Strict cookie; tokens would expire offline
+@paired_json
+def replay():
+    """One check-in the tablet queued without a connection: applied once per id; a replay changes
+    nothing and gets the first answer again."""
+    if not request.is_json or not _same_origin():
+        return jsonify(error="bad_request"), 400
+    try:
+        queued = offline.Queued.parse(request.get_json(silent=True))
+        result = offline.replay(g.terminal, queued)
+    except offline.BadReplay:
+        db.session.rollback()
+        return jsonify(error="bad_request"), 400
+    db.session.commit()
+    return jsonify(id=queued.client_id, status=result.row.status.value, known=result.known)

@@ -1,0 +1,185 @@
+"""The terminal without a connection: what the tablet keeps for a day (today's courses and what
+identification needs), the check-ins it queued offline applied once per id when they arrive, and
+the "Zu klären" list of those the rules refused afterwards, resolved by the practice."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..audit.services import record
+from ..extensions import db
+from ..i18n import N_, translate
+from ..schedule.models import Course
+from ..timeutil import BERLIN, utcnow
+from .models import OfflineCheckIn, OfflineStatus, Participant, Prescription, Terminal
+from .services import CheckInRefused, CheckInResult, check_in, courses_on, decode_signature
+
+CLOCK_TOLERANCE = timedelta(minutes=10)  # a tablet's clock may run a little ahead
+
+
+def snapshot(terminal: Terminal, day: date) -> dict:
+    """What the tablet may keep for the day: today's courses, and for identification the chip,
+    name and date of birth of those with a prescription for one of them; nothing more."""
+    courses = courses_on(terminal.group_id, day)
+    kinds = {course.kind for course in courses}
+    people = db.session.scalars(
+        select(Participant).where(Participant.group_id == terminal.group_id, select(Prescription.id).where(
+            Prescription.participant_id == Participant.id, Prescription.kind.in_(kinds)).exists())
+        .order_by(Participant.id)).all() if kinds else []
+    return {
+        "day": day.isoformat(),
+        "terminal": terminal.id,
+        "courses": [{"id": c.id, "name": c.name, "time": c.start_time.strftime("%H:%M"), "kind": c.kind.label}
+                    for c in courses],
+        "people": [{"id": p.id, "chip": p.chip_id, "first_name": p.first_name, "last_name": p.last_name,
+                    "birth_date": p.birth_date.isoformat()} for p in people],
+    }
+
+
+class BadReplay(ValueError):
+    """The tablet sent something no check-in can come from (never stored)."""
+
+
+@dataclass(frozen=True)
+class Queued:
+    """One check-in from the tablet's queue, as sent."""
+
+    client_id: str
+    course_id: int
+    participant_id: int
+    signed_at: datetime
+    signature_png: bytes
+
+    @classmethod
+    def parse(cls, data) -> Queued:
+        if not isinstance(data, dict):
+            raise BadReplay("not an object")
+        try:
+            client_id = str(uuid.UUID(str(data.get("id", ""))))
+            course_id, participant_id = int(data["course_id"]), int(data["participant_id"])
+            signed_at = datetime.fromisoformat(str(data["signed_at"]).replace("Z", "+00:00"))
+        except (KeyError, ValueError, TypeError) as exc:
+            raise BadReplay(str(exc)) from exc
+        if signed_at.tzinfo is None:
+            raise BadReplay("signed_at without a time zone")
+        try:
+            png = decode_signature(str(data.get("signature", "")))
+        except (CheckInRefused, binascii.Error) as exc:
+            raise BadReplay("signature") from exc
+        return cls(client_id, course_id, participant_id, signed_at.astimezone(UTC), png)
+
+
+@dataclass(frozen=True)
+class Replayed:
+    row: OfflineCheckIn
+    known: bool  # sent before: nothing was done this time
+
+
+def _known(terminal: Terminal, client_id: str) -> OfflineCheckIn | None:
+    return db.session.scalar(select(OfflineCheckIn).where(OfflineCheckIn.terminal_id == terminal.id,
+                                                          OfflineCheckIn.client_id == client_id))
+
+
+def replay(terminal: Terminal, queued: Queued, *, now: datetime | None = None) -> Replayed:
+    """Apply a queued check-in once: the first arrival goes through the check-in service (with the
+    day and time it was signed) and leaves a row for its id (unique per tablet) in the same
+    savepoint; a refusal is kept for "Zu klären" with its signature; any later arrival of the same
+    id finds the first and changes nothing. The caller commits."""
+    row = _known(terminal, queued.client_id)
+    if row is not None:
+        return Replayed(row, True)
+    course = db.session.get(Course, queued.course_id)
+    person = db.session.get(Participant, queued.participant_id)
+    if course is None or person is None or not course.group_id == person.group_id == terminal.group_id:
+        raise BadReplay("course or person unknown here")
+    day = queued.signed_at.astimezone(BERLIN).date()
+    row = OfflineCheckIn(group_id=terminal.group_id, terminal_id=terminal.id, client_id=queued.client_id,
+                         course_id=course.id, participant_id=person.id, day=day, signed_at=queued.signed_at,
+                         received_at=now or utcnow())
+    try:
+        refusal = _refusal(course, day, queued.signed_at, now or utcnow())
+        if refusal is not None:
+            raise refusal
+        with db.session.begin_nested():  # the attendance and its id's row together, or neither
+            result = check_in(person, course, day, queued.signature_png, terminal=terminal, now=queued.signed_at,
+                              at_terminal=False)
+            row.status, row.attendance_id = OfflineStatus.APPLIED, result.attendance.id
+            db.session.add(row)
+            db.session.flush()
+        return Replayed(row, False)
+    except IntegrityError:  # the same id at the same moment from a second request: that one counts
+        return Replayed(_known(terminal, queued.client_id), True)
+    except CheckInRefused as refused:
+        row.status, row.message, row.signature_png = OfflineStatus.OPEN, refused.message, queued.signature_png
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError:
+        return Replayed(_known(terminal, queued.client_id), True)
+    record("checkin.offline_refused", group_id=terminal.group_id, actor_label=f"Terminal {terminal.name}",
+           details={"offline_id": row.id, "participant_id": person.id, "course": course.name,
+                    "day": day.isoformat(), "reason": row.message})
+    return Replayed(row, False)
+
+
+def _refusal(course: Course, day: date, signed_at: datetime, now: datetime) -> CheckInRefused | None:
+    """What rules out a queued check-in before the check-in rules look at it."""
+    if signed_at > now + CLOCK_TOLERANCE:
+        return CheckInRefused(translate(N_("Die Uhr des Tablets ging vor: Der Check-in trägt einen Zeitpunkt in "
+                                           "der Zukunft.")))
+    if course.weekday != day.weekday():
+        return CheckInRefused(translate(N_("Der Kurs „%(course)s“ findet an diesem Tag nicht statt."),
+                                        course=course.name))
+    return None
+
+
+def open_items(group_id: int) -> list[OfflineCheckIn]:
+    """The "Zu klären" list: refused offline check-ins not yet resolved, oldest first."""
+    return list(db.session.scalars(select(OfflineCheckIn).where(
+        OfflineCheckIn.group_id == group_id, OfflineCheckIn.status == OfflineStatus.OPEN)
+        .order_by(OfflineCheckIn.signed_at, OfflineCheckIn.id)))
+
+
+def signature_base64(row: OfflineCheckIn) -> str:
+    return base64.b64encode(row.signature_png or b"").decode()
+
+
+def _resolve(row: OfflineCheckIn, status: OfflineStatus, user, note: str | None) -> None:
+    row.status, row.resolved_at, row.resolved_by_id = status, utcnow(), user.id
+    row.resolution_note, row.signature_png = note, None
+
+
+def accept(row: OfflineCheckIn, user, *, springer_reason: str | None = None,
+           extra_reason: str | None = None) -> CheckInResult:
+    """Take a refused offline check-in as an attendance after all, through the check-in service
+    (with a reason where the rules ask for one); a refusal changes nothing. The caller commits."""
+    if row.status != OfflineStatus.OPEN:
+        raise CheckInRefused(translate(N_("Dieser Check-in ist bereits geklärt.")))
+    with db.session.begin_nested():
+        result = check_in(row.participant, row.course, row.day, row.signature_png, springer_reason=springer_reason,
+                          extra_reason=extra_reason, user=user, now=row.signed_at)
+    row.attendance_id = result.attendance.id
+    _resolve(row, OfflineStatus.ACCEPTED, user, (springer_reason or extra_reason or "").strip() or None)
+    record("checkin.offline_accepted", group_id=row.group_id, actor=user,
+           details={"offline_id": row.id, "attendance_id": result.attendance.id, "participant_id": row.participant_id})
+    return result
+
+
+def discard(row: OfflineCheckIn, user, note: str) -> None:
+    """Resolve a refused offline check-in as no attendance, with a note; its signature goes."""
+    note = (note or "").strip()
+    if row.status != OfflineStatus.OPEN:
+        raise CheckInRefused(translate(N_("Dieser Check-in ist bereits geklärt.")))
+    if not note:
+        raise CheckInRefused(translate(N_("Bitte geben Sie an, warum der Check-in nicht gezählt wird.")))
+    _resolve(row, OfflineStatus.DISCARDED, user, note)
+    record("checkin.offline_discarded", group_id=row.group_id, actor=user,
+           details={"offline_id": row.id, "participant_id": row.participant_id, "note": note})

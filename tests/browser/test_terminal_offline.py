@@ -1,0 +1,163 @@
+"""The terminal on a bad day, in a real browser: the Wi-Fi drops, check-ins are queued on the
+tablet and sent once when it returns; one the rules refuse lands in "Zu klären"; a locked terminal
+forgets what it kept; a mistaken check-in is corrected at the desk."""
+
+import re
+
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from portal.checkin.models import Attendance, OfflineCheckIn, OfflineStatus
+from portal.extensions import db
+from portal.timeutil import today_berlin
+
+from .. import factories as f
+from .conftest import serious_accessibility_violations, sign_in
+from .test_terminal import register_a_terminal, sign_on_the_pad
+
+QUEUED = """() => new Promise((resolve, reject) => {
+  const open = indexedDB.open("checkin-terminal");
+  open.onsuccess = () => {
+    const request = open.result.transaction("queue").objectStore("queue").getAll();
+    request.onsuccess = () => { open.result.close(); resolve(request.result); };
+  };
+  open.onerror = () => reject(open.error);
+})"""
+KEPT = """() => indexedDB.databases().then(all => all.map(d => d.name))"""
+
+
+def _attendances(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count(Attendance.id)))
+
+
+def _paired_tablet(page, live_server, world):
+    code = register_a_terminal(page, live_server, world)
+    tablet = page.context.browser.new_context(viewport={"width": 1024, "height": 768}, locale="de-DE",
+                                              has_touch=True, bypass_csp=True)
+    terminal = tablet.new_page()
+    terminal.goto(f"{live_server}/terminal/koppeln?code={code}")
+    terminal.get_by_role("button", name="Koppeln").click()
+    expect(terminal.get_by_role("heading", name="Heutige Kurse")).to_be_visible()
+    # online, the tablet keeps the day's data for a bad moment
+    expect(terminal.locator("body")).to_have_attribute("data-offline-ready", today_berlin().isoformat())
+    return tablet, terminal
+
+
+def _check_in_offline(terminal, course: str):
+    terminal.get_by_role("button", name=re.compile(course)).click()
+    terminal.get_by_label("Chip").type("4711\n")
+    expect(terminal.get_by_role("heading", name="Hallo Petra P.")).to_be_visible()
+    expect(terminal.locator(".offline-notice")).to_contain_text("Keine Verbindung zum Portal")
+    sign_on_the_pad(terminal)
+    terminal.get_by_role("button", name="Einchecken").click()
+    expect(terminal.get_by_role("heading", name="Danke, Petra P.!")).to_be_visible()
+    expect(terminal.locator(".offline-saved")).to_contain_text("wird übertragen, sobald die Verbindung zurück ist")
+
+
+def test_offline_check_in_is_sent_once_when_the_connection_returns(page, live_server, world, app):
+    with app.app_context():
+        f.course_day(world.group_a, world.practice_a1)
+    page.set_viewport_size({"width": 1366, "height": 900})
+    tablet, terminal = _paired_tablet(page, live_server, world)
+    # installed as a web app: the service worker runs and keeps the offline page and its assets
+    terminal.wait_for_function("() => navigator.serviceWorker.ready.then(r => !!r.active)")
+    cached = terminal.evaluate("""() => caches.keys().then(names => caches.open(names[0]))
+        .then(cache => cache.keys()).then(requests => requests.map(r => new URL(r.url).pathname))""")
+    assert "/terminal/offline" in cached and "/static/terminal-offline.js" in cached
+    tablet.set_offline(True)
+    _check_in_offline(terminal, "Rücken fit")
+    expect(terminal.locator("#terminal-queue")).to_have_text("1 Check-in wartet auf die Übertragung.")
+    assert serious_accessibility_violations(terminal) == []
+    queued = terminal.evaluate(QUEUED)
+    assert len(queued) == 1 and queued[0]["signature"].startswith("data:image/png;base64,")
+    assert re.fullmatch(r"[0-9a-f-]{36}", queued[0]["id"]) and _attendances(app) == 0
+
+    tablet.set_offline(False)  # the Wi-Fi is back: the queue goes out by itself
+    expect(terminal.locator("#terminal-queue")).to_have_text("Alle gespeicherten Check-ins sind übertragen.")
+    assert terminal.evaluate(QUEUED) == [] and _attendances(app) == 1
+    again = terminal.evaluate("""item => fetch("/terminal/nachtrag", {method: "POST",
+        headers: {"Content-Type": "application/json"}, body: JSON.stringify(item)}).then(r => r.json())""", queued[0])
+    assert again == {"id": queued[0]["id"], "status": "applied", "known": True}  # a replay is harmless
+    assert _attendances(app) == 1
+
+    page.goto(f"{live_server}/kurse/heute")
+    back = page.locator("article", has_text="Rücken fit")
+    expect(back.locator("ul.checked-in li")).to_have_count(1)
+    expect(back).to_contain_text("Petra Pohl")
+
+    page.goto(f"{live_server}/kurse/terminals")  # locked: the tablet forgets what it kept
+    page.once("dialog", lambda dialog: dialog.accept())  # hx-confirm asks first
+    page.get_by_role("button", name="Sperren").click()
+    expect(page.locator(".notice.success")).to_contain_text("ist gesperrt")
+    assert "checkin-terminal" in terminal.evaluate(KEPT)
+    terminal.goto(f"{live_server}/terminal")
+    expect(terminal.get_by_role("heading", name="Dieses Terminal ist gesperrt")).to_be_visible()
+    terminal.wait_for_function("() => indexedDB.databases().then(all => all.length === 0)")
+    terminal.wait_for_function("() => caches.keys().then(names => names.length === 0)")
+    tablet.close()
+
+
+def test_a_check_in_the_rules_refuse_later_is_resolved_from_zu_klaeren(page, live_server, world, app):
+    with app.app_context():
+        f.course_day(world.group_a, world.practice_a1)
+    page.set_viewport_size({"width": 1024, "height": 768})
+    tablet, terminal = _paired_tablet(page, live_server, world)
+    tablet.set_offline(True)
+    _check_in_offline(terminal, "Herzsport")  # Petra is no member of "Herzsport": the rules want a reason
+    tablet.set_offline(False)
+    expect(terminal.locator("#terminal-queue")).to_have_text("Alle gespeicherten Check-ins sind übertragen.")
+    assert _attendances(app) == 0
+    tablet.close()
+
+    page.goto(f"{live_server}/kurse/heute")
+    clarify = page.locator("section.to-clarify")
+    expect(clarify.get_by_role("heading", name=re.compile("Zu klären"))).to_be_visible()
+    expect(clarify).to_contain_text("Petra Pohl gehört nicht zu dieser Gruppe")
+    expect(clarify.get_by_role("img", name="Unterschrift von Petra Pohl")).to_be_visible()
+    assert serious_accessibility_violations(page) == []
+    clarify.get_by_role("button", name="Als Teilnahme übernehmen").click()  # without the reason: refused
+    expect(page.locator(".notice.error")).to_contain_text("Bitte den Grund für die Teilnahme als Springer angeben")
+    page.locator("section.to-clarify").get_by_label("Grund für die Teilnahme als Springer").fill("Vertretung")
+    page.locator("section.to-clarify").get_by_role("button", name="Als Teilnahme übernehmen").click()
+    expect(page.locator(".notice.success")).to_contain_text("als Teilnahme übernommen")
+    expect(page.locator("section.to-clarify")).to_have_count(0)
+    expect(page.locator("article", has_text="Herzsport")).to_contain_text("Springer")
+    with app.app_context():
+        row = db.session.scalars(select(OfflineCheckIn)).one()
+        assert row.status == OfflineStatus.ACCEPTED and row.attendance_id is not None
+    assert _attendances(app) == 1
+
+
+def test_a_mistaken_check_in_is_cancelled_and_another_moved(page, live_server, world, app):
+    with app.app_context():
+        ids = f.course_day(world.group_a, world.practice_a1)
+        group = db.session.get(f.PracticeGroup, world.group_a)
+        karl = f.participant(group, "Karl", "Kern", chip_id="0815", member_of=db.session.get(f.Course, ids["heart"]))
+        f.attendance(ids["back"], ids["petra"])
+        f.attendance(ids["heart"], karl.id, day=today_berlin())
+        db.session.commit()
+    page.set_viewport_size({"width": 1024, "height": 768})
+    sign_in(page, live_server, world.chef_a, f.PASSWORD)
+    page.goto(f"{live_server}/kurse/heute")
+    page.get_by_role("link", name="Teilnahme von Petra Pohl korrigieren").click()
+    expect(page.get_by_role("heading", name="Teilnahme von Petra Pohl")).to_be_visible()
+    assert serious_accessibility_violations(page) == []
+    page.get_by_role("button", name="Teilnahme stornieren").click()
+    expect(page.locator(".field-error, .notice.error").first).to_contain_text("Grund")
+    page.get_by_label("Grund der Stornierung").fill("Falsche Person angeklickt")
+    page.get_by_role("button", name="Teilnahme stornieren").click()
+    expect(page.locator(".notice.success")).to_contain_text("ist storniert")
+    back, heart = page.locator(f"#course-{ids['back']}"), page.locator(f"#course-{ids['heart']}")
+    expect(back.locator("li.cancelled del")).to_have_text("Petra Pohl")
+    expect(back).to_contain_text("storniert: Falsche Person angeklickt")
+
+    page.get_by_role("link", name="Teilnahme von Karl Kern korrigieren").click()
+    page.get_by_label("Anderer Termin am selben Tag").select_option(label="09:00 – Rücken fit")
+    page.get_by_role("button", name="Verschieben").click()  # no member of "Rücken fit": the rules want a reason
+    expect(page.locator(".notice.error")).to_contain_text("Karl Kern gehört nicht zu dieser Gruppe")
+    page.get_by_label("Grund für die Teilnahme als Springer").fill("Falsch zugeordnet")
+    page.get_by_role("button", name="Verschieben").click()
+    expect(page.locator(".notice.success")).to_contain_text("Karl Kern ist jetzt bei „Rücken fit“")
+    expect(back.locator("li:not(.cancelled)")).to_contain_text("Karl Kern")
+    expect(heart.locator("li.cancelled")).to_contain_text("Verschoben nach „Rücken fit“")

@@ -1,0 +1,193 @@
+"""Corrections at the front desk: a check-in cancelled with a reason (kept, struck through, audited,
+no longer counted) or moved to another session of the day through the check-in rules; participants
+and prescriptions edited."""
+
+from datetime import date, time, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.checkin.models import Attendance, Participant, Prescription
+from portal.extensions import db
+from portal.models import AuditEvent, PracticeGroup
+from portal.timeutil import today_berlin
+
+from . import factories as f
+from .helpers import SIGNATURE_URL
+
+
+@pytest.fixture
+def desk(app, as_user, world):
+    """Today's two courses, Petra checked in to "Rücken fit" in the portal; the chef's client."""
+    with app.app_context():
+        ids = f.course_day(world.group_a, world.practice_a1)
+    chef = as_user(world.chef_a)
+    checked = chef.post(f"/kurse/heute/{ids['back']}/einchecken",
+                        data={"participant_id": ids["petra"], "signature": SIGNATURE_URL})
+    assert checked.status_code == 302
+    with app.app_context():
+        ids["attendance"] = db.session.scalars(select(Attendance.id)).one()
+    return chef, ids
+
+
+def _attendance(app, attendance_id) -> Attendance:
+    with app.app_context():
+        attendance = db.session.get(Attendance, attendance_id)
+        db.session.expunge(attendance)
+        return attendance
+
+
+def _remaining(app, participant_id) -> int:
+    with app.app_context():
+        from portal.checkin.services import remaining_units
+        return remaining_units(db.session.scalars(select(Prescription).where(
+            Prescription.participant_id == participant_id)).one())
+
+
+def _actions(app) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+
+
+def test_a_cancelled_check_in_stays_struck_through_and_no_longer_counts(app, desk):
+    chef, ids = desk
+    assert _remaining(app, ids["petra"]) == 49
+    page = chef.get(f"/kurse/teilnahmen/{ids['attendance']}").get_data(as_text=True)
+    assert "Teilnahme von Petra Pohl" in page and "Rücken fit" in page and 'alt="Unterschrift von Petra Pohl"' in page
+    empty = chef.post(f"/kurse/teilnahmen/{ids['attendance']}/stornieren", data={"reason": "  "})
+    assert empty.status_code == 422 and "Bitte geben Sie einen Grund für die Stornierung an." in empty.get_data(
+        as_text=True)
+    assert _attendance(app, ids["attendance"]).cancelled_at is None
+    done = chef.post(f"/kurse/teilnahmen/{ids['attendance']}/stornieren", data={"reason": "Falsche Person gewählt"})
+    assert done.status_code == 302 and done.headers["Location"].endswith("/kurse")
+    cancelled = _attendance(app, ids["attendance"])
+    assert cancelled.cancel_reason == "Falsche Person gewählt" and cancelled.cancelled_by_id is not None
+    assert _remaining(app, ids["petra"]) == 50
+    today = chef.get("/kurse/heute").get_data(as_text=True)
+    assert "<del>Petra Pohl</del>" in today and "storniert: Falsche Person gewählt" in today
+    assert "0 eingecheckt, davon 0 Springer" in today
+    assert "checkin.cancelled" in _actions(app)
+    again = chef.post(f"/kurse/teilnahmen/{ids['attendance']}/stornieren", data={"reason": "noch mal"})
+    assert again.status_code == 422 and "bereits storniert" in again.get_data(as_text=True)
+    with app.app_context():  # the first check-in no longer sets the prescription's validity
+        assert db.session.scalars(select(Prescription.first_session_on)).one() is None
+    redo = chef.post(f"/kurse/heute/{ids['back']}/einchecken",
+                     data={"participant_id": ids["petra"], "signature": SIGNATURE_URL})
+    assert redo.status_code == 302  # the same session once more: the cancelled one does not stand in the way
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Attendance.id))) == 2
+        assert db.session.scalars(select(Prescription.first_session_on)).one() == today_berlin()
+
+
+def test_a_cancelled_check_in_leaves_the_week_and_the_billing_outputs(app, desk):
+    chef, ids = desk
+    chef.post(f"/kurse/teilnahmen/{ids['attendance']}/stornieren", data={"reason": "Versehen"})
+    month = today_berlin().strftime("%Y-%m")
+    listing = chef.get(f"/kurse/{ids['back']}/anwesenheit?monat={month}").get_data(as_text=True)
+    assert "<del>Petra Pohl</del>" in listing and "Storniert: Versehen" in listing
+    csv_rows = chef.get(f"/kurse/{ids['back']}/anwesenheit.csv?monat={month}").get_data(as_text=True).splitlines()
+    assert len(csv_rows) == 1  # the header only
+    with app.app_context():
+        prescription_id = db.session.scalars(select(Prescription.id)).one()
+    import io
+
+    from pypdf import PdfReader
+    proof = chef.get(f"/kurse/verordnungen/{prescription_id}/teilnahmenachweis.pdf")
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(proof.data)).pages)
+    assert "Rücken fit" not in text and "50" in text
+
+
+def test_moving_a_check_in_goes_through_the_rules(app, desk):
+    chef, ids = desk
+    page = chef.get(f"/kurse/teilnahmen/{ids['attendance']}").get_data(as_text=True)
+    assert "18:00 – Herzsport</option>" in page and "Rücken fit</option>" not in page  # the day's other sessions
+    refused = chef.post(f"/kurse/teilnahmen/{ids['attendance']}/verschieben", data={"course_id": ids["heart"]})
+    assert refused.status_code == 422
+    assert "Petra Pohl gehört nicht zu dieser Gruppe" in refused.get_data(as_text=True)
+    assert _attendance(app, ids["attendance"]).cancelled_at is None  # a refusal changes nothing
+    moved = chef.post(f"/kurse/teilnahmen/{ids['attendance']}/verschieben",
+                      data={"course_id": ids["heart"], "springer_reason": "Eigene Gruppe war voll"})
+    assert moved.status_code == 302
+    old = _attendance(app, ids["attendance"])
+    assert old.cancel_reason == "Verschoben nach „Herzsport“ (18:00 Uhr)"
+    with app.app_context():
+        new = db.session.scalars(select(Attendance).where(Attendance.cancelled_at.is_(None))).one()
+        assert (new.session.course_id, new.springer, new.signature_png) == (ids["heart"], True, old.signature_png)
+        assert new.checked_in_at == old.checked_in_at
+    assert _remaining(app, ids["petra"]) == 49  # one unit, as before
+    assert _actions(app)[-2:] == ["checkin.recorded", "checkin.moved"]
+    again = chef.post(f"/kurse/teilnahmen/{ids['attendance']}/verschieben", data={"course_id": ids["heart"]})
+    assert again.status_code == 422
+
+
+def test_a_check_in_moves_only_within_its_day(app, desk, world):
+    chef, ids = desk
+    with app.app_context():
+        group = db.session.get(PracticeGroup, world.group_a)
+        other_day = f.course(group, group.practices[0], name="Morgen",
+                             weekday=(today_berlin().weekday() + 1) % 7, start=time(10))
+        db.session.commit()
+        other_id = other_day.id
+    bad = chef.post(f"/kurse/teilnahmen/{ids['attendance']}/verschieben", data={"course_id": other_id})
+    assert bad.status_code == 422 and "Bitte wählen Sie einen Termin." in bad.get_data(as_text=True)
+    assert _attendance(app, ids["attendance"]).cancelled_at is None
+
+
+def test_another_group_cannot_correct_a_check_in(app, desk, world):
+    from .helpers import signed_in
+    _, ids = desk
+    other = signed_in(app, world.chef_b)
+    assert other.get(f"/kurse/teilnahmen/{ids['attendance']}").status_code == 404
+    assert other.post(f"/kurse/teilnahmen/{ids['attendance']}/stornieren", data={"reason": "x"}).status_code == 404
+
+
+def test_a_participant_is_corrected_and_the_change_audited(app, desk, world):
+    chef, ids = desk
+    with app.app_context():
+        f.participant(db.session.get(PracticeGroup, world.group_a), "Karl", "Kern", chip_id="0815")
+        db.session.commit()
+    form = chef.get(f"/kurse/teilnehmer/{ids['petra']}/bearbeiten").get_data(as_text=True)
+    assert 'value="Pohl"' in form and 'value="4711"' in form
+    taken = chef.post(f"/kurse/teilnehmer/{ids['petra']}/bearbeiten", data={
+        "first_name": "Petra", "last_name": "Pohl", "birth_date": "1950-05-01", "chip_id": "0815"})
+    assert taken.status_code == 422 and "Dieser Chip ist schon einer anderen Person zugeordnet." in taken.get_data(
+        as_text=True)
+    bad = chef.post(f"/kurse/teilnehmer/{ids['petra']}/bearbeiten", data={
+        "first_name": "", "last_name": "Pohl", "birth_date": "31.02.1950", "chip_id": ""})
+    assert bad.status_code == 422 and "Bitte geben Sie einen Vornamen ein." in bad.get_data(as_text=True)
+    same = chef.post(f"/kurse/teilnehmer/{ids['petra']}/bearbeiten", data={
+        "first_name": "Petra", "last_name": "Pohl", "birth_date": "1950-05-01", "chip_id": "4711"})
+    assert same.status_code == 302  # her own chip is no conflict
+    done = chef.post(f"/kurse/teilnehmer/{ids['petra']}/bearbeiten", data={
+        "first_name": "Petra", "last_name": "Pohl-Meier", "birth_date": "1950-05-02", "chip_id": ""})
+    assert done.status_code == 302
+    with app.app_context():
+        person = db.session.get(Participant, ids["petra"])
+        assert (person.last_name, person.birth_date, person.chip_id) == ("Pohl-Meier", date(1950, 5, 2), None)
+        event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "participant.updated")).one()
+        assert event.details["fields"] == ["last_name", "birth_date", "chip_id"]
+        assert "Pohl" not in str(event.details)  # no copy of the old name in the log
+    assert "Petra Pohl-Meier" in chef.get(f"/kurse/teilnehmer/{ids['petra']}").get_data(as_text=True)
+
+
+def test_a_prescription_is_corrected_within_what_was_taken(app, desk):
+    chef, ids = desk
+    with app.app_context():
+        prescription_id = db.session.scalars(select(Prescription.id)).one()
+    url = f"/kurse/verordnungen/{prescription_id}/bearbeiten"
+    assert "Noch 49 Einheiten übrig." in chef.get(url).get_data(as_text=True)
+    too_few = chef.post(url, data={"units_approved": "0", "valid_months": "18", "payer": "AOK"})
+    assert too_few.status_code == 422
+    with app.app_context():  # two taken now: a second check-in last week
+        f.attendance(ids["back"], ids["petra"], day=today_berlin() - timedelta(days=7))
+        db.session.commit()
+    below = chef.post(url, data={"units_approved": "1", "valid_months": "18", "payer": "AOK"})
+    assert below.status_code == 422 and "Es sind bereits 2 Einheiten genommen" in below.get_data(as_text=True)
+    done = chef.post(url, data={"units_approved": "20", "valid_months": "12", "payer": "TK"})
+    assert done.status_code == 302
+    with app.app_context():
+        prescription = db.session.get(Prescription, prescription_id)
+        assert (prescription.units_approved, prescription.valid_months, prescription.payer) == (20, 12, "TK")
+        event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "prescription.updated")).one()
+        assert event.details["changes"] == {"units_approved": 20, "valid_months": 12, "payer": "TK"}
+    assert _remaining(app, ids["petra"]) == 18

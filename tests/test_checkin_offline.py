@@ -1,0 +1,238 @@
+"""The terminal without a connection, from the server's side: the installable app (manifest,
+service worker, offline page), the day's data the tablet keeps, the replay of queued check-ins
+exactly once per id, and the "Zu klären" list for those the rules refuse afterwards."""
+
+import base64
+import json
+import uuid
+from datetime import datetime, time, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.checkin.models import Attendance, OfflineCheckIn, OfflineStatus, Terminal
+from portal.extensions import db
+from portal.models import AuditEvent, CourseKind, PracticeGroup
+from portal.timeutil import BERLIN, today_berlin
+
+from . import factories as f
+from .helpers import HX, SIGNATURE_URL, register_and_pair, signed_in
+
+
+@pytest.fixture
+def course_day(app, world):
+    with app.app_context():
+        return f.course_day(world.group_a, world.practice_a1)
+
+
+@pytest.fixture
+def tablet(app, as_user, world, course_day):
+    return register_and_pair(app, as_user(world.chef_a))[0]
+
+
+def _signed_today(hour: int = 9, minute: int = 5) -> str:
+    """An instant of today (Berlin), as the tablet writes it."""
+    local = datetime.combine(today_berlin(), time(hour, minute), BERLIN)
+    return local.astimezone().isoformat()
+
+
+def _queued(course_id: int, participant_id: int, **values) -> dict:
+    return {"id": str(uuid.uuid4()), "course_id": course_id, "participant_id": participant_id,
+            "signed_at": _signed_today(), "signature": SIGNATURE_URL} | values
+
+
+def _send(tablet, item):
+    return tablet.post("/terminal/nachtrag", data=json.dumps(item), content_type="application/json")
+
+
+def _count(app, model, *where) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_the_terminal_is_an_installable_web_app(app, tablet):
+    manifest = tablet.get("/terminal/manifest.webmanifest")
+    assert manifest.mimetype == "application/manifest+json"
+    body = manifest.get_json()
+    assert body["display"] == "standalone" and body["start_url"] == "/terminal" and body["lang"] == "de"
+    for icon in body["icons"]:
+        png = tablet.get(icon["src"])
+        assert png.status_code == 200 and png.data.startswith(b"\x89PNG"), icon
+    page = tablet.get("/terminal").get_data(as_text=True)
+    assert 'rel="manifest" href="/terminal/manifest.webmanifest"' in page
+    worker = tablet.get("/terminal/sw.js")
+    assert worker.mimetype == "text/javascript" and worker.headers["Service-Worker-Allowed"] == "/terminal"
+    script = worker.get_data(as_text=True)
+    assert '"/terminal/offline"' in script and '"/static/terminal-offline.js"' in script
+    for path in json.loads(script.split("const ASSETS = ")[1].split(";")[0]):
+        assert tablet.get(path).status_code == 200, path  # everything it caches exists
+    shell = tablet.get("/terminal/offline").get_data(as_text=True)
+    assert "Keine Verbindung" in shell and "Petra" not in shell  # the offline page itself holds no data
+
+
+def test_the_day_snapshot_holds_what_identification_needs_and_no_more(app, tablet, world, course_day):
+    with app.app_context():
+        group = db.session.get(PracticeGroup, world.group_a)
+        f.participant(group, "Fritz", "Funk", kind=CourseKind.FUNKTIONSTRAINING)  # no course of his kind today
+        f.participant(db.session.get(PracticeGroup, world.group_b), "Berta", "Süd", chip_id="9999")
+        db.session.commit()
+    response = tablet.get("/terminal/heute.json")
+    assert response.headers["Cache-Control"] == "no-store"
+    snapshot = response.get_json()
+    assert snapshot["day"] == today_berlin().isoformat()
+    assert [c["name"] for c in snapshot["courses"]] == ["Rücken fit", "Herzsport"]
+    assert snapshot["people"] == [{"id": course_day["petra"], "chip": "4711", "first_name": "Petra",
+                                   "last_name": "Pohl", "birth_date": "1950-05-01"}]
+    assert snapshot["texts"]["not_found"].startswith("Niemand gefunden")
+    assert app.test_client().get("/terminal/heute.json").status_code == 401  # an unpaired browser gets nothing
+
+
+def test_a_queued_check_in_is_applied_once_however_often_it_arrives(app, tablet, course_day):
+    item = _queued(course_day["back"], course_day["petra"])
+    first = _send(tablet, item)
+    assert first.status_code == 200 and first.get_json() == {"id": item["id"], "status": "applied", "known": False}
+    again = _send(tablet, item)
+    assert again.get_json() == {"id": item["id"], "status": "applied", "known": True}
+    assert _count(app, Attendance) == 1 and _count(app, OfflineCheckIn) == 1
+    with app.app_context():
+        attendance = db.session.scalars(select(Attendance)).one()
+        assert attendance.checked_in_at.astimezone(BERLIN).strftime("%H:%M") == "09:05"  # when it was signed
+        assert attendance.terminal_id is not None
+        row = db.session.scalars(select(OfflineCheckIn)).one()
+        assert row.attendance_id == attendance.id and row.signature_png is None  # the attendance has it
+
+
+def test_a_check_in_the_rules_refuse_afterwards_waits_in_zu_klaeren(app, tablet, as_user, world, course_day):
+    online = _queued(course_day["back"], course_day["petra"], signed_at=_signed_today(8, 55))
+    assert _send(tablet, online).get_json()["status"] == "applied"
+    springer = _queued(course_day["heart"], course_day["petra"])  # not a member of "Herzsport": needs a reason
+    answer = _send(tablet, springer)
+    assert answer.status_code == 200 and answer.get_json()["status"] == "open"
+    assert _send(tablet, springer).get_json() == {"id": springer["id"], "status": "open", "known": True}
+    assert _count(app, Attendance) == 1
+    chef = as_user(world.chef_a)
+    today = chef.get("/kurse/heute").get_data(as_text=True)
+    assert "Zu klären" in today and "Petra Pohl gehört nicht zu dieser Gruppe" in today
+    with app.app_context():
+        row = db.session.scalars(select(OfflineCheckIn).where(OfflineCheckIn.status == OfflineStatus.OPEN)).one()
+        png = base64.b64encode(row.signature_png).decode()
+        assert png in today  # with its signature
+        item_id = row.id
+    refused = chef.post(f"/kurse/zu-klaeren/{item_id}/uebernehmen", data={}, headers=HX)
+    assert refused.status_code == 422 and "Grund für die Teilnahme als Springer" in refused.get_data(as_text=True)
+    taken = chef.post(f"/kurse/zu-klaeren/{item_id}/uebernehmen", data={"springer_reason": "Eigene Gruppe fiel aus"},
+                      headers=HX)
+    assert taken.status_code == 200 and "als Teilnahme übernommen" in taken.get_data(as_text=True)
+    assert "Zu klären" not in chef.get("/kurse/heute").get_data(as_text=True)
+    assert _count(app, Attendance, Attendance.springer.is_(True)) == 1
+    with app.app_context():
+        row = db.session.get(OfflineCheckIn, item_id)
+        assert row.status == OfflineStatus.ACCEPTED and row.signature_png is None and row.resolved_by_id
+        actions = set(db.session.scalars(select(AuditEvent.action)))
+    assert {"checkin.offline_refused", "checkin.offline_accepted"} <= actions
+    assert chef.post(f"/kurse/zu-klaeren/{item_id}/verwerfen", data={"note": "x"}, headers=HX).status_code == 422
+
+
+def test_a_refused_offline_check_in_can_be_left_uncounted_with_a_note(app, tablet, as_user, world, course_day):
+    first = _queued(course_day["back"], course_day["petra"])
+    second = _queued(course_day["back"], course_day["petra"], signed_at=_signed_today(9, 7))  # signed twice
+    assert [_send(tablet, item).get_json()["status"] for item in (first, second)] == ["applied", "open"]
+    chef = as_user(world.chef_a)
+    with app.app_context():
+        item_id = db.session.scalars(select(OfflineCheckIn.id).where(OfflineCheckIn.status == "open")).one()
+    empty = chef.post(f"/kurse/zu-klaeren/{item_id}/verwerfen", data={"note": " "}, headers=HX)
+    assert empty.status_code == 422 and "warum der Check-in nicht gezählt wird" in empty.get_data(as_text=True)
+    done = chef.post(f"/kurse/zu-klaeren/{item_id}/verwerfen", data={"note": "Doppelt unterschrieben"}, headers=HX)
+    assert done.status_code == 200 and "wird nicht gezählt" in done.get_data(as_text=True)
+    with app.app_context():
+        row = db.session.get(OfflineCheckIn, item_id)
+        assert (row.status, row.resolution_note, row.signature_png) == (OfflineStatus.DISCARDED,
+                                                                        "Doppelt unterschrieben", None)
+    assert _count(app, Attendance) == 1
+
+
+def test_another_group_neither_sees_nor_resolves_the_list(app, tablet, as_user, world, course_day):
+    _send(tablet, _queued(course_day["heart"], course_day["petra"]))
+    with app.app_context():
+        item_id = db.session.scalars(select(OfflineCheckIn.id)).one()
+    other = signed_in(app, world.chef_b)
+    assert "Zu klären" not in other.get("/kurse/heute").get_data(as_text=True)
+    assert other.post(f"/kurse/zu-klaeren/{item_id}/uebernehmen", data={}, headers=HX).status_code == 404
+    assert other.post(f"/kurse/zu-klaeren/{item_id}/verwerfen", data={"note": "x"}, headers=HX).status_code == 404
+
+
+@pytest.mark.parametrize("change, status", [
+    ({"id": "not-a-uuid"}, 400), ({"signature": "data:image/png;base64,AAAA"}, 400), ({"course_id": "x"}, 400),
+    ({"signed_at": "gestern"}, 400), ({"signed_at": "2026-11-27T09:00:00"}, 400),  # no time zone
+])
+def test_a_replay_no_check_in_can_come_from_is_refused_and_stores_nothing(app, tablet, course_day, change, status):
+    assert _send(tablet, _queued(course_day["back"], course_day["petra"]) | change).status_code == status
+    assert _count(app, OfflineCheckIn) == 0 and _count(app, Attendance) == 0
+
+
+def test_replays_are_refused_without_json_from_elsewhere_or_from_a_locked_terminal(app, tablet, as_user, world,
+                                                                                  course_day):
+    item = _queued(course_day["back"], course_day["petra"])
+    assert tablet.post("/terminal/nachtrag", data={"id": item["id"]}).status_code == 400  # a plain form
+    assert tablet.post("/terminal/nachtrag", data=json.dumps(item), content_type="application/json",
+                       headers={"Origin": "https://evil.example"}).status_code == 400
+    assert app.test_client().post("/terminal/nachtrag", data=json.dumps(item),
+                                  content_type="application/json").status_code == 401
+    with app.app_context():
+        group = db.session.get(PracticeGroup, world.group_b)
+        stranger = f.participant(group, "Berta", "Süd")
+        db.session.commit()
+        stranger_id = stranger.id
+    assert _send(tablet, _queued(course_day["back"], stranger_id)).status_code == 400  # another group's person
+    chef = as_user(world.chef_a)
+    with app.app_context():
+        terminal_id = db.session.scalars(select(Terminal.id)).one()
+    chef.post(f"/kurse/terminals/{terminal_id}/sperren", data={})
+    locked = _send(tablet, item)
+    assert locked.status_code == 403 and locked.get_json() == {"error": "locked"}
+    page = tablet.get("/terminal")
+    assert page.status_code == 403 and 'data-terminal="locked"' in page.get_data(as_text=True)  # forgets its data
+    assert _count(app, Attendance) == 0
+
+
+def test_a_check_in_signed_on_another_day_or_with_a_clock_ahead_goes_to_zu_klaeren(app, tablet, course_day):
+    tomorrow = (datetime.combine(today_berlin(), time(9), BERLIN) + timedelta(days=1)).isoformat()
+    assert _send(tablet, _queued(course_day["back"], course_day["petra"], signed_at=tomorrow)).get_json()[
+        "status"] == "open"
+    yesterday = (datetime.combine(today_berlin(), time(9), BERLIN) - timedelta(days=1)).isoformat()
+    assert _send(tablet, _queued(course_day["back"], course_day["petra"], signed_at=yesterday)).get_json()[
+        "status"] == "open"
+    with app.app_context():
+        messages = sorted(db.session.scalars(select(OfflineCheckIn.message)))
+    assert any("in der Zukunft" in m for m in messages) and any("findet an diesem Tag nicht statt" in m
+                                                                for m in messages)
+    assert _count(app, Attendance) == 0
+
+
+def test_a_participant_erased_takes_the_offline_check_ins_along(app, tablet, as_user, world, course_day):
+    _send(tablet, _queued(course_day["heart"], course_day["petra"]))  # refused: waits with a signature
+    with app.app_context():
+        from portal.checkin import privacy
+        from portal.checkin.models import Participant
+        person = db.session.get(Participant, course_day["petra"])
+        data = privacy.export(person, None, "json")
+        assert data["offline_check_ins"][0]["signature_png_base64"]
+        assert privacy.erase(person, None) is None  # nothing counted yet: no retention duty
+        db.session.commit()
+    assert _count(app, OfflineCheckIn) == 0
+
+
+def test_the_same_id_from_two_tablets_is_two_check_ins_of_two_tablets(app, as_user, world, course_day):
+    chef = as_user(world.chef_a)
+    one, _ = register_and_pair(app, chef, key="TAB-01")
+    two, _ = register_and_pair(app, chef, key="TAB-02")
+    item = _queued(course_day["back"], course_day["petra"])
+    assert _send(one, item).get_json()["status"] == "applied"
+    assert _send(two, item).get_json() == {"id": item["id"], "status": "open", "known": False}  # already there
+    assert _count(app, Attendance) == 1 and _count(app, OfflineCheckIn) == 2
+
+
+def test_the_offline_page_needs_no_pairing_and_the_worker_is_fresh(app):
+    client = app.test_client()
+    assert client.get("/terminal/offline").status_code == 200
+    assert client.get("/terminal/sw.js").headers["Cache-Control"] == "no-cache"
