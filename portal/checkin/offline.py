@@ -91,10 +91,8 @@ def replay(terminal: Terminal, queued: Queued, *, now: datetime | None = None) -
     """Apply a queued check-in once: the first arrival goes through the check-in service (with the
     day and time it was signed) and leaves a row for its id (unique per tablet) in the same
     savepoint; a refusal is kept for "Zu klären" with its signature; any later arrival of the same
-    id finds the first and changes nothing. The caller commits."""
-    row = _known(terminal, queued.client_id)
-    if row is not None:
-        return Replayed(row, True)
+    id finds the first and changes nothing (the unique row says so: no lookup first, most ids
+    arrive once). The caller commits."""
     course = db.session.get(Course, queued.course_id)
     person = db.session.get(Participant, queued.participant_id)
     if course is None or person is None or not course.group_id == person.group_id == terminal.group_id:

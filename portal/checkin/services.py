@@ -89,9 +89,10 @@ def existing_session(course: Course, day: date) -> CourseSession | None:
                                                          CourseSession.day == day))
 
 
-def session_for(course: Course, day: date) -> CourseSession:
-    """The course's session on that day, created by the first check-in (two at once: one row)."""
-    session = existing_session(course, day)
+def session_for(course: Course, day: date, known: CourseSession | None = None) -> CourseSession:
+    """The course's session on that day (``known`` when just looked up), created by the first
+    check-in (two at once: one row)."""
+    session = known or existing_session(course, day)
     if session is not None:
         return session
     try:
@@ -150,7 +151,12 @@ def decode_signature(data_url: str) -> bytes:
 
 def _usable_prescription(participant: Participant, kind: str, day: date) -> tuple[Prescription, int]:
     """The prescription a check-in of that kind counts against, with its units left before it."""
-    candidates = [p for p in participant.prescriptions if p.kind == kind]
+    used = {prescription: count for prescription, count in db.session.execute(  # one query, counts included
+        select(Prescription, func.count(Attendance.id))
+        .outerjoin(Attendance, (Attendance.prescription_id == Prescription.id) & ACTIVE)
+        .where(Prescription.participant_id == participant.id, Prescription.kind == kind)
+        .group_by(Prescription.id).order_by(Prescription.id))}
+    candidates = list(used)
     if not candidates:
         raise CheckInRefused(translate(N_("Für %(kind)s liegt keine Verordnung vor."), kind=CourseKind(kind).label))
     expired = None
@@ -159,7 +165,7 @@ def _usable_prescription(participant: Participant, kind: str, day: date) -> tupl
         if expires is not None and day > expires:
             expired = expires
             continue
-        left = remaining_units(prescription)
+        left = prescription.units_approved - used[prescription]
         if left > 0:
             return prescription, left
     if expired is not None and all((p.expires_on() and day > p.expires_on()) for p in candidates):
@@ -174,6 +180,7 @@ class Decision:
     prescription: Prescription
     springer: bool
     remaining: int  # units left on the prescription before this check-in
+    session: CourseSession | None  # the course's session that day, if it exists yet
 
 
 def evaluate(participant: Participant, course: Course, day: date, *, springer_reason: str | None = None,
@@ -190,16 +197,16 @@ def evaluate(participant: Participant, course: Course, day: date, *, springer_re
     if participant.group_id != course.group_id:
         raise CheckInRefused(translate(N_("Diese Person gehört nicht zu Ihrer Praxisgruppe.")))
     session = existing_session(course, day)
-    if session is not None and db.session.scalar(select(Attendance.id).where(
-            Attendance.session_id == session.id, Attendance.participant_id == participant.id, ACTIVE)):
+    week_start = day - timedelta(days=day.weekday())
+    week = db.session.scalars(  # the sessions of the week the person counts in
+        select(Attendance.session_id).join(CourseSession, CourseSession.id == Attendance.session_id)
+        .where(Attendance.participant_id == participant.id, ACTIVE, CourseSession.day >= week_start,
+               CourseSession.day < week_start + timedelta(days=7))).all()
+    if session is not None and session.id in week:
         raise CheckInRefused(translate(N_("%(name)s ist für diesen Termin bereits eingecheckt."),
                                        name=name))
     prescription, remaining = _usable_prescription(participant, course.kind, day)
-    week_start = day - timedelta(days=day.weekday())
-    this_week = db.session.scalar(
-        select(func.count(Attendance.id)).join(CourseSession, CourseSession.id == Attendance.session_id)
-        .where(Attendance.participant_id == participant.id, ACTIVE, CourseSession.day >= week_start,
-               CourseSession.day < week_start + timedelta(days=7)))
+    this_week = len(week)
     if this_week >= WEEKLY_MAXIMUM:
         raise CheckInRefused(translate(N_("In dieser Woche sind bereits %(n)s Teilnahmen erfasst; mehr sind nicht "
                                           "möglich."), n=this_week))
@@ -226,7 +233,7 @@ def evaluate(participant: Participant, course: Course, day: date, *, springer_re
             raise CheckInRefused(translate(N_("%(name)s gehört nicht zu dieser Gruppe. Bitte den Grund für die "
                                               "Teilnahme als Springer angeben."), name=name),
                                  need="springer_reason")
-    return Decision(prescription, springer, remaining)
+    return Decision(prescription, springer, remaining, session)
 
 
 def preview(participant: Participant, course: Course, day: date) -> CheckInRefused | None:
@@ -250,7 +257,7 @@ def check_in(participant: Participant, course: Course, day: date, signature_png:
     decision = evaluate(participant, course, day, springer_reason=springer_reason, extra_reason=extra_reason,
                         at_terminal=terminal is not None if at_terminal is None else at_terminal)
     prescription, springer = decision.prescription, decision.springer
-    session = session_for(course, day)
+    session = session_for(course, day, decision.session)
     if prescription.first_session_on is None:
         prescription.first_session_on = day
     attendance = Attendance(group_id=session.group_id, session_id=session.id, participant_id=participant.id,

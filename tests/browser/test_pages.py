@@ -7,23 +7,29 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import uuid
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from portal.checkin import offline
+from portal.checkin.services import cancel_attendance, check_in
 from portal.checkin.terminal.pairing import register
 from portal.codes.request import request_code
 from portal.devtools.demo import PASSWORD, USERS, load_demo_data
 from portal.extensions import db
-from portal.models import Role, ScriptRun, Therapist, User
+from portal.models import Course, Participant, Role, ScriptRun, Therapist, User
+from portal.timeutil import today_berlin, utcnow
 
 from .. import factories as f
 from ..helpers import run_jobs
 from .conftest import sign_in, vnu_jar
 
 WIDTHS = (1366, 1024)
+SIGNATURE = (Path(__file__).parents[2] / "portal/static/icons/terminal-192.png").read_bytes()  # any PNG
 PER_PATTERN = 2  # pages of one shape (ids replaced) visited per role
 SKIP = re.compile(r"^/(static|dev)/|\.csv(\?|$)|^/api/")
 HTMX_ATTRIBUTE = re.compile(r"Attribute “hx-[a-z-]+” not allowed")
@@ -31,7 +37,8 @@ HTMX_ATTRIBUTE = re.compile(r"Attribute “hx-[a-z-]+” not allowed")
 
 @pytest.fixture
 def demo(app):
-    """The demo data, plus what makes the pages full: a code mail, a device, a script run, a terminal."""
+    """The demo data, plus what makes the pages full: a code mail, a device, a script run, a terminal,
+    a check-in today, a cancelled one, and one from the terminal waiting under "Zu klären"."""
     with app.test_request_context():  # the pairing code's QR code needs an address
         group = load_demo_data()
         support = db.session.scalar(select(User).where(User.role == Role.SUPPORT))
@@ -43,6 +50,12 @@ def demo(app):
         db.session.add(ScriptRun(group_id=group.id, script="generate_missing", started_by_label=chef.email,
                                  status="done", result="3 von 3 Datenbanken erzeugt"))
         terminal, pairing = register(group.id, "Tresen", "TAB-01", chef)
+        course = db.session.scalar(select(Course).where(Course.name == "Wirbelsäulengymnastik"))
+        petra, horst = (db.session.scalar(select(Participant).where(Participant.last_name == name))
+                        for name in ("Pohl", "Hahn"))
+        cancel_attendance(check_in(petra, course, today_berlin(), SIGNATURE, user=chef).attendance, "Versehen", chef)
+        check_in(horst, course, today_berlin(), SIGNATURE, user=chef)
+        offline.replay(terminal, offline.Queued(str(uuid.uuid4()), course.id, horst.id, utcnow(), SIGNATURE))
         db.session.commit()
     run_jobs(app)
     return pairing.code
@@ -156,6 +169,9 @@ def test_every_page_is_valid_html_and_fits_a_laptop_and_a_tablet(browser, live_s
     anonymous.close()
 
     assert len(crawl.pages) >= 30, crawl.pages
+    visited = set(crawl.pages.values())
+    for shape in ("/kurse/teilnahmen/{id}", "/kurse/teilnehmer/{id}/bearbeiten", "/kurse/verordnungen/{id}/bearbeiten"):
+        assert shape in {_shape(path) for path in visited}, shape  # the correction pages were checked too
     assert crawl.too_wide == [], "\n".join(crawl.too_wide)
     script_errors = [line for line in crawl.console if "Failed to load resource" not in line]  # 404, 422 are meant
     assert script_errors == [], "\n".join(script_errors)
