@@ -50,6 +50,7 @@ ENVIRONMENT = {
     "ACCOUNT_FAILURE_LIMIT": ("ACCOUNT_FAILURE_LIMIT", str),
     "TERMINAL_RESULT_SECONDS": ("TERMINAL_RESULT_SECONDS", int),
     "TERMINAL_IDLE_SECONDS": ("TERMINAL_IDLE_SECONDS", int),
+    "TERMINAL_OFFLINE_DAYS": ("TERMINAL_OFFLINE_DAYS", int),
     "ACCESS_CODE_STUCK_AFTER_SECONDS": ("ACCESS_CODE_STUCK_AFTER_SECONDS", int),
     "READY_MAX_JOB_AGE": ("READY_MAX_JOB_AGE", int),
     "METRICS_TOKEN": ("METRICS_TOKEN", str),
@@ -151,6 +152,9 @@ class Config:
     SUPPORT_PHONE: str | None = None
     TERMINAL_RESULT_SECONDS = 10  # the "Danke" page goes back to the course's first step after this
     TERMINAL_IDLE_SECONDS = 90  # the signature step does so when nobody touches the screen this long
+    # A check-in the tablet queued offline is applied by itself only when signed today or up to this
+    # many days before (a weekend without Wi-Fi); an older one waits under "Zu klären".
+    TERMINAL_OFFLINE_DAYS = 3
     # Check-in data is kept this many years after a prescription's end (billing proof), then the
     # retention job (rq cron, daily) removes the person and the signatures and keeps the counts.
     CHECKIN_RETENTION_YEARS = 10

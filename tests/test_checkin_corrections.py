@@ -128,8 +128,9 @@ def test_a_check_in_moves_only_within_its_day(app, desk, world):
                              weekday=(today_berlin().weekday() + 1) % 7, start=time(10))
         db.session.commit()
         other_id = other_day.id
-    bad = chef.post(f"/kurse/teilnahmen/{ids['attendance']}/verschieben", data={"course_id": other_id})
-    assert bad.status_code == 422 and "Bitte wählen Sie einen Termin." in bad.get_data(as_text=True)
+    for chosen in (other_id, "", "abc"):
+        bad = chef.post(f"/kurse/teilnahmen/{ids['attendance']}/verschieben", data={"course_id": chosen})
+        assert bad.status_code == 422 and "Bitte wählen Sie einen Termin." in bad.get_data(as_text=True), chosen
     assert _attendance(app, ids["attendance"]).cancelled_at is None
 
 

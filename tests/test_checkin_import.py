@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -79,6 +79,14 @@ def test_confirming_saves_the_new_ones_and_a_second_import_adds_nobody(app, chef
     assert set(_states(again).values()) == {"vorhanden", "fehler"}
     assert "Nichts zu importieren" in again
     assert _people(app) == 3
+
+
+def test_a_name_typed_without_umlauts_is_the_same_person(app, world, chef):
+    with app.app_context():
+        f.participant(db.session.get(PracticeGroup, world.group_a), "Jürgen", "Müller", birth_date=date(1955, 3, 1))
+        db.session.commit()
+    html = _upload(chef, b"Nachname;Vorname;Geburtsdatum\r\nMUELLER;Juergen;01.03.1955\r\n").get_data(as_text=True)
+    assert _states(html) == {2: "vorhanden"}
 
 
 def test_a_chip_of_someone_else_is_an_error_of_that_line(app, world, chef):

@@ -3,6 +3,7 @@ service worker, offline page), the day's data the tablet keeps, the replay of qu
 exactly once per id, and the "Zu klären" list for those the rules refuse afterwards."""
 
 import base64
+import hashlib
 import json
 import uuid
 from datetime import datetime, time, timedelta
@@ -10,9 +11,9 @@ from datetime import datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal.checkin.models import Attendance, OfflineCheckIn, OfflineStatus, Terminal
+from portal.checkin.models import Attendance, OfflineCheckIn, OfflineStatus, Prescription, Terminal
 from portal.extensions import db
-from portal.models import AuditEvent, CourseKind, PracticeGroup
+from portal.models import AuditEvent, Course, CourseKind, PracticeGroup
 from portal.timeutil import BERLIN, today_berlin
 
 from . import factories as f
@@ -73,26 +74,37 @@ def test_the_terminal_is_an_installable_web_app(app, tablet):
 def test_the_day_snapshot_holds_what_identification_needs_and_no_more(app, tablet, world, course_day):
     with app.app_context():
         group = db.session.get(PracticeGroup, world.group_a)
-        f.participant(group, "Fritz", "Funk", kind=CourseKind.FUNKTIONSTRAINING)  # no course of his kind today
+        back = db.session.get(Course, course_day["back"])
+        f.participant(group, "Fritz", "Funk", kind=CourseKind.FUNKTIONSTRAINING, member_of=back)  # wrong kind
+        f.participant(group, "Nina", "Nirgends", chip_id="0001")  # in no course group: cannot check in
+        f.participant(group, "Leo", "Leer", units=0, member_of=back)  # no units left
         f.participant(db.session.get(PracticeGroup, world.group_b), "Berta", "Süd", chip_id="9999")
         db.session.commit()
     response = tablet.get("/terminal/heute.json")
     assert response.headers["Cache-Control"] == "no-store"
     snapshot = response.get_json()
-    assert snapshot["day"] == today_berlin().isoformat()
+    assert snapshot["day"] == today_berlin().isoformat() and snapshot["terminal_name"] == "Tresen"
     assert [c["name"] for c in snapshot["courses"]] == ["Rücken fit", "Herzsport"]
-    assert snapshot["people"] == [{"id": course_day["petra"], "chip": "4711", "first_name": "Petra",
-                                   "last_name": "Pohl", "birth_date": "1950-05-01"}]
-    assert snapshot["texts"]["not_found"].startswith("Niemand gefunden")
+    salt = snapshot["salt"]
+    assert snapshot["people"] == [{"id": course_day["petra"], "name": "Petra P.",
+                                   "chip": hashlib.sha256(f"{salt}|4711".encode()).hexdigest(),
+                                   "person": hashlib.sha256(f"{salt}|pohl|1950-05-01".encode()).hexdigest()}]
+    text = response.get_data(as_text=True)
+    assert not any(plain in text for plain in ("Pohl", "4711", "1950", "Petra Pohl"))  # no plain data kept
+    assert snapshot["checked_in"] == [] and snapshot["texts"]["not_found"].startswith("Niemand gefunden")
+    assert tablet.get("/terminal/heute.json").get_json()["salt"] != salt  # a new salt each time
+    _send(tablet, _queued(course_day["back"], course_day["petra"]))
+    assert tablet.get("/terminal/heute.json").get_json()["checked_in"] == [[course_day["back"], course_day["petra"]]]
     assert app.test_client().get("/terminal/heute.json").status_code == 401  # an unpaired browser gets nothing
 
 
 def test_a_queued_check_in_is_applied_once_however_often_it_arrives(app, tablet, course_day):
     item = _queued(course_day["back"], course_day["petra"])
     first = _send(tablet, item)
-    assert first.status_code == 200 and first.get_json() == {"id": item["id"], "status": "applied", "known": False}
+    assert first.status_code == 200 and first.get_json() == {"id": item["id"], "status": "applied", "known": False,
+                                                                "locked": False}
     again = _send(tablet, item)
-    assert again.get_json() == {"id": item["id"], "status": "applied", "known": True}
+    assert again.get_json() == {"id": item["id"], "status": "applied", "known": True, "locked": False}
     assert _count(app, Attendance) == 1 and _count(app, OfflineCheckIn) == 1
     with app.app_context():
         attendance = db.session.scalars(select(Attendance)).one()
@@ -108,7 +120,8 @@ def test_a_check_in_the_rules_refuse_afterwards_waits_in_zu_klaeren(app, tablet,
     springer = _queued(course_day["heart"], course_day["petra"])  # not a member of "Herzsport": needs a reason
     answer = _send(tablet, springer)
     assert answer.status_code == 200 and answer.get_json()["status"] == "open"
-    assert _send(tablet, springer).get_json() == {"id": springer["id"], "status": "open", "known": True}
+    assert _send(tablet, springer).get_json() == {"id": springer["id"], "status": "open", "known": True,
+                                                               "locked": False}
     assert _count(app, Attendance) == 1
     chef = as_user(world.chef_a)
     today = chef.get("/kurse/heute").get_data(as_text=True)
@@ -125,6 +138,7 @@ def test_a_check_in_the_rules_refuse_afterwards_waits_in_zu_klaeren(app, tablet,
     assert taken.status_code == 200 and "als Teilnahme übernommen" in taken.get_data(as_text=True)
     assert "Zu klären" not in chef.get("/kurse/heute").get_data(as_text=True)
     assert _count(app, Attendance, Attendance.springer.is_(True)) == 1
+    assert _count(app, OfflineCheckIn, OfflineCheckIn.need == "springer_reason") == 1  # the reason that was missing
     with app.app_context():
         row = db.session.get(OfflineCheckIn, item_id)
         assert row.status == OfflineStatus.ACCEPTED and row.signature_png is None and row.resolved_by_id
@@ -142,6 +156,11 @@ def test_a_refused_offline_check_in_can_be_left_uncounted_with_a_note(app, table
         item_id = db.session.scalars(select(OfflineCheckIn.id).where(OfflineCheckIn.status == "open")).one()
     empty = chef.post(f"/kurse/zu-klaeren/{item_id}/verwerfen", data={"note": " "}, headers=HX)
     assert empty.status_code == 422 and "warum der Check-in nicht gezählt wird" in empty.get_data(as_text=True)
+    long = chef.post(f"/kurse/zu-klaeren/{item_id}/verwerfen", data={"note": "zu lang " * 40}, headers=HX)
+    html = long.get_data(as_text=True)
+    item_html = html[html.index(f'id="clarify-{item_id}"'):]
+    assert long.status_code == 422 and "Höchstens 300 Zeichen." in item_html and "zu lang zu lang" in item_html
+    assert "Erneut prüfen und übernehmen" in html  # "already checked in": no reason would help
     done = chef.post(f"/kurse/zu-klaeren/{item_id}/verwerfen", data={"note": "Doppelt unterschrieben"}, headers=HX)
     assert done.status_code == 200 and "wird nicht gezählt" in done.get_data(as_text=True)
     with app.app_context():
@@ -163,10 +182,13 @@ def test_another_group_neither_sees_nor_resolves_the_list(app, tablet, as_user, 
 
 @pytest.mark.parametrize("change, status", [
     ({"id": "not-a-uuid"}, 400), ({"signature": "data:image/png;base64,AAAA"}, 400), ({"course_id": "x"}, 400),
+    ({"course_id": True}, 400), ({"course_id": 10**30}, 400), ({"participant_id": 1.0}, 400),
     ({"signed_at": "gestern"}, 400), ({"signed_at": "2026-11-27T09:00:00"}, 400),  # no time zone
+    ({"signed_at": "0001-01-01T00:00:00+00:00"}, 400), ([], 400),
 ])
 def test_a_replay_no_check_in_can_come_from_is_refused_and_stores_nothing(app, tablet, course_day, change, status):
-    assert _send(tablet, _queued(course_day["back"], course_day["petra"]) | change).status_code == status
+    item = change if isinstance(change, list) else _queued(course_day["back"], course_day["petra"]) | change
+    assert _send(tablet, item).status_code == status
     assert _count(app, OfflineCheckIn) == 0 and _count(app, Attendance) == 0
 
 
@@ -188,25 +210,47 @@ def test_replays_are_refused_without_json_from_elsewhere_or_from_a_locked_termin
     with app.app_context():
         terminal_id = db.session.scalars(select(Terminal.id)).one()
     chef.post(f"/kurse/terminals/{terminal_id}/sperren", data={})
-    locked = _send(tablet, item)
-    assert locked.status_code == 403 and locked.get_json() == {"error": "locked"}
+    # what the tablet signed before the lock still arrives, for the practice to decide on; nothing after it
+    before = _send(tablet, item)
+    assert before.status_code == 200 and before.get_json() | {"id": None} == {
+        "id": None, "status": "open", "known": False, "locked": True}
+    with app.app_context():
+        assert "gesperrt, bevor dieser Check-in übertragen war" in db.session.scalars(
+            select(OfflineCheckIn.message)).one()
+    after = _send(tablet, _queued(course_day["back"], course_day["petra"],
+                                  signed_at=(datetime.now(BERLIN) + timedelta(minutes=1)).isoformat()))
+    assert after.status_code == 403 and after.get_json() == {"error": "locked"}
+    assert tablet.get("/terminal/heute.json").status_code == 403
     page = tablet.get("/terminal")
     assert page.status_code == 403 and 'data-terminal="locked"' in page.get_data(as_text=True)  # forgets its data
     assert _count(app, Attendance) == 0
 
 
-def test_a_check_in_signed_on_another_day_or_with_a_clock_ahead_goes_to_zu_klaeren(app, tablet, course_day):
-    tomorrow = (datetime.combine(today_berlin(), time(9), BERLIN) + timedelta(days=1)).isoformat()
-    assert _send(tablet, _queued(course_day["back"], course_day["petra"], signed_at=tomorrow)).get_json()[
-        "status"] == "open"
-    yesterday = (datetime.combine(today_berlin(), time(9), BERLIN) - timedelta(days=1)).isoformat()
-    assert _send(tablet, _queued(course_day["back"], course_day["petra"], signed_at=yesterday)).get_json()[
-        "status"] == "open"
+def _days_ago(days: int) -> str:
+    return (datetime.combine(today_berlin(), time(9), BERLIN) - timedelta(days=days)).isoformat()
+
+
+def test_a_check_in_signed_on_another_day_or_with_a_clock_ahead_goes_to_zu_klaeren(app, tablet, as_user, world,
+                                                                                  course_day):
+    for signed_at in (_days_ago(-1), _days_ago(1), _days_ago(7)):  # tomorrow, yesterday (no course), a week ago
+        assert _send(tablet, _queued(course_day["back"], course_day["petra"], signed_at=signed_at)).get_json()[
+            "status"] == "open"
     with app.app_context():
         messages = sorted(db.session.scalars(select(OfflineCheckIn.message)))
-    assert any("in der Zukunft" in m for m in messages) and any("findet an diesem Tag nicht statt" in m
-                                                                for m in messages)
-    assert _count(app, Attendance) == 0
+        ids = dict(db.session.execute(select(OfflineCheckIn.day, OfflineCheckIn.id)).all())
+    assert any("in der Zukunft" in m for m in messages)
+    assert any("findet an diesem Tag nicht statt" in m for m in messages)
+    assert any("übertragen erst jetzt" in m for m in messages)  # older than TERMINAL_OFFLINE_DAYS
+    chef = as_user(world.chef_a)
+    for day, reason in ((today_berlin() + timedelta(days=1), "in der Zukunft"),
+                        (today_berlin() - timedelta(days=1), "findet an diesem Tag nicht statt")):
+        taken = chef.post(f"/kurse/zu-klaeren/{ids[day]}/uebernehmen", data={"springer_reason": "x"}, headers=HX)
+        assert taken.status_code == 422 and reason in taken.get_data(as_text=True), day  # the rules still hold
+    week_ago = chef.post(f"/kurse/zu-klaeren/{ids[today_berlin() - timedelta(days=7)]}/uebernehmen", headers=HX)
+    assert week_ago.status_code == 200  # the practice confirms the late one: it counts on its own day
+    with app.app_context():
+        assert db.session.scalars(select(Attendance)).one().session.day == today_berlin() - timedelta(days=7)
+        assert db.session.scalars(select(Prescription.first_session_on)).one() == today_berlin() - timedelta(days=7)
 
 
 def test_a_participant_erased_takes_the_offline_check_ins_along(app, tablet, as_user, world, course_day):
@@ -228,7 +272,8 @@ def test_the_same_id_from_two_tablets_is_two_check_ins_of_two_tablets(app, as_us
     two, _ = register_and_pair(app, chef, key="TAB-02")
     item = _queued(course_day["back"], course_day["petra"])
     assert _send(one, item).get_json()["status"] == "applied"
-    assert _send(two, item).get_json() == {"id": item["id"], "status": "open", "known": False}  # already there
+    assert _send(two, item).get_json() == {"id": item["id"], "status": "open", "known": False,
+                                                 "locked": False}  # already there
     assert _count(app, Attendance) == 1 and _count(app, OfflineCheckIn) == 2
 
 

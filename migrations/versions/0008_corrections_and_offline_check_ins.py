@@ -31,6 +31,7 @@ def upgrade():
     sa.Column('signature_png', sa.LargeBinary(), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('message', sa.Text(), nullable=True),
+    sa.Column('need', sa.String(length=20), nullable=True),
     sa.Column('attendance_id', sa.Integer(), nullable=True),
     sa.Column('resolved_at', sa.DateTime(), nullable=True),
     sa.Column('resolved_by_id', sa.Integer(), nullable=True),

@@ -113,8 +113,13 @@ class CancelForm(FlaskForm):
                                        Length(max=300, message=AT_MOST)], filters=[strip])
 
 
+def _optional_id(value) -> int | None:
+    return None if value in ("", None) else int(value)
+
+
 class MoveForm(FlaskForm):
-    course_id = SelectField(_l("Anderer Termin am selben Tag"), coerce=int,
+    course_id = SelectField(_l("Anderer Termin am selben Tag"), coerce=_optional_id,
+                            validators=[DataRequired(_l("Bitte wählen Sie einen Termin."))],
                             invalid_choice_message=_l("Bitte wählen Sie einen Termin."),
                             invalid_value_message=_l("Bitte wählen Sie einen Termin."))
     springer_reason = _SignedCheckIn.springer_reason
@@ -122,7 +127,8 @@ class MoveForm(FlaskForm):
 
     def __init__(self, *args, courses=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.course_id.choices = choices((c.id, f"{c.start_time:%H:%M} – {c.name}") for c in courses)
+        self.course_id.choices = choices([("", _("Bitte wählen …"))]
+                                         + [(c.id, f"{c.start_time:%H:%M} – {c.name}") for c in courses])
 
 
 class ResolveForm(FlaskForm):

@@ -19,7 +19,7 @@ from ..extensions import db
 from ..i18n import N_, date_filter, translate
 from ..timeutil import EARLIEST_DAY, today_berlin
 from .models import Participant
-from .services import _folded, create_participant
+from .services import create_participant, folded
 
 MAX_BYTES = 512 * 1024
 MAX_LINES = 2000
@@ -133,7 +133,7 @@ def read(raw: bytes, group_id: int) -> Preview:
             continue
         values = {name: row[i].strip() for i, name in enumerate(header) if name and i < len(row)}
         line = _check(number, values, known)
-        person = (_folded(line.last_name), _folded(line.first_name), line.birth_date)
+        person = (folded(line.last_name), folded(line.first_name), line.birth_date)
         if not line.problems:
             earlier = chips.get(line.chip_id) if line.chip_id else None
             if earlier is not None and earlier[1] != person:
@@ -172,7 +172,7 @@ def _check(number: int, values: dict, known: _Known) -> Line:
     if line.problems:
         return line
     by_chip = known.by_chip.get(line.chip_id) if line.chip_id else None
-    by_person = known.by_person.get((_folded(line.last_name), _folded(line.first_name), line.birth_date))
+    by_person = known.by_person.get((folded(line.last_name), folded(line.first_name), line.birth_date))
     if by_chip is not None and by_chip is not by_person:
         line.problems.append(translate(N_("Der Chip %(chip)s gehört schon %(name)s."), chip=line.chip_id,
                                        name=f"{by_chip.first_name} {by_chip.last_name}"))
@@ -193,7 +193,7 @@ def _known(group_id: int) -> _Known:
     people = db.session.execute(select(Participant.first_name, Participant.last_name, Participant.birth_date,
                                        Participant.chip_id).where(Participant.group_id == group_id)).all()
     return _Known(by_chip={p.chip_id: p for p in people if p.chip_id},
-                  by_person={(_folded(p.last_name), _folded(p.first_name), p.birth_date): p for p in people})
+                  by_person={(folded(p.last_name), folded(p.first_name), p.birth_date): p for p in people})
 
 
 def save(preview: Preview, group_id: int, actor) -> int:

@@ -128,6 +128,7 @@ class Attendance(db.Model):
     session: Mapped[CourseSession] = relationship()
     participant: Mapped[Participant] = relationship()
     prescription: Mapped[Prescription] = relationship()
+    cancelled_by = relationship("User", foreign_keys=[cancelled_by_id])
 
     @property
     def cancelled(self) -> bool:
@@ -177,6 +178,7 @@ class OfflineCheckIn(db.Model):
     signature_png: Mapped[bytes | None] = mapped_column(LargeBinary)
     status: Mapped[OfflineStatus] = mapped_column(EnumText(OfflineStatus))
     message: Mapped[str | None] = mapped_column(Text)  # the rules' refusal, in German
+    need: Mapped[str | None] = mapped_column(String(20))  # the reason that would let it count, if any
     attendance_id: Mapped[int | None] = mapped_column(ForeignKey("attendance.id", ondelete="SET NULL"))
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("portal_user.id", ondelete="SET NULL"))

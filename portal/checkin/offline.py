@@ -6,40 +6,87 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..audit.services import record
 from ..extensions import db
-from ..i18n import N_, translate
+from ..i18n import N_, date_filter, translate
 from ..schedule.models import Course
-from ..timeutil import BERLIN, utcnow
-from .models import OfflineCheckIn, OfflineStatus, Participant, Prescription, Terminal
-from .services import CheckInRefused, CheckInResult, check_in, courses_on, decode_signature
+from ..timeutil import BERLIN, today_berlin, utcnow
+from .models import (
+    Attendance,
+    CourseMember,
+    CourseSession,
+    OfflineCheckIn,
+    OfflineStatus,
+    Participant,
+    Prescription,
+    Terminal,
+)
+from .services import ACTIVE, CheckInRefused, CheckInResult, check_in, courses_on, decode_signature, folded
 
 CLOCK_TOLERANCE = timedelta(minutes=10)  # a tablet's clock may run a little ahead
+EARLIEST = datetime(2020, 1, 1, tzinfo=UTC)  # before this no tablet signed anything: a broken clock or junk
+LARGEST_ID = 2**31 - 1
+
+
+def _hashed(salt: str, value: str) -> str:
+    return hashlib.sha256(f"{salt}|{value}".encode()).hexdigest()
+
+
+def person_key(last_name: str, birth_date: str) -> str:
+    """What identification by name compares: the folded last name and the ISO date of birth
+    (terminal-offline.js builds the same from what is typed)."""
+    return f"{folded(last_name)}|{birth_date}"
 
 
 def snapshot(terminal: Terminal, day: date) -> dict:
-    """What the tablet may keep for the day: today's courses, and for identification the chip,
-    name and date of birth of those with a prescription for one of them; nothing more."""
+    """What the tablet may keep for the day, and nothing more: today's courses, who checked in to
+    them so far, and for identification the people who can check in today (a member of a course
+    group of today's kinds with a usable prescription of that kind): their id, the name the
+    terminal greets with (first name and initial), and their chip and last name with date of birth
+    only as salted hashes, to compare what is typed with."""
     courses = courses_on(terminal.group_id, day)
     kinds = {course.kind for course in courses}
-    people = db.session.scalars(
-        select(Participant).where(Participant.group_id == terminal.group_id, select(Prescription.id).where(
-            Prescription.participant_id == Participant.id, Prescription.kind.in_(kinds)).exists())
-        .order_by(Participant.id)).all() if kinds else []
+    usable: set[tuple[int, str]] = set()
+    if kinds:
+        for prescription, used in db.session.execute(
+                select(Prescription, func.count(Attendance.id))
+                .outerjoin(Attendance, (Attendance.prescription_id == Prescription.id) & ACTIVE)
+                .where(Prescription.group_id == terminal.group_id, Prescription.kind.in_(kinds))
+                .group_by(Prescription.id)):
+            expires = prescription.expires_on()
+            if used < prescription.units_approved and (expires is None or expires >= day):
+                usable.add((prescription.participant_id, prescription.kind))
+    members = db.session.execute(select(CourseMember.participant_id, Course.kind).join(
+        Course, Course.id == CourseMember.course_id).where(Course.group_id == terminal.group_id,
+                                                          Course.kind.in_(kinds))).all() if kinds else []
+    eligible = {participant_id for participant_id, kind in members if (participant_id, kind) in usable}
+    people = db.session.scalars(select(Participant).where(Participant.id.in_(eligible))
+                                .order_by(Participant.id)).all() if eligible else []
+    checked_in = db.session.execute(select(CourseSession.course_id, Attendance.participant_id).join(
+        Attendance, Attendance.session_id == CourseSession.id).where(
+        CourseSession.group_id == terminal.group_id, CourseSession.day == day, ACTIVE)).all()
+    salt = secrets.token_hex(16)
     return {
         "day": day.isoformat(),
         "terminal": terminal.id,
+        "terminal_name": terminal.name,
+        "salt": salt,
         "courses": [{"id": c.id, "name": c.name, "time": c.start_time.strftime("%H:%M"), "kind": c.kind.label}
                     for c in courses],
-        "people": [{"id": p.id, "chip": p.chip_id, "first_name": p.first_name, "last_name": p.last_name,
-                    "birth_date": p.birth_date.isoformat()} for p in people],
+        "people": [{"id": p.id, "name": p.short_name,
+                    "chip": _hashed(salt, p.chip_id.strip()) if p.chip_id else None,
+                    "person": _hashed(salt, person_key(p.last_name, p.birth_date.isoformat()))} for p in people],
+        "checked_in": [[course_id, participant_id] for course_id, participant_id in checked_in],
     }
 
 
@@ -63,17 +110,24 @@ class Queued:
             raise BadReplay("not an object")
         try:
             client_id = str(uuid.UUID(str(data.get("id", ""))))
-            course_id, participant_id = int(data["course_id"]), int(data["participant_id"])
+            course_id, participant_id = _id(data.get("course_id")), _id(data.get("participant_id"))
             signed_at = datetime.fromisoformat(str(data["signed_at"]).replace("Z", "+00:00"))
         except (KeyError, ValueError, TypeError) as exc:
             raise BadReplay(str(exc)) from exc
-        if signed_at.tzinfo is None:
-            raise BadReplay("signed_at without a time zone")
+        if signed_at.tzinfo is None or signed_at < EARLIEST:
+            raise BadReplay("signed_at without a time zone, or from before any tablet")
         try:
             png = decode_signature(str(data.get("signature", "")))
         except (CheckInRefused, binascii.Error) as exc:
             raise BadReplay("signature") from exc
         return cls(client_id, course_id, participant_id, signed_at.astimezone(UTC), png)
+
+
+def _id(value) -> int:
+    """A row id as JSON sends it: a whole number in the database's range (no true, no 1e30)."""
+    if type(value) is not int or not 0 < value <= LARGEST_ID:
+        raise BadReplay("not an id")
+    return value
 
 
 @dataclass(frozen=True)
@@ -102,7 +156,7 @@ def replay(terminal: Terminal, queued: Queued, *, now: datetime | None = None) -
                          course_id=course.id, participant_id=person.id, day=day, signed_at=queued.signed_at,
                          received_at=now or utcnow())
     try:
-        refusal = _refusal(course, day, queued.signed_at, now or utcnow())
+        refusal = _refusal(terminal, day, queued.signed_at, now or utcnow())
         if refusal is not None:
             raise refusal
         with db.session.begin_nested():  # the attendance and its id's row together, or neither
@@ -116,6 +170,7 @@ def replay(terminal: Terminal, queued: Queued, *, now: datetime | None = None) -
         return Replayed(_known(terminal, queued.client_id), True)
     except CheckInRefused as refused:
         row.status, row.message, row.signature_png = OfflineStatus.OPEN, refused.message, queued.signature_png
+        row.need = refused.need
     try:
         with db.session.begin_nested():
             db.session.add(row)
@@ -128,14 +183,18 @@ def replay(terminal: Terminal, queued: Queued, *, now: datetime | None = None) -
     return Replayed(row, False)
 
 
-def _refusal(course: Course, day: date, signed_at: datetime, now: datetime) -> CheckInRefused | None:
-    """What rules out a queued check-in before the check-in rules look at it."""
+def _refusal(terminal: Terminal, day: date, signed_at: datetime, now: datetime) -> CheckInRefused | None:
+    """What keeps a queued check-in from being applied by itself, before the check-in rules look:
+    the practice decides on it under "Zu klären"."""
     if signed_at > now + CLOCK_TOLERANCE:
         return CheckInRefused(translate(N_("Die Uhr des Tablets ging vor: Der Check-in trägt einen Zeitpunkt in "
                                            "der Zukunft.")))
-    if course.weekday != day.weekday():
-        return CheckInRefused(translate(N_("Der Kurs „%(course)s“ findet an diesem Tag nicht statt."),
-                                        course=course.name))
+    if terminal.revoked_at is not None:
+        return CheckInRefused(translate(N_("Das Terminal wurde gesperrt, bevor dieser Check-in übertragen war.")))
+    days = current_app.config["TERMINAL_OFFLINE_DAYS"]
+    if day < now.astimezone(BERLIN).date() - timedelta(days=days):
+        return CheckInRefused(translate(N_("Unterschrieben am %(day)s, übertragen erst jetzt: Bitte prüfen Sie, ob "
+                                           "die Teilnahme stimmt."), day=date_filter(day)))
     return None
 
 
@@ -161,6 +220,8 @@ def accept(row: OfflineCheckIn, user, *, springer_reason: str | None = None,
     (with a reason where the rules ask for one); a refusal changes nothing. The caller commits."""
     if row.status != OfflineStatus.OPEN:
         raise CheckInRefused(translate(N_("Dieser Check-in ist bereits geklärt.")))
+    if row.day > today_berlin():
+        raise CheckInRefused(translate(N_("Ein Check-in für einen Tag in der Zukunft kann nicht zählen.")))
     with db.session.begin_nested():
         result = check_in(row.participant, row.course, row.day, row.signature_png, springer_reason=springer_reason,
                           extra_reason=extra_reason, user=user, now=row.signed_at)

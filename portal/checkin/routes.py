@@ -60,16 +60,17 @@ RECENT_ATTENDANCES = 30  # on a participant's page; the monthly lists and the Da
 # --- today's courses and the manual check-in --------------------------------------------------------
 
 def _today(status: int = 200, message: str | None = None, category: str = "success", form=None,
-           open_course: int | None = None):
-    """The page; after a refused check-in its course's form stays open with what was entered."""
-    if message and not htmx and open_course is None:
+           open_course: int | None = None, open_item: int | None = None):
+    """The page; after a refused check-in its course's form stays open with what was entered, and
+    after a refused resolution of a "Zu klären" item the message and what was typed stay at the item."""
+    if message and not htmx and open_course is None and open_item is None:
         return done(message, category, url_for(".today"))
     return page_or_fragment("checkin/today.html", "checkin/_today.html", status, day=today_berlin(),
                             sessions=day_overview(current_user.group_id, today_berlin()),
                             participants=participants_of(current_user.group_id), blank=CheckInForm(formdata=None),
                             form=form, open_course=open_course, message=message, category=category,
-                            to_clarify=offline.open_items(current_user.group_id), resolve_form=ResolveForm(),
-                            signature_of=offline.signature_base64)
+                            to_clarify=offline.open_items(current_user.group_id), open_item=open_item,
+                            resolve_form=ResolveForm(formdata=None), signature_of=offline.signature_base64)
 
 
 @bp.get("/heute")
@@ -112,7 +113,7 @@ def resolve_offline(item_id: int, action: str):
     item = get_or_404(OfflineCheckIn, item_id)
     form = ResolveForm()
     if not form.validate():
-        return _today(422, _("Bitte prüfen Sie die Angaben."), "error")
+        return _today(422, _("Bitte prüfen Sie die Angaben."), "error", form, open_item=item.id)
     name = item.participant.full_name
     try:
         if action == "uebernehmen":
@@ -122,7 +123,7 @@ def resolve_offline(item_id: int, action: str):
             offline.discard(item, current_user, form.note.data)
     except CheckInRefused as refused:
         db.session.rollback()
-        return _today(422, refused.message, "error")
+        return _today(422, refused.message, "error", form, open_item=item.id)
     db.session.commit()
     if action == "uebernehmen":
         return _today(message=_("Der Check-in von %(name)s ist als Teilnahme übernommen.", name=name))
@@ -137,7 +138,7 @@ def _correction_page(attendance: Attendance, cancel_form=None, move_form=None, s
     others = [c for c in courses_on(attendance.group_id, day) if c.id != attendance.session.course_id]
     return render_template("checkin/attendance_detail.html", attendance=attendance, error=error,
                            signature=base64.b64encode(attendance.signature_png).decode(),
-                           back=_back_from(attendance),
+                           back=_back_from(attendance), back_label=_back_label(attendance),
                            cancel_form=cancel_form or CancelForm(formdata=None),
                            move_form=move_form or MoveForm(formdata=None, courses=others)), status
 
@@ -148,6 +149,12 @@ def _back_from(attendance: Attendance) -> str:
     if session.day == today_berlin():
         return url_for(".today")
     return url_for(".attendance_list", course_id=session.course_id, monat=f"{session.day:%Y-%m}")
+
+
+def _back_label(attendance: Attendance) -> str:
+    if attendance.session.day == today_berlin():
+        return _("Heutige Kurse")
+    return _("Anwesenheitsliste %(course)s", course=attendance.session.course.name)
 
 
 @bp.get("/teilnahmen/<int:attendance_id>")

@@ -124,15 +124,20 @@ def find_participant(group_id: int, *, chip: str | None = None, last_name: str |
     if chip:
         return db.session.scalar(query.where(Participant.chip_id == chip.strip()))
     if last_name and birth_date:  # the few born that day, compared here: SQL's lower() misses Ö, Ş, Ł …
-        wanted = _folded(last_name)
+        wanted = folded(last_name)
         return next((p for p in db.session.scalars(query.where(Participant.birth_date == birth_date)
-                                                   .order_by(Participant.id)) if _folded(p.last_name) == wanted), None)
+                                                   .order_by(Participant.id)) if folded(p.last_name) == wanted), None)
     return None
 
 
-def _folded(name: str) -> str:
-    """A name as typed, for comparing: composed the same way, case folded, trimmed."""
-    return unicodedata.normalize("NFC", name).casefold().strip()
+UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
+
+
+def folded(name: str) -> str:
+    """A name as typed, for comparing: composed the same way, case folded (ß is ss), umlauts as
+    typed on a keyboard without them ("Mueller" is "Müller"), trimmed. terminal-offline.js folds
+    the same way."""
+    return unicodedata.normalize("NFC", name).casefold().translate(UMLAUTS).strip()
 
 
 def decode_signature(data_url: str) -> bytes:
@@ -187,15 +192,18 @@ def evaluate(participant: Participant, course: Course, day: date, *, springer_re
              extra_reason: str | None = None, at_terminal: bool = False) -> Decision:
     """Apply the rules to a check-in without recording anything; raises ``CheckInRefused``.
 
-    Rules: a prescription of the course's type with units left and not expired (the validity runs
-    from the first session); not twice in one session; two sessions a week, a third only with a
-    reason, never a fourth; a participant who is not a regular member of the course group may
+    Rules: the course meets that day; a prescription of the course's type with units left and not
+    expired (the validity runs from the first session); not twice in one session; two sessions a
+    week, a third only with a reason, never a fourth; a participant who is not a regular member of the course group may
     join as Springer when the group is of the same type, the session has room, and a reason is
     given. At the terminal a refusal names the person by first name and initial only.
     """
     name = participant.short_name if at_terminal else participant.full_name
     if participant.group_id != course.group_id:
         raise CheckInRefused(translate(N_("Diese Person gehört nicht zu Ihrer Praxisgruppe.")))
+    if course.weekday != day.weekday():
+        raise CheckInRefused(translate(N_("Der Kurs „%(course)s“ findet an diesem Tag nicht statt."),
+                                       course=course.name))
     session = existing_session(course, day)
     week_start = day - timedelta(days=day.weekday())
     week = db.session.scalars(  # the sessions of the week the person counts in
@@ -258,8 +266,8 @@ def check_in(participant: Participant, course: Course, day: date, signature_png:
                         at_terminal=terminal is not None if at_terminal is None else at_terminal)
     prescription, springer = decision.prescription, decision.springer
     session = session_for(course, day, decision.session)
-    if prescription.first_session_on is None:
-        prescription.first_session_on = day
+    if prescription.first_session_on is None or day < prescription.first_session_on:
+        prescription.first_session_on = day  # the validity runs from the earliest check-in
     attendance = Attendance(group_id=session.group_id, session_id=session.id, participant_id=participant.id,
                             prescription_id=prescription.id, checked_in_at=now, signature_png=signature_png,
                             springer=springer, springer_reason=(springer_reason or "").strip() or None,

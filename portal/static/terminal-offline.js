@@ -3,7 +3,8 @@
 // worker. Without a connection it identifies from that, takes the signature and queues the check-in
 // with a unique id; the queue is sent when the connection returns (and on every page), one check-in
 // at a time, each kept until the server answered for it. The server applies the rules once per id.
-// A locked terminal forgets everything: today's data, the queue and the cached pages.
+// A locked terminal hands over what was signed before the lock (the practice decides on it under
+// "Zu klären"), then forgets everything: today's data, the queue and the cached pages.
 (function () {
   "use strict";
 
@@ -147,16 +148,16 @@
           return true;
         });
       }
-      if (response.status === 403) {
+      if (response.status === 403 && body.dataset.terminal !== "locked") {
         forget();
       }
-      return false;  // not paired, or the portal is down: try again later
+      return false;  // not paired, locked, or the portal is down: try again later (or never)
     });
   }
 
   function flush() {
-    if (flushing || !navigator.onLine || body.dataset.terminal === "locked") {
-      return Promise.resolve();
+    if (flushing || !navigator.onLine) {
+      return Promise.resolve(null);
     }
     flushing = true;
     var sent = 0;
@@ -221,12 +222,11 @@
     return el("p", { "class": "notice warning offline-notice", role: "status", text: texts.offline_notice });
   }
 
-  function folded(name) {
-    return (name || "").normalize("NFC").toLocaleLowerCase("de").replace(/ß/g, "ss").trim();
-  }
-
-  function shortName(person) {
-    return person.last_name ? person.first_name + " " + person.last_name.charAt(0) + "." : person.first_name;
+  function folded(name) {  // as the server compares names (services.folded): "MUELLER" is "Müller"
+    var umlauts = { "ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss" };
+    return (name || "").normalize("NFC").toLocaleLowerCase("de").replace(/[äöüß]/g, function (c) {
+      return umlauts[c];
+    }).trim();
   }
 
   function showCourses(snapshot) {
@@ -260,20 +260,15 @@
       el("label", { "for": "offline-last-name", text: texts.last_name }, [last]),
       el("label", { "for": "offline-birth-date", text: texts.birth_date }, [birth]),
       el("button", { type: "submit", "class": "big-button", text: texts.next })]);
-    function found(person) {
-      if (person) {
-        showSign(snapshot, course, person);
-      } else {
-        showIdentify(snapshot, course, texts.not_found);
-      }
-    }
     byChip.addEventListener("submit", function (event) {
       event.preventDefault();
-      found(identify(snapshot, { chip: chip.value }));
+      identify(snapshot, { chip: chip.value }).then(function (person) { proceed(snapshot, course, person); });
     });
     byName.addEventListener("submit", function (event) {
       event.preventDefault();
-      found(identify(snapshot, { last_name: last.value, birth_date: birth.value }));
+      identify(snapshot, { last_name: last.value, birth_date: birth.value }).then(function (person) {
+        proceed(snapshot, course, person);
+      });
     });
     var children = [el("h1", { text: course.name + ", " + course.time }), banner()];
     if (error) {
@@ -295,7 +290,7 @@
       el("div", { "class": "form-actions" }, [
         el("button", { type: "button", "class": "secondary big-button signature-clear", text: texts.clear }),
         el("button", { type: "submit", "class": "big-button", text: texts.check_in })])]);
-    var children = [el("h1", { text: texts.hello.replace("{name}", shortName(person)) }),
+    var children = [el("h1", { text: texts.hello.replace("{name}", person.name) }),
       el("p", { text: course.name + ", " + course.time }), banner()];
     if (error) {
       children.push(el("p", { "class": "notice error", role: "alert", text: error }));
@@ -328,20 +323,63 @@
       showIdentify(snapshot, course);
     });
     screen([el("article", { "class": "narrow checkin-result" }, [
-      el("h1", { text: texts.saved_title.replace("{name}", shortName(person)) }),
+      el("h1", { text: texts.saved_title.replace("{name}", person.name) }),
       el("p", { "class": "notice warning offline-saved", role: "status", text: texts.saved }),
       el("p", {}, [next])])]);
     showQueue(false);
   }
 
+  function hashed(salt, value) {
+    // The snapshot holds chips and names only as salted SHA-256 (offline.py): compare alike.
+    var bytes = new TextEncoder().encode(salt + "|" + value);
+    return crypto.subtle.digest("SHA-256", bytes).then(function (digest) {
+      return Array.prototype.map.call(new Uint8Array(digest), function (b) {
+        return (b + 0x100).toString(16).slice(1);
+      }).join("");
+    });
+  }
+
   function identify(snapshot, typed) {
+    // A promise of the person the chip, or the last name with the date of birth, belongs to.
     var chip = (typed.chip || "").trim();
-    if (chip) {
-      return snapshot.people.find(function (p) { return p.chip === chip; });
-    }
     var wanted = folded(typed.last_name);
-    return wanted && typed.birth_date && snapshot.people.find(function (p) {
-      return p.birth_date === typed.birth_date && folded(p.last_name) === wanted;
+    if (!chip && !(wanted && typed.birth_date)) {
+      return Promise.resolve(null);
+    }
+    var key = chip ? "chip" : "person";
+    return hashed(snapshot.salt, chip || wanted + "|" + typed.birth_date).then(function (hash) {
+      return snapshot.people.find(function (p) { return p[key] === hash; }) || null;
+    });
+  }
+
+  function alreadyIn(snapshot, course, person) {
+    // Checked in today already, online or in this tablet's queue: no second signature.
+    var online = (snapshot.checked_in || []).some(function (pair) {
+      return pair[0] === course.id && pair[1] === person.id;
+    });
+    if (online) {
+      return Promise.resolve(true);
+    }
+    return queued().then(function (items) {
+      return items.some(function (item) {
+        return item.course_id === course.id && item.participant_id === person.id &&
+          new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Berlin" }).format(new Date(item.signed_at)) ===
+          snapshot.day;
+      });
+    }).catch(function () { return false; });
+  }
+
+  function proceed(snapshot, course, person) {
+    if (!person) {
+      showIdentify(snapshot, course, texts.not_found);
+      return;
+    }
+    alreadyIn(snapshot, course, person).then(function (twice) {
+      if (twice) {
+        showIdentify(snapshot, course, texts.already.replace("{name}", person.name));
+      } else {
+        showSign(snapshot, course, person);
+      }
     });
   }
 
@@ -353,12 +391,7 @@
       if (!course) {
         showCourses(snapshot);
       } else if (typed) {
-        var person = identify(snapshot, typed);
-        if (person) {
-          showSign(snapshot, course, person);
-        } else {
-          showIdentify(snapshot, course, texts.not_found);
-        }
+        identify(snapshot, typed).then(function (person) { proceed(snapshot, course, person); });
       } else {
         showIdentify(snapshot, course);
       }
@@ -369,14 +402,28 @@
 
   function start() {
     if (body.dataset.terminal === "locked") {
-      forget();
+      // What was signed before the lock still goes to the practice ("Zu klären"), then all is forgotten.
+      flush().then(forget, forget);
       return;
     }
+    if (sessionStorage.getItem("terminal-sent")) {  // sent from the offline page just before this page
+      sessionStorage.removeItem("terminal-sent");
+      say(texts.sent);
+    }
     if (document.querySelector("[data-offline-shell]")) {
+      var name = document.querySelector(".terminal-header strong");
+      if (today && name) {
+        name.textContent = name.textContent + " · " + today.terminal_name;
+      }
       startOffline(null);  // without today's data the page's own notice stays
       showQueue(false);
       window.addEventListener("online", function () {
-        flush().then(function () { window.location.assign(body.dataset.scope); });
+        flush().then(function (left) {
+          if (left === 0) {
+            sessionStorage.setItem("terminal-sent", "1");
+          }
+          window.location.assign(body.dataset.scope);
+        });
       });
       return;
     }

@@ -69,6 +69,11 @@ def test_offline_check_in_is_sent_once_when_the_connection_returns(page, live_se
     _check_in_offline(terminal, "Rücken fit")
     expect(terminal.locator("#terminal-queue")).to_have_text("1 Check-in wartet auf die Übertragung.")
     assert serious_accessibility_violations(terminal) == []
+    terminal.get_by_role("button", name="Nächste Person").click()  # by name, typed without care: still her
+    terminal.get_by_label("Nachname").fill("POHL ")
+    terminal.get_by_label("Geburtsdatum").fill("1950-05-01")
+    terminal.get_by_role("button", name="Weiter").last.click()
+    expect(terminal.locator(".notice.error")).to_have_text("Petra P. ist für diesen Termin bereits eingecheckt.")
     queued = terminal.evaluate(QUEUED)
     assert len(queued) == 1 and queued[0]["signature"].startswith("data:image/png;base64,")
     assert re.fullmatch(r"[0-9a-f-]{36}", queued[0]["id"]) and _attendances(app) == 0
@@ -78,7 +83,7 @@ def test_offline_check_in_is_sent_once_when_the_connection_returns(page, live_se
     assert terminal.evaluate(QUEUED) == [] and _attendances(app) == 1
     again = terminal.evaluate("""item => fetch("/terminal/nachtrag", {method: "POST",
         headers: {"Content-Type": "application/json"}, body: JSON.stringify(item)}).then(r => r.json())""", queued[0])
-    assert again == {"id": queued[0]["id"], "status": "applied", "known": True}  # a replay is harmless
+    assert again == {"id": queued[0]["id"], "status": "applied", "known": True, "locked": False}  # harmless
     assert _attendances(app) == 1
 
     page.goto(f"{live_server}/kurse/heute")
@@ -86,15 +91,23 @@ def test_offline_check_in_is_sent_once_when_the_connection_returns(page, live_se
     expect(back.locator("ul.checked-in li")).to_have_count(1)
     expect(back).to_contain_text("Petra Pohl")
 
-    page.goto(f"{live_server}/kurse/terminals")  # locked: the tablet forgets what it kept
+    terminal.goto(f"{live_server}/terminal")
+    tablet.set_offline(True)  # offline again, a check-in waits on the tablet when the practice locks it
+    _check_in_offline(terminal, "Herzsport")
+    page.goto(f"{live_server}/kurse/terminals")
     page.once("dialog", lambda dialog: dialog.accept())  # hx-confirm asks first
     page.get_by_role("button", name="Sperren").click()
     expect(page.locator(".notice.success")).to_contain_text("ist gesperrt")
     assert "checkin-terminal" in terminal.evaluate(KEPT)
+    tablet.set_offline(False)
     terminal.goto(f"{live_server}/terminal")
     expect(terminal.get_by_role("heading", name="Dieses Terminal ist gesperrt")).to_be_visible()
+    # what was signed before the lock reached the practice; then the tablet forgot everything
     terminal.wait_for_function("() => indexedDB.databases().then(all => all.length === 0)")
     terminal.wait_for_function("() => caches.keys().then(names => names.length === 0)")
+    with app.app_context():
+        waiting = db.session.scalars(select(OfflineCheckIn).where(OfflineCheckIn.status == OfflineStatus.OPEN)).one()
+        assert "gesperrt" in waiting.message and waiting.course.name == "Herzsport"
     tablet.close()
 
 

@@ -48,16 +48,19 @@ def paired(view):
     return wrapped
 
 
-def paired_json(view):
+def paired_json(view=None, *, locked_too: bool = False):
     """For the tablet's background calls: the terminal of the cookie, else a JSON refusal the
-    tablet understands (a locked terminal clears what it keeps)."""
+    tablet understands (a locked terminal clears what it keeps). ``locked_too`` lets a locked
+    terminal in; the view decides what it may still do."""
+    if view is None:
+        return lambda inner: paired_json(inner, locked_too=locked_too)
 
     @wraps(view)
     def wrapped(*args, **kwargs):
         terminal = pairing.current_terminal()
         if terminal is None:
             return jsonify(error="unpaired"), 401
-        if terminal.revoked_at is not None:
+        if terminal.revoked_at is not None and not locked_too:
             return jsonify(error="locked"), 403
         g.terminal = terminal
         return view(*args, **kwargs)
@@ -246,6 +249,7 @@ def _offline_words() -> dict[str, str]:
         "by_name": _("Mit Name und Geburtsdatum"), "last_name": _("Nachname"), "birth_date": _("Geburtsdatum"),
         "next": _("Weiter"),
         "not_found": _("Niemand gefunden. Bitte Chip erneut auflegen oder Nachname und Geburtsdatum prüfen."),
+        "already": _("%(name)s ist für diesen Termin bereits eingecheckt.", name="{name}"),
         "hello": _("Hallo %(name)s", name="{name}"), "sign_here": _("Bitte hier unterschreiben"),
         "clear": _("Löschen"), "check_in": _("Einchecken"),
         "sign_first": _("Bitte unterschreiben Sie auf dem Bildschirm."),
@@ -277,17 +281,22 @@ def _same_origin() -> bool:
 
 @bp.post("/nachtrag")
 @csrf.exempt  # JSON only, from this origin, with the tablet's SameSite=Strict cookie; tokens would expire offline
-@paired_json
+@paired_json(locked_too=True)
 def replay():
     """One check-in the tablet queued without a connection: applied once per id; a replay changes
-    nothing and gets the first answer again."""
+    nothing and gets the first answer again. A locked terminal still hands over what was signed
+    before the lock, for "Zu klären" (nothing signed is lost); nothing signed after it."""
     if not request.is_json or not _same_origin():
         return jsonify(error="bad_request"), 400
     try:
         queued = offline.Queued.parse(request.get_json(silent=True))
+        locked = g.terminal.revoked_at
+        if locked is not None and queued.signed_at >= locked:
+            return jsonify(error="locked"), 403
         result = offline.replay(g.terminal, queued)
     except offline.BadReplay:
         db.session.rollback()
         return jsonify(error="bad_request"), 400
     db.session.commit()
-    return jsonify(id=queued.client_id, status=result.row.status.value, known=result.known)
+    return jsonify(id=queued.client_id, status=result.row.status.value, known=result.known,
+                   locked=locked is not None)
