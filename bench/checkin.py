@@ -55,7 +55,9 @@ def main() -> None:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-checkin-"))
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": args.database_url or f"sqlite:///{tmp}/portal.db",
-                                 "REDIS_URL": "redis://127.0.0.1:1/0", "RATELIMIT_STORAGE_URI": "memory://"})
+                                 "REDIS_URL": "redis://127.0.0.1:1/0", "RATELIMIT_STORAGE_URI": "memory://",
+                                 # the replayed Mondays lie weeks back: applied by themselves, as if sent at once
+                                 "TERMINAL_OFFLINE_DAYS": 60})
     day = date(2026, 11, 23)  # a Monday
     signature = b"\x89PNG\r\n\x1a\n" + os.urandom(6000)  # a typical pad signature is 4–10 KB
     rebuild(app)

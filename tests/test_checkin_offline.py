@@ -5,12 +5,15 @@ exactly once per id, and the "Zu klären" list for those the rules refuse afterw
 import base64
 import hashlib
 import json
+import os
+import threading
 import uuid
 from datetime import datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from portal.checkin import offline
 from portal.checkin.models import Attendance, OfflineCheckIn, OfflineStatus, Prescription, Terminal
 from portal.extensions import db
 from portal.models import AuditEvent, Course, CourseKind, PracticeGroup
@@ -281,3 +284,35 @@ def test_the_offline_page_needs_no_pairing_and_the_worker_is_fresh(app):
     client = app.test_client()
     assert client.get("/terminal/offline").status_code == 200
     assert client.get("/terminal/sw.js").headers["Cache-Control"] == "no-cache"
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="concurrent writers: PostgreSQL, as in production")
+@pytest.mark.parametrize("same_id", [True, False])
+def test_two_arrivals_at_the_same_moment_make_one_attendance(app, tablet, course_day, same_id):
+    """The same id twice at once (a resend racing the first answer), or two ids for one person and
+    session (two tablets): one attendance; the other finds it or waits under "Zu klären"."""
+    with app.app_context():
+        terminal_id = db.session.scalars(select(Terminal.id)).one()
+    first = _queued(course_day["back"], course_day["petra"])
+    items = [first, first if same_id else _queued(course_day["back"], course_day["petra"])]
+    barrier, results = threading.Barrier(2), []
+
+    def arrive(item):
+        with app.app_context():
+            terminal = db.session.get(Terminal, terminal_id)
+            queued = offline.Queued.parse(item)
+            barrier.wait()
+            replayed = offline.replay(terminal, queued)
+            results.append((replayed.row.status, replayed.known))
+            db.session.commit()
+
+    threads = [threading.Thread(target=arrive, args=(item,)) for item in items]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert _count(app, Attendance) == 1
+    if same_id:
+        assert sorted(known for _, known in results) == [False, True] and _count(app, OfflineCheckIn) == 1
+    else:
+        assert sorted(status.value for status, _ in results) == ["applied", "open"]

@@ -144,42 +144,51 @@ def _known(terminal: Terminal, client_id: str) -> OfflineCheckIn | None:
 def replay(terminal: Terminal, queued: Queued, *, now: datetime | None = None) -> Replayed:
     """Apply a queued check-in once: the first arrival goes through the check-in service (with the
     day and time it was signed) and leaves a row for its id (unique per tablet) in the same
-    savepoint; a refusal is kept for "Zu klären" with its signature; any later arrival of the same
-    id finds the first and changes nothing (the unique row says so: no lookup first, most ids
-    arrive once). The caller commits."""
-    course = db.session.get(Course, queued.course_id)
-    person = db.session.get(Participant, queued.participant_id)
-    if course is None or person is None or not course.group_id == person.group_id == terminal.group_id:
+    transaction; a refusal is kept for "Zu klären" with its signature; any later arrival of the
+    same id finds the first and changes nothing (the unique row says so: no lookup first, most ids
+    arrive once). A replay is its own transaction: on a clash with one arriving at the same moment
+    it is rolled back and tried once more, then finds what the other did. The caller commits."""
+    for _attempt in range(2):
+        try:
+            return _apply(terminal, queued, now or utcnow())
+        except IntegrityError:
+            db.session.rollback()
+            row = _known(terminal, queued.client_id)
+            if row is not None:
+                return Replayed(row, True)
+    raise BadReplay("clashed twice")
+
+
+def _apply(terminal: Terminal, queued: Queued, now: datetime) -> Replayed:
+    found = db.session.execute(  # both in one query, of the tablet's group
+        select(Course, Participant).join(Participant, Participant.group_id == Course.group_id)
+        .where(Course.id == queued.course_id, Participant.id == queued.participant_id,
+               Course.group_id == terminal.group_id)).first()
+    if found is None:
         raise BadReplay("course or person unknown here")
+    course, person = found
     day = queued.signed_at.astimezone(BERLIN).date()
     row = OfflineCheckIn(group_id=terminal.group_id, terminal_id=terminal.id, client_id=queued.client_id,
                          course_id=course.id, participant_id=person.id, day=day, signed_at=queued.signed_at,
-                         received_at=now or utcnow())
+                         received_at=now)
     try:
-        refusal = _refusal(terminal, day, queued.signed_at, now or utcnow())
+        refusal = _refusal(terminal, day, queued.signed_at, now)
         if refusal is not None:
             raise refusal
-        with db.session.begin_nested():  # the attendance and its id's row together, or neither
-            result = check_in(person, course, day, queued.signature_png, terminal=terminal, now=queued.signed_at,
-                              at_terminal=False)
-            row.status, row.attendance_id = OfflineStatus.APPLIED, result.attendance.id
-            db.session.add(row)
-            db.session.flush()
+        result = check_in(person, course, day, queued.signature_png, terminal=terminal, now=queued.signed_at,
+                          at_terminal=False)
+    except CheckInRefused as refused:  # nothing was written: the rules decide before any write
+        row.status, row.message, row.need = OfflineStatus.OPEN, refused.message, refused.need
+        row.signature_png = queued.signature_png
+        db.session.add(row)
+        db.session.flush()  # a second arrival of the id stops here (IntegrityError)
+        record("checkin.offline_refused", group_id=terminal.group_id, actor_label=f"Terminal {terminal.name}",
+               details={"offline_id": row.id, "participant_id": person.id, "course": course.name,
+                        "day": day.isoformat(), "reason": row.message})
         return Replayed(row, False)
-    except IntegrityError:  # the same id at the same moment from a second request: that one counts
-        return Replayed(_known(terminal, queued.client_id), True)
-    except CheckInRefused as refused:
-        row.status, row.message, row.signature_png = OfflineStatus.OPEN, refused.message, queued.signature_png
-        row.need = refused.need
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
-            db.session.flush()
-    except IntegrityError:
-        return Replayed(_known(terminal, queued.client_id), True)
-    record("checkin.offline_refused", group_id=terminal.group_id, actor_label=f"Terminal {terminal.name}",
-           details={"offline_id": row.id, "participant_id": person.id, "course": course.name,
-                    "day": day.isoformat(), "reason": row.message})
+    row.status, row.attendance_id = OfflineStatus.APPLIED, result.attendance.id
+    db.session.add(row)
+    db.session.flush()  # ... or here, taking the attendance back with it
     return Replayed(row, False)
 
 
