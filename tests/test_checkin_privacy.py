@@ -67,11 +67,14 @@ def test_the_export_holds_everything_signatures_included_and_is_audited(app, wor
     assert [a["day"] for a in data["attendances"]] == ["2026-03-02", "2026-03-09", "2026-03-16"]
     assert base64.b64decode(data["attendances"][0]["signature_png_base64"]) == signature_png(0)
     assert data["kept_until"] == "2037-09-02"  # the prescription's end (18 months) plus 10 years
+    assert "Kostenträger der Verordnung (AOK)" in data["information"]["recipients"]  # Art. 15 (1) DSGVO
+    assert "Bis 02.09.2037" in data["information"]["storage"] and "Art. 77" in data["information"]["rights"]
     pdf = chef.post(f"/kurse/teilnehmer/{ids['participant']}/datenauskunft", data={"format": "pdf"})
     reader = PdfReader(io.BytesIO(pdf.data))
     text = "\n".join(p.extract_text() for p in reader.pages)
     assert "Datenauskunft" in text and "Muster, Greta" in text and "CHIP-Greta" in text and "02.09.2037" in text
     assert "Rehasport, 50 Einheiten, Kostenträger: AOK" in text
+    assert "Angaben nach Art. 15 DSGVO" in text and "Speicherdauer" in text and "Ihre Rechte" in text
     assert sum(len(p.images) for p in reader.pages) == 3
     assert [e[4]["format"] for e in audit_entries(app, "participant.exported")] == ["json", "pdf"]
     assert chef.post(f"/kurse/teilnehmer/{ids['participant']}/datenauskunft", data={"format": "xml"}

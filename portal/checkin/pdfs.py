@@ -193,6 +193,15 @@ def data_export(data: dict, group_name: str) -> bytes:
                 base64.b64decode(a["signature_png_base64"]) if a["signature_png_base64"] else None)
     if not data["attendances"]:
         doc.cell(0, 8, latin1(translate(N_("Noch keine Teilnahme."))), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    information = data["information"]
+    doc.ln(4)
+    doc.set_font("Helvetica", "B", 11)
+    doc.cell(0, 7, latin1(translate(N_("Angaben nach Art. 15 DSGVO"))), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    doc.facts([(translate(N_("Zwecke")), information["purposes"]),
+               (translate(N_("Empfänger")), information["recipients"]),
+               (translate(N_("Speicherdauer")), information["storage"]),
+               (translate(N_("Herkunft")), information["origin"]),
+               (translate(N_("Ihre Rechte")), information["rights"])])
     if data["offline_check_ins"]:
         doc.ln(4)
         doc.cell(0, 6, latin1(translate(N_("Check-ins eines Terminals ohne Verbindung"))), new_x=XPos.LMARGIN,
