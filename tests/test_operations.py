@@ -239,3 +239,20 @@ def test_a_dropped_connection_is_replaced_before_the_request_sees_it(migrated, d
             other.commit()
     time.sleep(0.3)
     assert client.get("/readyz").status_code == 200
+
+
+def test_metrics_count_answers_by_status_class_an_unhandled_error_too(migrated, database_url, redis_url):
+    app = make_app(database_url, redis_url, PROPAGATE_EXCEPTIONS=False, METRICS_TOKEN=TOKEN)
+
+    @app.get("/kaputt")
+    def broken():
+        raise ValueError("kaputt")
+
+    client = app.test_client()
+    before = _scrape(client)
+    assert client.get("/kaputt").status_code == 500
+    assert client.get("/gibt-es-nicht").status_code == 404
+    after = _scrape(client)
+    for status in ("5xx", "4xx"):
+        key = f'portal_responses_total{{status="{status}"}}'
+        assert after[key] == before.get(key, 0) + 1, status

@@ -38,6 +38,8 @@ REQUEST_SECONDS = Histogram("portal_request_duration_seconds", "Time to answer a
 APP_SIGN_INS = Counter("portal_app_sign_ins", "Therapist app sign-ins with an access code, by outcome",
                        ["outcome"], registry=LOCAL)
 APP_SYNCS = Counter("portal_app_syncs", "Therapist app syncs, by outcome", ["outcome"], registry=LOCAL)
+RESPONSES = Counter("portal_responses", "Answers by status class (2xx, 3xx, 4xx, 5xx): alert on 5xx",
+                    ["status"], registry=LOCAL)
 COUNTED = {"api.create_session": APP_SIGN_INS, "api.sync": APP_SYNCS}
 MAIL_MODELS = {"code": CodeRequest, "account": AccountMail}
 
@@ -133,6 +135,7 @@ def init_app(app: Flask) -> None:
         endpoint = request.endpoint or "unknown"
         if "request_started" in g:
             REQUEST_SECONDS.labels(endpoint).observe(time.perf_counter() - g.request_started)
+        RESPONSES.labels(f"{response.status_code // 100}xx").inc()  # an unhandled error's 500 too
         counter = COUNTED.get(endpoint)
         if counter is not None:
             counter.labels(_outcome(response)).inc()
