@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from portal.checkin.models import Attendance, CourseMember, CourseSession, Participant, Prescription
 from portal.checkin.privacy import ANONYMOUS, retention_job
+from portal.checkin.services import CheckInRefused, check_in
 from portal.extensions import db
 from portal.models import Course, PracticeGroup
 from portal.timeutil import clock
@@ -61,7 +62,7 @@ def test_the_export_holds_everything_signatures_included_and_is_audited(app, wor
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     data = json.loads(response.data)
     assert data["participant"] == {"id": ids["participant"], "first_name": "Greta", "last_name": "Muster",
-                                   "birth_date": "1950-05-01", "chip_id": "CHIP-Greta"}
+                                   "birth_date": "1950-05-01", "chip_id": "CHIP-Greta", "restricted_at": None}
     assert data["prescriptions"][0]["payer"] == "AOK" and data["course_groups"] == [
         {"id": ids["course"], "name": "Rücken fit"}]
     assert [a["day"] for a in data["attendances"]] == ["2026-03-02", "2026-03-09", "2026-03-16"]
@@ -94,9 +95,20 @@ def test_erasure_is_refused_while_the_billing_proof_must_be_kept(app, world):
     chef = signed_in(app, world.chef_a)
     response = chef.post(f"/kurse/teilnehmer/{ids['participant']}/loeschen", data={"bestaetigt": "ja"},
                          follow_redirects=True)
-    assert "müssen bis 02.09.2037 aufbewahrt werden" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "müssen bis 02.09.2037 aufbewahrt werden" in html and "Verarbeitung eingeschränkt (Art. 18 DSGVO)" in html
     assert _count(app, Participant, id=ids["participant"]) == 1 and _count(app, Attendance) == 2
     assert audit_entries(app, "participant.erased") == []
+    # restricted meanwhile: no chip, no course group, no more check-ins; audited; no second button
+    with app.app_context():
+        person = db.session.get(Participant, ids["participant"])
+        assert person.restricted_at is not None and person.chip_id is None
+        assert _count(app, CourseMember) == 0
+        with pytest.raises(CheckInRefused, match="zur Löschung vorgemerkt"):
+            check_in(person, db.session.get(Course, ids["course"]), date(2026, 3, 23), signature_png(9))
+    assert [e[4]["until"] for e in audit_entries(app, "participant.restricted")] == ["2037-09-02"]
+    page = chef.get(f"/kurse/teilnehmer/{ids['participant']}").get_data(as_text=True)
+    assert "ist die Verarbeitung eingeschränkt" in page and "Daten löschen" not in page
 
 
 def test_erasure_on_request_removes_everything_when_nothing_was_billed(app, world):

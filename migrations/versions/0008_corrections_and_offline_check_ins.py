@@ -1,6 +1,7 @@
 """Check-in corrections and the offline terminal: an attendance can be cancelled (kept, with its
 reason; a person is in a session once, cancelled check-ins aside), and the check-ins a tablet
-queued offline are kept once per tablet and id, refused ones for "Zu klären".
+queued offline are kept once per tablet and id, refused ones for "Zu klären"; a participant whose
+erasure must wait for the retention period is marked restricted.
 
 Revision ID: 0008
 Revises: 0007
@@ -49,6 +50,9 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_offline_checkin_group_id'), ['group_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_offline_checkin_participant_id'), ['participant_id'], unique=False)
 
+    with op.batch_alter_table('participant', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('restricted_at', sa.DateTime(), nullable=True))
+
     with op.batch_alter_table('attendance', schema=None) as batch_op:
         batch_op.add_column(sa.Column('cancelled_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('cancel_reason', sa.Text(), nullable=True))
@@ -69,6 +73,9 @@ def downgrade():
         batch_op.drop_column('cancelled_by_id')
         batch_op.drop_column('cancel_reason')
         batch_op.drop_column('cancelled_at')
+
+    with op.batch_alter_table('participant', schema=None) as batch_op:
+        batch_op.drop_column('restricted_at')
 
     with op.batch_alter_table('offline_checkin', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_offline_checkin_participant_id'))

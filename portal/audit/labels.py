@@ -21,6 +21,7 @@ ACTIONS = {
     "checkin.retention": N_("Aufbewahrungsfrist angewendet"),
     "participant.exported": N_("Datenauskunft erteilt"),
     "participant.erased": N_("Teilnehmerdaten gelöscht"),
+    "participant.restricted": N_("Verarbeitung eingeschränkt"),
     "participants.imported": N_("Teilnehmer importiert"),
     "job.requeued": N_("Auftrag erneut eingereiht"),
     "code.bounced": N_("Zustellung des Zugangscodes gescheitert"),

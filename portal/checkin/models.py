@@ -37,6 +37,9 @@ class Participant(db.Model):
     last_name: Mapped[str] = mapped_column(String(80))
     birth_date: Mapped[date] = mapped_column(Date)
     chip_id: Mapped[str | None] = mapped_column(String(64))
+    # Erasure asked for while the billing proof must still be kept: processing restricted (Art. 18
+    # DSGVO, § 35 BDSG) until the retention job removes the person.
+    restricted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     prescriptions: Mapped[list[Prescription]] = relationship(back_populates="participant",
                                                              order_by="Prescription.id")

@@ -72,7 +72,9 @@ def export(person: Participant, actor, fmt: str) -> dict:
     return {
         "exported_at": utcnow().isoformat(timespec="seconds"),
         "participant": {"id": person.id, "first_name": person.first_name, "last_name": person.last_name,
-                        "birth_date": person.birth_date.isoformat(), "chip_id": person.chip_id},
+                        "birth_date": person.birth_date.isoformat(), "chip_id": person.chip_id,
+                        "restricted_at": person.restricted_at.isoformat(timespec="seconds")
+                        if person.restricted_at else None},
         "prescriptions": [{"id": p.id, "kind": p.kind.value, "units_approved": p.units_approved,
                            "valid_months": p.valid_months, "payer": p.payer,
                            "first_session_on": p.first_session_on.isoformat() if p.first_session_on else None,
@@ -126,16 +128,31 @@ def art15_information(person: Participant, until: date | None) -> dict[str, str]
 
 def erase(person: Participant, actor) -> date | None:
     """Delete the participant with prescriptions, memberships, check-ins and signatures, unless a
-    billing proof must still be kept: then nothing changes and the date it may go is returned.
-    The caller commits."""
+    billing proof must still be kept: then processing is restricted instead (Art. 18 DSGVO, § 35
+    BDSG: chip, course groups and waiting offline check-ins removed, no more check-ins) and the
+    date the retention job removes the person is returned. The caller commits."""
     until = keep_until(person)
     if until is not None and until >= today_berlin():
+        restrict(person, actor, until)
         return until
     attendances = db.session.scalar(select(db.func.count(Attendance.id)).where(Attendance.participant_id == person.id))
     record("participant.erased", group_id=person.group_id, actor=actor,
            details={"participant_id": person.id, "attendances": attendances})
     _delete(person.id)
     return None
+
+
+def restrict(person: Participant, actor, until: date) -> None:
+    """Keep only what the billing proof needs: the person can no longer check in or be identified
+    by chip, belongs to no course group, and no offline check-in of theirs waits. Audited."""
+    if person.restricted_at is None:
+        person.restricted_at = utcnow()
+        record("participant.restricted", group_id=person.group_id, actor=actor,
+               details={"participant_id": person.id, "until": until.isoformat()})
+    person.chip_id = None
+    db.session.execute(delete(CourseMember).where(CourseMember.participant_id == person.id))
+    db.session.execute(delete(OfflineCheckIn).where(OfflineCheckIn.participant_id == person.id,
+                                                    OfflineCheckIn.status == "open"))
 
 
 def _delete(participant_id: int) -> None:

@@ -517,10 +517,12 @@ def erase_participant(participant_id: int):
     name = person.full_name
     until = privacy.erase(person, current_user)
     if until is not None:
-        db.session.rollback()
+        db.session.commit()
         return done(_("%(name)s kann noch nicht gelöscht werden: Die Teilnahmen sind Abrechnungsnachweis und müssen "
-                      "bis %(date)s aufbewahrt werden. Danach löscht das Portal die Daten von selbst.", name=name,
-                      date=date_filter(until)), "warning", url_for(".participant", participant_id=person.id))
+                      "bis %(date)s aufbewahrt werden. Bis dahin ist die Verarbeitung eingeschränkt (Art. 18 DSGVO): "
+                      "Chip und Kursgruppen sind entfernt, Check-ins sind nicht mehr möglich. Danach löscht das "
+                      "Portal die Daten von selbst.", name=name, date=date_filter(until)), "warning",
+                    url_for(".participant", participant_id=person.id))
     db.session.commit()
     return done(_("Die Daten von %(name)s sind gelöscht.", name=name), "success", url_for(".participants"))
 

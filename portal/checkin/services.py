@@ -201,6 +201,9 @@ def evaluate(participant: Participant, course: Course, day: date, *, springer_re
     name = participant.short_name if at_terminal else participant.full_name
     if participant.group_id != course.group_id:
         raise CheckInRefused(translate(N_("Diese Person gehört nicht zu Ihrer Praxisgruppe.")))
+    if participant.restricted_at is not None:
+        raise CheckInRefused(translate(N_("Die Daten von %(name)s sind zur Löschung vorgemerkt; ein Check-in ist "
+                                          "nicht mehr möglich."), name=name))
     if course.weekday != day.weekday():
         raise CheckInRefused(translate(N_("Der Kurs „%(course)s“ findet an diesem Tag nicht statt."),
                                        course=course.name))
