@@ -57,8 +57,16 @@
   }
 
   function todaysSnapshot() {
+    // Yesterday's people leave the tablet as soon as it notices the new day.
     return withStore("snapshot", "readonly", function (store) { return store.get("today"); })
-      .then(function (snapshot) { return snapshot && snapshot.day === berlinToday() ? snapshot : null; });
+      .then(function (snapshot) {
+        if (snapshot && snapshot.day !== berlinToday()) {
+          return withStore("snapshot", "readwrite", function (store) { store.delete("today"); }).then(function () {
+            return null;
+          });
+        }
+        return snapshot || null;
+      });
   }
 
   function queued() {
@@ -427,8 +435,8 @@
       });
       return;
     }
-    if (body.dataset.terminal !== "paired") {
-      return;
+    if (body.dataset.terminal !== "paired" || !window.isSecureContext || !(window.crypto && crypto.subtle)) {
+      return;  // offline work needs HTTPS (service worker, hashing); over plain HTTP the terminal stays online-only
     }
     if (navigator.serviceWorker) {
       navigator.serviceWorker.register(body.dataset.serviceWorker, { scope: body.dataset.scope })
