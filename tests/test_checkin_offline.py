@@ -316,3 +316,41 @@ def test_two_arrivals_at_the_same_moment_make_one_attendance(app, tablet, course
         assert sorted(known for _, known in results) == [False, True] and _count(app, OfflineCheckIn) == 1
     else:
         assert sorted(status.value for status, _ in results) == ["applied", "open"]
+
+
+def test_a_restricted_persons_late_check_in_is_not_kept(app, tablet, course_day):
+    with app.app_context():
+        from portal.checkin.models import Participant
+        db.session.get(Participant, course_day["petra"]).restricted_at = datetime.now(BERLIN)
+        db.session.commit()
+    answer = _send(tablet, _queued(course_day["back"], course_day["petra"]))
+    assert answer.status_code == 200 and answer.get_json()["status"] == "discarded"
+    with app.app_context():
+        row = db.session.scalars(select(OfflineCheckIn)).one()
+        assert row.signature_png is None and "eingeschränkt" in row.message  # nothing for "Zu klären"
+    assert _count(app, Attendance) == 0
+
+
+def test_zu_klaeren_asks_for_the_reason_the_rules_ask_for_now(app, tablet, as_user, world, course_day):
+    _send(tablet, _queued(course_day["heart"], course_day["petra"]))  # needs a Springer reason
+    with app.app_context():
+        item_id = db.session.scalars(select(OfflineCheckIn.id)).one()
+        week_start = today_berlin() - timedelta(days=today_berlin().weekday())
+        group = db.session.get(PracticeGroup, world.group_a)
+        others = [f.course(group, group.practices[0], name=f"Woche {n}", weekday=(week_start + timedelta(days=n))
+                           .weekday(), start=time(7)) for n in range(7) if week_start + timedelta(days=n)
+                  != today_berlin()][:2]
+        for course in others:
+            db.session.add(f.CourseMember(course_id=course.id, participant_id=course_day["petra"]))
+            f.attendance(course.id, course_day["petra"], day=week_start + timedelta(days=course.weekday))
+        db.session.commit()
+    chef = as_user(world.chef_a)
+    refused = chef.post(f"/kurse/zu-klaeren/{item_id}/uebernehmen", data={"springer_reason": "Vertretung"},
+                        headers=HX)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Eine dritte ist nur mit Begründung möglich" in html
+    assert "Grund für die dritte Teilnahme in dieser Woche" in html  # the field it needs now is offered …
+    assert "Vertretung</textarea>" in html  # … beside the reason typed before
+    taken = chef.post(f"/kurse/zu-klaeren/{item_id}/uebernehmen",
+                      data={"springer_reason": "Vertretung", "extra_reason": "Nachholtermin"}, headers=HX)
+    assert taken.status_code == 200 and _count(app, Attendance) == 3

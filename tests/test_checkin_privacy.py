@@ -68,7 +68,7 @@ def test_the_export_holds_everything_signatures_included_and_is_audited(app, wor
     assert [a["day"] for a in data["attendances"]] == ["2026-03-02", "2026-03-09", "2026-03-16"]
     assert base64.b64decode(data["attendances"][0]["signature_png_base64"]) == signature_png(0)
     assert data["kept_until"] == "2037-09-02"  # the prescription's end (18 months) plus 10 years
-    assert "Kostenträger der Verordnung (AOK)" in data["information"]["recipients"]  # Art. 15 (1) DSGVO
+    assert data["information"]["recipients"] == "Kostenträger, denen Teilnahmen nachgewiesen werden: AOK."
     assert "Bis 02.09.2037" in data["information"]["storage"] and "Art. 77" in data["information"]["rights"]
     pdf = chef.post(f"/kurse/teilnehmer/{ids['participant']}/datenauskunft", data={"format": "pdf"})
     reader = PdfReader(io.BytesIO(pdf.data))
@@ -96,7 +96,7 @@ def test_erasure_is_refused_while_the_billing_proof_must_be_kept(app, world):
     response = chef.post(f"/kurse/teilnehmer/{ids['participant']}/loeschen", data={"bestaetigt": "ja"},
                          follow_redirects=True)
     html = response.get_data(as_text=True)
-    assert "müssen bis 02.09.2037 aufbewahrt werden" in html and "Verarbeitung eingeschränkt (Art. 18 DSGVO)" in html
+    assert "wird am 02.09.2037 gelöscht" in html and "ist die Verarbeitung eingeschränkt (Art. 18 DSGVO)" in html
     assert _count(app, Participant, id=ids["participant"]) == 1 and _count(app, Attendance) == 2
     assert audit_entries(app, "participant.erased") == []
     # restricted meanwhile: no chip, no course group, no more check-ins; audited; no second button
@@ -104,11 +104,25 @@ def test_erasure_is_refused_while_the_billing_proof_must_be_kept(app, world):
         person = db.session.get(Participant, ids["participant"])
         assert person.restricted_at is not None and person.chip_id is None
         assert _count(app, CourseMember) == 0
-        with pytest.raises(CheckInRefused, match="zur Löschung vorgemerkt"):
+        with pytest.raises(CheckInRefused, match="eingeschränkt"):
             check_in(person, db.session.get(Course, ids["course"]), date(2026, 3, 23), signature_png(9))
     assert [e[4]["until"] for e in audit_entries(app, "participant.restricted")] == ["2037-09-02"]
     page = chef.get(f"/kurse/teilnehmer/{ids['participant']}").get_data(as_text=True)
     assert "ist die Verarbeitung eingeschränkt" in page and "Daten löschen" not in page
+    assert "Verordnung speichern" not in page and "Zur Gruppe hinzufügen" not in page
+    # and nothing brings the person back: no prescription, group or chip
+    for url, data in ((f"/kurse/teilnehmer/{ids['participant']}/verordnungen",
+                       {"kind": "rehasport", "units_approved": "20", "valid_months": "12", "payer": "TK"}),
+                      (f"/kurse/teilnehmer/{ids['participant']}/gruppen", {"course_id": ids["course"]})):
+        refused = chef.post(url, data=data, follow_redirects=True)
+        assert "Die Verarbeitung der Daten von Greta Muster ist eingeschränkt" in refused.get_data(as_text=True)
+    chip = chef.post(f"/kurse/teilnehmer/{ids['participant']}/bearbeiten", data={
+        "first_name": "Greta", "last_name": "Muster", "birth_date": "1950-05-01", "chip_id": "NEU"})
+    assert chip.status_code == 422 and "kein Chip" in chip.get_data(as_text=True)
+    assert _count(app, Prescription) == 1 and _count(app, CourseMember) == 0
+    pdf = chef.post(f"/kurse/teilnehmer/{ids['participant']}/datenauskunft", data={"format": "pdf"})
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "eingeschränkt seit" in text
 
 
 def test_erasure_on_request_removes_everything_when_nothing_was_billed(app, world):

@@ -169,10 +169,15 @@ def data_export(data: dict, group_name: str) -> bytes:
     """The "Datenauskunft" (DSGVO Art. 15) of a participant as a printable document."""
     person = data["participant"]
     doc = _Document(group_name, translate(N_("Datenauskunft")))
+    restricted = [(translate(N_("Verarbeitung")), translate(N_("eingeschränkt seit %(day)s (Art. 18 DSGVO)"),
+                                                            day=date_filter(datetime.fromisoformat(
+                                                                person["restricted_at"]).date())))
+                  ] if person.get("restricted_at") else []
     doc.facts([
         (translate(N_("Teilnehmer")), f"{person['last_name']}, {person['first_name']}"),
         (translate(N_("Geburtsdatum")), date_filter(date.fromisoformat(person["birth_date"]))),
         (translate(N_("Chip")), person["chip_id"] or "-"),
+        *restricted,
         (translate(N_("Kursgruppen")), ", ".join(c["name"] for c in data["course_groups"]) or "-"),
         (translate(N_("Aufbewahrt bis")), date_filter(date.fromisoformat(data["kept_until"]))
          if data["kept_until"] else translate(N_("keine Aufbewahrungspflicht"))),
@@ -193,6 +198,17 @@ def data_export(data: dict, group_name: str) -> bytes:
                 base64.b64decode(a["signature_png_base64"]) if a["signature_png_base64"] else None)
     if not data["attendances"]:
         doc.cell(0, 8, latin1(translate(N_("Noch keine Teilnahme."))), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if data["offline_check_ins"]:
+        doc.ln(4)
+        doc.cell(0, 6, latin1(translate(N_("Check-ins eines Terminals ohne Verbindung"))), new_x=XPos.LMARGIN,
+                 new_y=YPos.NEXT)
+        signed = [(translate(N_("Unterschrieben")), 20) if n == 2 else column for n, column in enumerate(columns)]
+        doc.table_head(signed)
+        for o in data["offline_check_ins"]:
+            doc.row(signed, [date_filter(date.fromisoformat(o["day"])), o["course"],
+                             datetime.fromisoformat(o["signed_at"]).astimezone(BERLIN).strftime("%H:%M"),
+                             o["message"] or ""],
+                    base64.b64decode(o["signature_png_base64"]) if o["signature_png_base64"] else None)
     information = data["information"]
     doc.ln(4)
     doc.set_font("Helvetica", "B", 11)
@@ -202,14 +218,4 @@ def data_export(data: dict, group_name: str) -> bytes:
                (translate(N_("Speicherdauer")), information["storage"]),
                (translate(N_("Herkunft")), information["origin"]),
                (translate(N_("Ihre Rechte")), information["rights"])])
-    if data["offline_check_ins"]:
-        doc.ln(4)
-        doc.cell(0, 6, latin1(translate(N_("Check-ins eines Terminals ohne Verbindung"))), new_x=XPos.LMARGIN,
-                 new_y=YPos.NEXT)
-        doc.table_head(columns)
-        for o in data["offline_check_ins"]:
-            doc.row(columns, [date_filter(date.fromisoformat(o["day"])), o["course"],
-                              datetime.fromisoformat(o["signed_at"]).astimezone(BERLIN).strftime("%H:%M"),
-                              o["message"] or ""],
-                    base64.b64decode(o["signature_png_base64"]) if o["signature_png_base64"] else None)
     return bytes(doc.output())

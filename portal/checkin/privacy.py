@@ -104,21 +104,23 @@ def export(person: Participant, actor, fmt: str) -> dict:
 def art15_information(person: Participant, until: date | None) -> dict[str, str]:
     """What Art. 15 (1) DSGVO asks to tell besides the data: purposes, recipients, storage period,
     origin and the person's rights (the same words in the JSON and the PDF)."""
-    payers = sorted({p.payer for p in person.prescriptions if p.payer})
+    billed = set(db.session.scalars(select(Attendance.prescription_id).where(Attendance.participant_id == person.id)))
+    payers = sorted({p.payer for p in person.prescriptions if p.payer and p.id in billed})
     years = current_app.config["CHECKIN_RETENTION_YEARS"]
     return {
         "purposes": translate(N_("Durchführung und Abrechnung von Rehabilitationssport und Funktionstraining: "
                                  "Verordnungen, Gruppenzugehörigkeit und Teilnahmen mit Unterschrift als "
                                  "Nachweis gegenüber dem Kostenträger.")),
-        "recipients": translate(N_("Der Kostenträger der Verordnung (%(payers)s), mit dem Teilnahmenachweis."),
-                                payers=", ".join(payers) or "-"),
+        "recipients": (translate(N_("Kostenträger, denen Teilnahmen nachgewiesen werden: %(payers)s."),
+                                 payers=", ".join(payers)) if payers else
+                       translate(N_("Bisher niemand: Es wurde noch keine Teilnahme abgerechnet."))),
         "storage": (translate(N_("Bis %(date)s (%(years)s Jahre nach dem Ende der letzten abgerechneten "
                                  "Verordnung), danach gelöscht bzw. ohne Namen gezählt."),
                               date=date_filter(until), years=years) if until else
                     translate(N_("Bis zur Löschung auf Wunsch; ohne abgerechnete Teilnahme besteht keine "
                                  "Aufbewahrungspflicht."))),
-        "origin": translate(N_("Von Ihnen selbst bei der Anmeldung und aus Ihrer ärztlichen Verordnung; "
-                               "Teilnahmen beim Einchecken.")),
+        "origin": translate(N_("Von Ihnen bei der Anmeldung (oder aus der Teilnehmerliste der Praxis) und aus "
+                               "Ihrer ärztlichen Verordnung; Teilnahmen beim Einchecken.")),
         "rights": translate(N_("Sie können Berichtigung (Art. 16), Löschung (Art. 17), Einschränkung der "
                                "Verarbeitung (Art. 18) und Datenübertragbarkeit (Art. 20) verlangen, der "
                                "Verarbeitung widersprechen (Art. 21) und sich bei einer "

@@ -60,16 +60,18 @@ RECENT_ATTENDANCES = 30  # on a participant's page; the monthly lists and the Da
 # --- today's courses and the manual check-in --------------------------------------------------------
 
 def _today(status: int = 200, message: str | None = None, category: str = "success", form=None,
-           open_course: int | None = None, open_item: int | None = None):
+           open_course: int | None = None, open_item: int | None = None, open_action: str | None = None):
     """The page; after a refused check-in its course's form stays open with what was entered, and
     after a refused resolution of a "Zu klären" item the message and what was typed stay at the item."""
     if message and not htmx and open_course is None and open_item is None:
         return done(message, category, url_for(".today"))
     return page_or_fragment("checkin/today.html", "checkin/_today.html", status, day=today_berlin(),
                             sessions=day_overview(current_user.group_id, today_berlin()),
-                            participants=participants_of(current_user.group_id), blank=CheckInForm(formdata=None),
+                            participants=[p for p in participants_of(current_user.group_id) if p.restricted_at is None],
+                            blank=CheckInForm(formdata=None),
                             form=form, open_course=open_course, message=message, category=category,
                             to_clarify=offline.open_items(current_user.group_id), open_item=open_item,
+                            open_action=open_action,
                             resolve_form=ResolveForm(formdata=None), signature_of=offline.signature_base64)
 
 
@@ -113,7 +115,7 @@ def resolve_offline(item_id: int, action: str):
     item = get_or_404(OfflineCheckIn, item_id)
     form = ResolveForm()
     if not form.validate():
-        return _today(422, _("Bitte prüfen Sie die Angaben."), "error", form, open_item=item.id)
+        return _today(422, _("Bitte prüfen Sie die Angaben."), "error", form, open_item=item.id, open_action=action)
     name = item.participant.full_name
     try:
         if action == "uebernehmen":
@@ -123,7 +125,10 @@ def resolve_offline(item_id: int, action: str):
             offline.discard(item, current_user, form.note.data)
     except CheckInRefused as refused:
         db.session.rollback()
-        return _today(422, refused.message, "error", form, open_item=item.id)
+        if action == "uebernehmen" and refused.need and item.need != refused.need:
+            item.need = refused.need  # the reason the rules ask for now (a third check-in in the week …)
+            db.session.commit()
+        return _today(422, refused.message, "error", form, open_item=item.id, open_action=action)
     db.session.commit()
     if action == "uebernehmen":
         return _today(message=_("Der Check-in von %(name)s ist als Teilnahme übernommen.", name=name))
@@ -251,6 +256,15 @@ def _participant(person: Participant, prescription_form=None, membership_form=No
                                                           courses=[c for c in courses if c.id not in member_ids]))
 
 
+def _restricted(person: Participant):
+    """What a restricted person (Art. 18 DSGVO) can no longer get: prescriptions, groups, a chip."""
+    message = _("Die Verarbeitung der Daten von %(name)s ist eingeschränkt (Art. 18 DSGVO): keine neuen "
+                "Verordnungen, Gruppen oder Chips.", name=person.full_name)
+    if htmx:
+        return _participant(person, status=422, message=message)
+    return done(message, "error", url_for(".participant", participant_id=person.id))
+
+
 @bp.get("/teilnehmer/<int:participant_id>")
 @requires(Permission.CHECK_IN)
 def participant(participant_id: int):
@@ -261,6 +275,8 @@ def participant(participant_id: int):
 @requires(Permission.CHECK_IN)
 def add_prescription_view(participant_id: int):
     person = get_or_404(Participant, participant_id)
+    if person.restricted_at is not None:
+        return _restricted(person)
     form = PrescriptionForm()
     if not form.validate_on_submit():
         return _participant(person, prescription_form=form, status=422)
@@ -276,6 +292,9 @@ def edit_participant(participant_id: int):
     """Correct name, date of birth or chip."""
     person = get_or_404(Participant, participant_id)
     form = ParticipantForm(obj=person, group_id=person.group_id, participant_id=person.id)
+    if person.restricted_at is not None and form.chip_id.data:
+        form.chip_id.errors = [_("Bei eingeschränkter Verarbeitung wird kein Chip hinterlegt.")]
+        return render_template("checkin/participant_edit.html", participant=person, form=form), 422
     if not form.validate_on_submit():
         return render_template("checkin/participant_edit.html", participant=person, form=form), \
             422 if request.method == "POST" else 200
@@ -313,6 +332,8 @@ def edit_prescription(prescription_id: int):
 @requires(Permission.CHECK_IN)
 def add_membership_view(participant_id: int):
     person = get_or_404(Participant, participant_id)
+    if person.restricted_at is not None:
+        return _restricted(person)
     form = MembershipForm(courses=db.session.scalars(select(Course).where(Course.group_id == person.group_id)).all())
     if not form.validate_on_submit():
         return _participant(person, membership_form=form, status=422)
@@ -518,11 +539,9 @@ def erase_participant(participant_id: int):
     until = privacy.erase(person, current_user)
     if until is not None:
         db.session.commit()
-        return done(_("%(name)s kann noch nicht gelöscht werden: Die Teilnahmen sind Abrechnungsnachweis und müssen "
-                      "bis %(date)s aufbewahrt werden. Bis dahin ist die Verarbeitung eingeschränkt (Art. 18 DSGVO): "
-                      "Chip und Kursgruppen sind entfernt, Check-ins sind nicht mehr möglich. Danach löscht das "
-                      "Portal die Daten von selbst.", name=name, date=date_filter(until)), "warning",
-                    url_for(".participant", participant_id=person.id))
+        return done(_("%(name)s wird am %(date)s gelöscht, wenn die Aufbewahrungsfrist des Abrechnungsnachweises "
+                      "endet; bis dahin ist die Verarbeitung eingeschränkt.", name=name, date=date_filter(until)),
+                    "warning", url_for(".participant", participant_id=person.id))
     db.session.commit()
     return done(_("Die Daten von %(name)s sind gelöscht.", name=name), "success", url_for(".participants"))
 

@@ -202,8 +202,10 @@ def evaluate(participant: Participant, course: Course, day: date, *, springer_re
     if participant.group_id != course.group_id:
         raise CheckInRefused(translate(N_("Diese Person gehört nicht zu Ihrer Praxisgruppe.")))
     if participant.restricted_at is not None:
-        raise CheckInRefused(translate(N_("Die Daten von %(name)s sind zur Löschung vorgemerkt; ein Check-in ist "
-                                          "nicht mehr möglich."), name=name))
+        if at_terminal:  # whoever types a name learns nothing about the person
+            raise CheckInRefused(translate(N_("Check-in nicht möglich. Bitte wenden Sie sich an den Empfang.")))
+        raise CheckInRefused(translate(N_("Die Verarbeitung der Daten von %(name)s ist eingeschränkt (Art. 18 "
+                                          "DSGVO); ein Check-in ist nicht möglich."), name=name))
     if course.weekday != day.weekday():
         raise CheckInRefused(translate(N_("Der Kurs „%(course)s“ findet an diesem Tag nicht statt."),
                                        course=course.name))

@@ -75,30 +75,33 @@
     });
   }
 
+  function dropCaches() {
+    if (!window.caches) {
+      return Promise.resolve();
+    }
+    return caches.keys().then(function (names) {
+      return Promise.all(names.filter(function (name) { return name.indexOf("terminal-") === 0; })
+        .map(function (name) { return caches.delete(name); }));
+    });
+  }
+
   function forget() {
     // The terminal was locked: today's data, the queue and the cached pages leave the tablet.
     if (window.indexedDB) {
       indexedDB.deleteDatabase(DB_NAME);
     }
-    if (navigator.serviceWorker) {
-      navigator.serviceWorker.getRegistrations().then(function (registrations) {
-        registrations.forEach(function (registration) {
-          if (registration.active) {
-            registration.active.postMessage("forget");
-          }
-          registration.unregister();
-        });
-      });
-    }
-    if (window.caches) {
-      caches.keys().then(function (names) {
-        names.forEach(function (name) {
-          if (name.indexOf("terminal-") === 0) {
-            caches.delete(name);
-          }
-        });
-      });
-    }
+    var unregistered = navigator.serviceWorker ? navigator.serviceWorker.getRegistrations().then(function (all) {
+      return Promise.all(all.map(function (registration) {
+        if (registration.active) {
+          registration.active.postMessage("forget");
+        }
+        return registration.unregister();
+      }));
+    }) : Promise.resolve();
+    // once the worker is gone nothing can fill the cache again (it may still be storing this page's assets)
+    unregistered.then(dropCaches, dropCaches).then(function () {
+      window.setTimeout(dropCaches, 2000);
+    });
   }
 
   // --- talking to the portal -------------------------------------------------------------------
@@ -278,10 +281,13 @@
         proceed(snapshot, course, person);
       });
     });
+    var overview = el("button", { type: "button", "class": "secondary outline", text: texts.overview });
+    overview.addEventListener("click", function () { showCourses(snapshot); });
     var children = [el("h1", { text: course.name + ", " + course.time }), banner()];
     if (error) {
       children.push(el("p", { "class": "notice error", role: "alert", text: error }));
     }
+    children.push(el("p", {}, [overview]));
     children.push(el("div", { "class": "grid" }, [
       el("article", {}, [el("h2", { text: texts.by_chip }), byChip]),
       el("article", {}, [el("h2", { text: texts.by_name }), byName])]));

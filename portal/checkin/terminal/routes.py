@@ -257,6 +257,7 @@ def _offline_words() -> dict[str, str]:
         "saved": _("Ihr Check-in ist auf diesem Tablet gespeichert und wird übertragen, sobald die Verbindung zurück "
                    "ist. Die Praxis prüft ihn dann."),
         "next_person": _("Nächste Person"), "time": _("%(time)s Uhr", time="{time}"),
+        "overview": _("Andere Kurse von heute"),
         "waiting_one": _("1 Check-in wartet auf die Übertragung."),
         "waiting_many": _("%(n)s Check-ins warten auf die Übertragung.", n="{n}"),
         "sent": _("Alle gespeicherten Check-ins sind übertragen."),

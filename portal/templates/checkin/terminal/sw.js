@@ -8,6 +8,7 @@ const CACHE = "terminal-{{ version }}";
 const SHELL = {{ shell|tojson }};
 const SCOPE = {{ scope|tojson }};
 const ASSETS = {{ assets|tojson }};
+let forgotten = false;  // the terminal was locked: nothing is cached any more
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll([SHELL, ...ASSETS])).then(() => self.skipWaiting()));
@@ -39,7 +40,7 @@ self.addEventListener("fetch", (event) => {
     return;
   }
   event.respondWith(fetch(request).then((response) => {
-    if (response.ok && cacheable(url)) {
+    if (response.ok && cacheable(url) && !forgotten) {
       const copy = response.clone();
       caches.open(CACHE).then((cache) => cache.put(request, copy));
     }
@@ -49,6 +50,7 @@ self.addEventListener("fetch", (event) => {
 
 self.addEventListener("message", (event) => {
   if (event.data === "forget") {  // the terminal was locked: nothing of it stays on the tablet
+    forgotten = true;
     event.waitUntil(caches.keys().then((names) => Promise.all(names.filter((name) => name.startsWith("terminal-"))
       .map((name) => caches.delete(name)))));
   }
