@@ -71,11 +71,12 @@ class Prescription(db.Model):
 
     participant: Mapped[Participant] = relationship(back_populates="prescriptions")
 
-    def expires_on(self) -> date | None:
-        """The last valid day: the first session's date plus the validity (None before the first session)."""
+    def expires_on(self, valid_months: int | None = None) -> date | None:
+        """The last valid day: the first session's date plus the validity, or plus ``valid_months``
+        when a correction asks what it would be (None before the first session)."""
         if self.first_session_on is None:
             return None
-        month = self.first_session_on.month - 1 + self.valid_months
+        month = self.first_session_on.month - 1 + (self.valid_months if valid_months is None else valid_months)
         year, month = self.first_session_on.year + month // 12, month % 12 + 1
         day = min(self.first_session_on.day, [31, 29 if year % 4 == 0 else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
                                               31][month - 1])

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..audit.services import record
@@ -31,7 +31,17 @@ from .models import (
     Prescription,
     Terminal,
 )
-from .services import ACTIVE, CheckInRefused, CheckInResult, check_in, courses_on, decode_signature, folded
+from .services import (
+    ACTIVE,
+    CheckInRefused,
+    CheckInResult,
+    check_in,
+    courses_on,
+    decode_signature,
+    folded,
+    usable,
+    with_units_used,
+)
 
 CLOCK_TOLERANCE = timedelta(minutes=10)  # a tablet's clock may run a little ahead
 EARLIEST = datetime(2020, 1, 1, tzinfo=UTC)  # before this no tablet signed anything: a broken clock or junk
@@ -56,20 +66,13 @@ def snapshot(terminal: Terminal, day: date) -> dict:
     only as salted hashes, to compare what is typed with."""
     courses = courses_on(terminal.group_id, day)
     kinds = {course.kind for course in courses}
-    usable: set[tuple[int, str]] = set()
-    if kinds:
-        for prescription, used in db.session.execute(
-                select(Prescription, func.count(Attendance.id))
-                .outerjoin(Attendance, (Attendance.prescription_id == Prescription.id) & ACTIVE)
-                .where(Prescription.group_id == terminal.group_id, Prescription.kind.in_(kinds))
-                .group_by(Prescription.id)):
-            expires = prescription.expires_on()
-            if used < prescription.units_approved and (expires is None or expires >= day):
-                usable.add((prescription.participant_id, prescription.kind))
+    usable_kinds = {(prescription.participant_id, prescription.kind) for prescription, used in with_units_used(
+        Prescription.group_id == terminal.group_id, Prescription.kind.in_(kinds)) if usable(prescription, used, day)
+    } if kinds else set()
     members = db.session.execute(select(CourseMember.participant_id, Course.kind).join(
         Course, Course.id == CourseMember.course_id).where(Course.group_id == terminal.group_id,
                                                           Course.kind.in_(kinds))).all() if kinds else []
-    eligible = {participant_id for participant_id, kind in members if (participant_id, kind) in usable}
+    eligible = {participant_id for participant_id, kind in members if (participant_id, kind) in usable_kinds}
     people = db.session.scalars(select(Participant).where(Participant.id.in_(eligible))
                                 .order_by(Participant.id)).all() if eligible else []
     checked_in = db.session.execute(select(CourseSession.course_id, Attendance.participant_id).join(

@@ -19,7 +19,15 @@ from ..i18n import N_, date_filter, translate
 from ..jobs import fresh_session
 from ..schedule.models import Course
 from ..timeutil import BERLIN, today_berlin, utcnow
-from .models import Attendance, CourseMember, CourseSession, OfflineCheckIn, Participant, Prescription
+from .models import (
+    Attendance,
+    CourseMember,
+    CourseSession,
+    OfflineCheckIn,
+    OfflineStatus,
+    Participant,
+    Prescription,
+)
 
 ANONYMOUS = "anonymisiert"
 PLACEHOLDER_BIRTH_DATE = date(1900, 1, 1)
@@ -154,7 +162,7 @@ def restrict(person: Participant, actor, until: date) -> None:
     person.chip_id = None
     db.session.execute(delete(CourseMember).where(CourseMember.participant_id == person.id))
     db.session.execute(delete(OfflineCheckIn).where(OfflineCheckIn.participant_id == person.id,
-                                                    OfflineCheckIn.status == "open"))
+                                                    OfflineCheckIn.status == OfflineStatus.OPEN))
 
 
 def _delete(participant_id: int) -> None:

@@ -137,10 +137,15 @@ def resolve_offline(item_id: int, action: str):
 
 # --- corrections of a check-in -------------------------------------------------------------------------
 
+def _other_courses(attendance: Attendance) -> list[Course]:
+    """The sessions a check-in can move to: the other courses of its day."""
+    session = attendance.session
+    return [c for c in courses_on(attendance.group_id, session.day) if c.id != session.course_id]
+
+
 def _correction_page(attendance: Attendance, cancel_form=None, move_form=None, status: int = 200,
                      error: str | None = None):
-    day = attendance.session.day
-    others = [c for c in courses_on(attendance.group_id, day) if c.id != attendance.session.course_id]
+    others = _other_courses(attendance)
     return render_template("checkin/attendance_detail.html", attendance=attendance, error=error,
                            signature=base64.b64encode(attendance.signature_png).decode(),
                            back=_back_from(attendance), back_label=_back_label(attendance),
@@ -190,9 +195,7 @@ def cancel_attendance_view(attendance_id: int):
 @requires(Permission.CHECK_IN)
 def move_attendance_view(attendance_id: int):
     attendance = get_or_404(Attendance, attendance_id)
-    others = [c for c in courses_on(attendance.group_id, attendance.session.day)
-              if c.id != attendance.session.course_id]
-    form = MoveForm(courses=others)
+    form = MoveForm(courses=_other_courses(attendance))
     if not form.validate_on_submit():
         return _correction_page(attendance, move_form=form, status=422)
     course = get_or_404(Course, form.course_id.data)

@@ -154,27 +154,32 @@ def decode_signature(data_url: str) -> bytes:
     return png
 
 
-def _usable_prescription(participant: Participant, kind: str, day: date) -> tuple[Prescription, int]:
-    """The prescription a check-in of that kind counts against, with its units left before it."""
-    used = {prescription: count for prescription, count in db.session.execute(  # one query, counts included
+def with_units_used(*where) -> list[tuple[Prescription, int]]:
+    """The prescriptions ``where`` says, each with the units taken so far (check-ins that count),
+    in one query."""
+    return db.session.execute(
         select(Prescription, func.count(Attendance.id))
         .outerjoin(Attendance, (Attendance.prescription_id == Prescription.id) & ACTIVE)
-        .where(Prescription.participant_id == participant.id, Prescription.kind == kind)
-        .group_by(Prescription.id).order_by(Prescription.id))}
-    candidates = list(used)
+        .where(*where).group_by(Prescription.id).order_by(Prescription.id)).all()
+
+
+def usable(prescription: Prescription, used: int, day: date) -> bool:
+    """Whether a check-in on ``day`` can count against the prescription: units left, not expired."""
+    expires = prescription.expires_on()
+    return used < prescription.units_approved and (expires is None or day <= expires)
+
+
+def _usable_prescription(participant: Participant, kind: str, day: date) -> tuple[Prescription, int]:
+    """The prescription a check-in of that kind counts against, with its units left before it."""
+    candidates = with_units_used(Prescription.participant_id == participant.id, Prescription.kind == kind)
     if not candidates:
         raise CheckInRefused(translate(N_("Für %(kind)s liegt keine Verordnung vor."), kind=CourseKind(kind).label))
-    expired = None
-    for prescription in candidates:
-        expires = prescription.expires_on()
-        if expires is not None and day > expires:
-            expired = expires
-            continue
-        left = prescription.units_approved - used[prescription]
-        if left > 0:
-            return prescription, left
-    if expired is not None and all((p.expires_on() and day > p.expires_on()) for p in candidates):
-        raise CheckInRefused(translate(N_("Die Verordnung ist am %(day)s abgelaufen."), day=date_filter(expired)))
+    for prescription, used in candidates:
+        if usable(prescription, used, day):
+            return prescription, prescription.units_approved - used
+    ends = [prescription.expires_on() for prescription, _ in candidates]
+    if all(end is not None and day > end for end in ends):
+        raise CheckInRefused(translate(N_("Die Verordnung ist am %(day)s abgelaufen."), day=date_filter(ends[-1])))
     raise CheckInRefused(translate(N_("Auf der Verordnung sind keine Einheiten mehr übrig.")))
 
 
@@ -194,9 +199,9 @@ def evaluate(participant: Participant, course: Course, day: date, *, springer_re
 
     Rules: the course meets that day; a prescription of the course's type with units left and not
     expired (the validity runs from the first session); not twice in one session; two sessions a
-    week, a third only with a reason, never a fourth; a participant who is not a regular member of the course group may
-    join as Springer when the group is of the same type, the session has room, and a reason is
-    given. At the terminal a refusal names the person by first name and initial only.
+    week, a third only with a reason, never a fourth; a participant who is not a regular member of
+    the course group may join as Springer when the group is of the same type, the session has room,
+    and a reason is given. At the terminal a refusal names the person by first name and initial only.
     """
     name = participant.short_name if at_terminal else participant.full_name
     if participant.group_id != course.group_id:
@@ -290,8 +295,9 @@ def check_in(participant: Participant, course: Course, day: date, signature_png:
 
 # --- corrections ----------------------------------------------------------------------------------
 
-def _first_session_day(prescription: Prescription) -> date | None:
-    return db.session.scalar(select(func.min(CourseSession.day)).join(
+def _counted_day(prescription: Prescription, extreme=func.min) -> date | None:
+    """The first (or, with ``func.max``, the last) day a check-in on the prescription counts."""
+    return db.session.scalar(select(extreme(CourseSession.day)).join(
         Attendance, Attendance.session_id == CourseSession.id).where(Attendance.prescription_id == prescription.id,
                                                                      ACTIVE))
 
@@ -302,7 +308,7 @@ def _withdraw(attendance: Attendance, reason: str, user, now: datetime) -> None:
     attendance.cancelled_at, attendance.cancel_reason = now, reason
     attendance.cancelled_by_id = user.id if user else None
     db.session.flush()
-    attendance.prescription.first_session_on = _first_session_day(attendance.prescription)
+    attendance.prescription.first_session_on = _counted_day(attendance.prescription)
 
 
 def cancel_attendance(attendance: Attendance, reason: str, user, *, now: datetime | None = None) -> None:
@@ -346,12 +352,18 @@ def move_attendance(attendance: Attendance, course: Course, user, *, springer_re
     return result
 
 
+def _changes(row, values: dict) -> list[str]:
+    """Set the values that differ on the row; the names of those changed."""
+    changed = [name for name, value in values.items() if getattr(row, name) != value]
+    for name in changed:
+        setattr(row, name, values[name])
+    return changed
+
+
 def update_participant(person: Participant, actor, **values) -> list[str]:
     """Correct a participant's name, date of birth or chip; audited with what changed (the old
     values stay out of the log: it is no second copy of personal data). The caller commits."""
-    changed = [name for name, value in values.items() if getattr(person, name) != value]
-    for name in changed:
-        setattr(person, name, values[name])
+    changed = _changes(person, values)
     if changed:
         record("participant.updated", group_id=person.group_id, actor=actor,
                details={"participant_id": person.id, "fields": changed})
@@ -366,22 +378,13 @@ def update_prescription(prescription: Prescription, actor, *, units_approved: in
     if units_approved < used:
         raise CheckInRefused(translate(N_("Es sind bereits %(n)s Einheiten genommen; so viele müssen mindestens "
                                           "genehmigt sein."), n=used))
-    values = {"units_approved": units_approved, "valid_months": valid_months, "payer": payer or ""}
-    before = prescription.valid_months
-    prescription.valid_months = valid_months
-    last = db.session.scalar(select(func.max(CourseSession.day)).join(
-        Attendance, Attendance.session_id == CourseSession.id).where(Attendance.prescription_id == prescription.id,
-                                                                     ACTIVE))
-    expires = prescription.expires_on()
+    last, expires = _counted_day(prescription, func.max), prescription.expires_on(valid_months)
     if last is not None and expires is not None and last > expires:
-        prescription.valid_months = before
         raise CheckInRefused(translate(N_("Mit dieser Gültigkeit endete die Verordnung am %(day)s, vor der letzten "
                                           "Teilnahme am %(last)s."), day=date_filter(expires),
                                        last=date_filter(last)))
-    prescription.valid_months = before
-    changed = [name for name, value in values.items() if getattr(prescription, name) != value]
-    for name in changed:
-        setattr(prescription, name, values[name])
+    values = {"units_approved": units_approved, "valid_months": valid_months, "payer": payer or ""}
+    changed = _changes(prescription, values)
     if changed:
         record("prescription.updated", group_id=prescription.group_id, actor=actor,
                details={"prescription_id": prescription.id, "participant_id": prescription.participant_id,

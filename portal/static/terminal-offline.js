@@ -43,9 +43,9 @@
     });
   }
 
-  function berlinToday() {
-    // The practice's calendar day (the server's "today"), whatever zone the tablet is set to.
-    return new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Berlin" }).format(new Date());
+  function berlinDay(moment) {
+    // The practice's calendar day (as the server counts it), whatever zone the tablet is set to.
+    return new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Berlin" }).format(moment || new Date());
   }
 
   function keep(snapshot) {
@@ -60,7 +60,7 @@
     // Yesterday's people leave the tablet as soon as it notices the new day.
     return withStore("snapshot", "readonly", function (store) { return store.get("today"); })
       .then(function (snapshot) {
-        if (snapshot && snapshot.day !== berlinToday()) {
+        if (snapshot && snapshot.day !== berlinDay()) {
           return withStore("snapshot", "readwrite", function (store) { store.delete("today"); }).then(function () {
             return null;
           });
@@ -377,8 +377,7 @@
     return queued().then(function (items) {
       return items.some(function (item) {
         return item.course_id === course.id && item.participant_id === person.id &&
-          new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Berlin" }).format(new Date(item.signed_at)) ===
-          snapshot.day;
+          berlinDay(new Date(item.signed_at)) === snapshot.day;
       });
     }).catch(function () { return false; });
   }
