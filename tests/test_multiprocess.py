@@ -77,23 +77,33 @@ def _requests(app) -> list[CodeRequest]:
         return list(db.session.scalars(select(CodeRequest).order_by(CodeRequest.id)))
 
 
-def _kill_a_worker_mid_send(app, cluster: Cluster, workers, connection) -> tuple[object, int]:
-    """SIGKILL a worker that has claimed a code request and is talking to the relay right now;
+def _kill_a_worker_mid_send(app, cluster: Cluster, workers, connection, relay: SmtpSink) -> tuple[object, int]:
+    """SIGKILL a worker that has claimed a code request and is talking to the relay right now,
+    while the relay still holds its RCPT (so the mail was not handed over: a kill after the relay
+    took the DATA is the one case no sender can tell apart, and would rightly send twice);
     returns it and the request it held."""
     by_pid = {process.pid: process for process in workers}
 
     def sending():
+        waiting = dict(list(relay.handler.in_rcpt.items()))  # address -> when its RCPT began
+        if not waiting:
+            return None
         for worker in Worker.all(connection=connection):
             job_id = worker.get_current_job_id()
             if worker.pid in by_pid and job_id and re.fullmatch(r"code-request-\d+", job_id):
                 request_id = int(job_id.rsplit("-", 1)[1])
                 with app.app_context():
-                    if db.session.get(CodeRequest, request_id).delivery == Delivery.SENDING:
-                        return by_pid[worker.pid], request_id
+                    request = db.session.get(CodeRequest, request_id)
+                    began = waiting.get(request.email)
+                    if request.delivery == Delivery.SENDING and began and time.monotonic() - began < limit:
+                        return by_pid[worker.pid], request_id, began
         return None
 
-    victim, held = _wait(sending, 30, "a worker in the middle of a code mail", step=0.02)
+    limit = relay.handler.rcpt_delay / 2  # so the kill lands well inside the delay, even on a busy machine
+    victim, held, began = _wait(sending, 30, "a worker in the middle of a code mail", step=0.01)
+    killed_after = time.monotonic() - began
     cluster.kill(victim)
+    assert killed_after < relay.handler.rcpt_delay, "killed too late: the relay had answered the RCPT"
     return victim, held
 
 
@@ -143,7 +153,7 @@ def test_several_processes_do_everything_once_and_lose_nothing(practice_group, d
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(activate, zip(ids, cycle(browsers), strict=False)))
 
-        victim, held = _kill_a_worker_mid_send(app, cluster, workers, connection)
+        victim, held = _kill_a_worker_mid_send(app, cluster, workers, connection, relay)
         cluster.restart(victim)
 
         # every code request ends accepted (or bounced, for the undeliverable ones): the one the

@@ -9,6 +9,7 @@ import asyncio
 import logging
 import smtplib
 import threading
+import time
 import uuid
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
@@ -36,10 +37,15 @@ class MaildirHandler:
         self.release = threading.Event()
         self.release.set()
         self.rcpt_delay = rcpt_delay  # a slow relay: a sender killed meanwhile has handed over nothing
+        self.in_rcpt: dict[str, float] = {}  # address -> monotonic time its RCPT began, while the relay delays it
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
         if self.rcpt_delay:
-            await asyncio.sleep(self.rcpt_delay)
+            self.in_rcpt[address] = time.monotonic()
+            try:
+                await asyncio.sleep(self.rcpt_delay)
+            finally:
+                self.in_rcpt.pop(address, None)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
