@@ -19,6 +19,7 @@ from .helpers import signed_in
 
 MONDAY = date(2026, 11, 2)
 A4 = (595, 842)  # points, rounded
+IK = "590512349"  # nine digits, the last the check digit
 
 
 def signature_png(seed: int) -> bytes:
@@ -35,7 +36,9 @@ def signed_units(app, world):
     """Jörg Weiß, 10 units on his prescription, took part in "Rücken fit" on four Mondays."""
     with app.app_context():
         g = db.session.get(PracticeGroup, world.group_a)
-        course = f.course(g, g.practices[0], name="Rücken fit", weekday=0, start=time(9, 30))
+        practice = g.practices[0]
+        practice.street, practice.postcode, practice.city, practice.ik = "Hohe Straße 12", "50667", "Köln", IK
+        course = f.course(g, practice, name="Rücken fit", weekday=0, start=time(9, 30))
         person = f.participant(g, "Jörg", "Weiß", units=10, member_of=course, payer="AOK Rheinland")
         db.session.commit()
         for week in range(4):
@@ -59,6 +62,7 @@ def test_the_teilnahmenachweis_lists_every_unit_with_its_signature(app, world, s
     text, reader = _read(chef.get(url))
     assert "Teilnahmenachweis" in text and "Weiß, Jörg" in text and "01.05.1950" in text
     assert "AOK Rheinland" in text and "Rehasport, 10 Einheiten" in text
+    assert "Hohe Straße 12, 50667 Köln, IK 590512349" in text  # the provider, as the payer needs it
     for week in range(4):
         assert f"{MONDAY + timedelta(weeks=week):%d.%m.%Y}" in text
     assert text.count("Rücken fit") == 4 and "09:30" in text
@@ -75,10 +79,29 @@ def test_the_monthly_list_prints_as_pdf(app, world, signed_units):
     assert f"/kurse/{signed_units['course']}/anwesenheit.pdf?monat=2026-11" in html
     text, reader = _read(chef.get(url))
     assert "Anwesenheitsliste Rücken fit, November 2026" in text
+    assert "Hohe Straße 12, 50667 Köln, IK 590512349" in text
     assert text.count("Weiß, Jörg") == 4 and "AOK Rheinland" in text
     assert sum(len(page.images) for page in reader.pages) == 4
     empty, _reader = _read(chef.get(f"/kurse/{signed_units['course']}/anwesenheit.pdf?monat=2026-10"))
     assert "In diesem Monat hat niemand teilgenommen." in empty
+
+
+def test_units_in_two_practices_name_both_on_the_proof(app, world):
+    with app.app_context():
+        g = db.session.get(PracticeGroup, world.group_a)
+        home, other = g.practices[0], f.practice(g, "Praxis an der Oper", city="Köln")
+        other.ik = IK
+        course = f.course(g, home, name="Rücken fit", weekday=0, start=time(9, 30))
+        springer = f.course(g, other, name="Wirbelsäule", weekday=0, start=time(17))
+        person = f.participant(g, "Jörg", "Weiß", units=10, member_of=course)
+        db.session.commit()
+        f.attendance(course.id, person.id, day=MONDAY, signature_png=signature_png(1))
+        f.attendance(springer.id, person.id, day=MONDAY + timedelta(weeks=1), signature_png=signature_png(2))
+        db.session.commit()
+        prescription_id, home_name = person.prescriptions[0].id, home.name
+    url = f"/kurse/verordnungen/{prescription_id}/teilnahmenachweis.pdf"
+    text, _reader = _read(signed_in(app, world.chef_a).get(url))
+    assert "Praxen" in text and home_name in text and "Praxis an der Oper, Köln, IK 590512349" in text
 
 
 def test_fifty_units_run_onto_a_second_page_with_the_header_again(app, world):

@@ -1,9 +1,11 @@
 """The chef's pages: practices, licences (read-only) and portal users."""
 
+import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import AuditEvent, Practice, Role, User
+from portal.therapist_db.models import TherapistDatabase
 
 from . import factories as f
 from .helpers import HX, login
@@ -75,6 +77,48 @@ def test_practice_names_are_required_and_unique_in_the_group(app, as_user, world
     client.post("/abmelden")
     login(client, world.chef_b)
     assert client.post("/praxisgruppe/praxen", headers=HX, data={"name": "Praxis am Markt"}).status_code == 200
+
+
+def test_a_practice_keeps_its_address_and_ik_for_the_billing_proof(app, as_user, world):
+    client = as_user(world.chef_a)
+    stale_before = _stale(app)
+    html = client.post(f"/praxisgruppe/praxen/{world.practice_a1}", headers=HX, data={
+        "name": "Praxis am Markt", "city": "Köln", "street": "Hohe Straße 12", "postcode": "50667",
+        "ik": "59 0512 349"}).get_data(as_text=True)
+    assert "gespeichert" in html and "Hohe Straße 12, 50667 Köln" in html and "590512349" in html
+    with app.app_context():
+        practice = db.session.get(Practice, world.practice_a1)
+        assert (practice.street, practice.postcode, practice.ik) == ("Hohe Straße 12", "50667", "590512349")
+        event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "practice.updated")).one()
+        assert event.details["changes"]["ik"] == ["", "590512349"]
+    assert _stale(app) == stale_before  # the app shows name and city only: no database is written again
+    client.post(f"/praxisgruppe/praxen/{world.practice_a1}", headers=HX, data={
+        "name": "Praxis am Markt", "city": "Köln-Mitte", "street": "Hohe Straße 12", "postcode": "50667",
+        "ik": "590512349"})
+    assert len(_stale(app)) > len(stale_before)  # a new city is: the app shows it
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("postcode", "5066", "Eine Postleitzahl hat fünf Ziffern."),
+    ("postcode", "5066A", "Eine Postleitzahl hat fünf Ziffern."),
+    ("ik", "12345678", "Ein Institutionskennzeichen hat neun Ziffern."),
+    ("ik", "590512348", "Die Prüfziffer (letzte Ziffer) passt nicht."),
+    ("ik", "５９０５１２３４９", "Ein Institutionskennzeichen hat neun Ziffern."),  # full-width digits
+])
+def test_a_wrong_postcode_or_ik_is_explained_and_nothing_changes(app, as_user, world, field, value, message):
+    client = as_user(world.chef_a)
+    response = client.post(f"/praxisgruppe/praxen/{world.practice_a1}", headers=HX, data={
+        "name": "Praxis am Markt", "city": "Köln", field: value})
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    with app.app_context():
+        practice = db.session.get(Practice, world.practice_a1)
+        assert (practice.postcode, practice.ik) == ("", "")
+    assert _audit(app) == []
+
+
+def _stale(app) -> list[int]:
+    with app.app_context():
+        return sorted(db.session.scalars(select(TherapistDatabase.therapist_id).where(TherapistDatabase.stale)))
 
 
 def test_deactivate_and_reactivate_a_user(app, as_user, world):

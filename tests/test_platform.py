@@ -13,6 +13,7 @@ from portal.audit.models import AuditLogIsAppendOnly
 from portal.audit.services import record
 from portal.devtools.demo import GROUP_NAME
 from portal.extensions import db
+from portal.groups.models import valid_ik
 from portal.i18n import datetime_filter
 from portal.models import AuditEvent, PracticeGroup, Therapist, User
 from portal.support.services import SEARCH_INDEX_OBJECTS
@@ -181,6 +182,7 @@ def test_demo_data_is_idempotent(app):
         counts = [db.session.scalar(select(func.count(m.id))) for m in (PracticeGroup, Therapist, User)]
         group = db.session.scalar(select(PracticeGroup).where(PracticeGroup.name == GROUP_NAME))
         assert len(group.practices) == 2 and counts[1] == 15 and counts[2] == 3
+        assert all(valid_ik(practice.ik) and len(practice.postcode) == 5 for practice in group.practices)
     result = runner.invoke(args=["demo-data"])
     assert result.exit_code == 0 and "chef@sonnenhof.example" in result.output
     with app.app_context():

@@ -13,8 +13,9 @@ from datetime import date, datetime
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from ..groups.models import Practice
 from ..i18n import N_, date_filter, month_name_filter, time_filter, translate
-from ..schedule.models import CourseKind
+from ..schedule.models import Course, CourseKind
 from ..timeutil import BERLIN, utcnow
 from .models import Attendance, Participant, Prescription
 
@@ -109,6 +110,21 @@ def _birth(person: Participant) -> str:
     return date_filter(person.birth_date)
 
 
+def _practice(practice: Practice) -> str:
+    """The provider as a payer looks for it: name, address and IK, as far as the practice entered them."""
+    ik = translate(N_("IK %(ik)s"), ik=practice.ik) if practice.ik else ""
+    return ", ".join(part for part in (practice.name, practice.address, ik) if part)
+
+
+def _practices(attendances: list[Attendance]) -> list[tuple[str, str]]:
+    """The fact rows naming where the units took place (in the order of the first unit in each)."""
+    practices = list(dict.fromkeys(attendance.session.course.practice for attendance in attendances))
+    if not practices:
+        return []
+    label = translate(N_("Praxis")) if len(practices) == 1 else translate(N_("Praxen"))
+    return [(label, "\n".join(_practice(practice) for practice in practices))]
+
+
 def participation_proof(prescription: Prescription, attendances: list[Attendance], group_name: str,
                         remaining: int) -> bytes:
     """The "Teilnahmenachweis" of one prescription."""
@@ -116,6 +132,7 @@ def participation_proof(prescription: Prescription, attendances: list[Attendance
     doc = _Document(group_name, translate(N_("Teilnahmenachweis")))
     valid = prescription.expires_on()
     doc.facts([
+        *_practices(attendances),
         (translate(N_("Teilnehmer")), f"{person.last_name}, {person.first_name}"),
         (translate(N_("Geburtsdatum")), _birth(person)),
         (translate(N_("Verordnung")), f"{prescription.kind.label}, "
@@ -141,11 +158,12 @@ def participation_proof(prescription: Prescription, attendances: list[Attendance
     return bytes(doc.output())
 
 
-def monthly_list(course_name: str, month: date, attendances: list[Attendance], group_name: str) -> bytes:
+def monthly_list(course: Course, month: date, attendances: list[Attendance], group_name: str) -> bytes:
     """The attendance list of a course group for one month."""
-    title = translate(N_("Anwesenheitsliste %(course)s, %(month)s"), course=course_name,
+    title = translate(N_("Anwesenheitsliste %(course)s, %(month)s"), course=course.name,
                       month=month_name_filter(month))
     doc = _Document(group_name, title)
+    doc.facts([(translate(N_("Praxis")), _practice(course.practice))])
     columns = [(translate(N_("Datum")), 22), (translate(N_("Uhrzeit")), 16), (translate(N_("Teilnehmer")), 48),
                (translate(N_("Geburtsdatum")), 24), (translate(N_("Kostenträger")), 30),
                (translate(N_("Unterschrift")), 40)]

@@ -503,7 +503,7 @@ def attendance_pdf(course_id: int):
     course, month, refusal = _download_of(course_id)
     if refusal:
         return refusal
-    content = pdfs.monthly_list(course.name, month, list(_month_rows(course, month)), current_user.group.name)
+    content = pdfs.monthly_list(course, month, list(_month_rows(course, month)), current_user.group.name)
     return _pdf(content, f"anwesenheit-{course.id}-{month:%Y-%m}.pdf")
 
 

@@ -60,8 +60,8 @@ def _create_group() -> PracticeGroup:
         Licence(kind=kind, valid_from=date(2026, 1, 1), valid_until=date(2027, 12, 31)) for kind in LicenceKind
     ]
     practices = [
-        Practice(name="Praxis am Markt", city="Köln"),
-        Practice(name="Praxis am Rheinufer", city="Bonn"),
+        Practice(name="Praxis am Markt", street="Alter Markt 12", postcode="50667", city="Köln", ik="590531013"),
+        Practice(name="Praxis am Rheinufer", street="Brassertufer 3", postcode="53111", city="Bonn", ik="590522078"),
     ]
     group.practices = practices
     db.session.add(group)

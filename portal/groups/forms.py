@@ -7,7 +7,11 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from ..extensions import db
 from ..forms import AT_MOST, INVALID_DATE, DateBetween, strip
-from .models import Practice
+from .models import Practice, valid_ik
+
+
+def _without_spaces(value):
+    return "".join(value.split()) if isinstance(value, str) else value
 
 
 class PracticeForm(FlaskForm):
@@ -18,6 +22,9 @@ class PracticeForm(FlaskForm):
         filters=[strip],
     )
     city = StringField(_l("Ort"), validators=[Length(max=80, message=AT_MOST)], filters=[strip])
+    street = StringField(_l("Straße und Hausnummer"), validators=[Length(max=120, message=AT_MOST)], filters=[strip])
+    postcode = StringField(_l("PLZ"), filters=[strip])
+    ik = StringField(_l("Institutionskennzeichen (IK)"), filters=[_without_spaces])
 
     def __init__(self, *args, group_id: int, practice_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -29,6 +36,19 @@ class PracticeForm(FlaskForm):
                                                                 Practice.id != (self._practice_id or 0)))
         if field.data.casefold() in {name.casefold() for name in others}:
             raise ValidationError(_("Eine Praxis mit diesem Namen gibt es in Ihrer Praxisgruppe schon."))
+
+    def validate_postcode(self, field) -> None:
+        if field.data and not (len(field.data) == 5 and field.data.isascii() and field.data.isdigit()):
+            raise ValidationError(_("Eine Postleitzahl hat fünf Ziffern."))
+
+    def validate_ik(self, field) -> None:
+        if not field.data:
+            return
+        if not (len(field.data) == 9 and field.data.isascii() and field.data.isdigit()):
+            raise ValidationError(_("Ein Institutionskennzeichen hat neun Ziffern."))
+        if not valid_ik(field.data):
+            raise ValidationError(_("Dieses Institutionskennzeichen ist ungültig: Die Prüfziffer (letzte Ziffer) "
+                                    "passt nicht. Bitte vergleichen Sie es mit dem Zulassungsbescheid."))
 
 
 class LicenceForm(FlaskForm):

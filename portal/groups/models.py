@@ -105,5 +105,29 @@ class Practice(db.Model):
     group_id: Mapped[int] = mapped_column(ForeignKey("practice_group.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     city: Mapped[str] = mapped_column(String(80), default="")
+    # what a payer needs on billing proof: the address and the Institutionskennzeichen (IK)
+    street: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    postcode: Mapped[str] = mapped_column(String(5), default="", server_default="")
+    ik: Mapped[str] = mapped_column(String(9), default="", server_default="")
 
     group: Mapped[PracticeGroup] = relationship(back_populates="practice_rows")
+
+    @property
+    def address(self) -> str:
+        """"Hauptstraße 1, 50667 Köln", as far as it is known."""
+        place = " ".join(part for part in (self.postcode, self.city) if part)
+        return ", ".join(part for part in (self.street, place) if part)
+
+
+def ik_check_digit(first_eight: str) -> int:
+    """The ninth digit of an Institutionskennzeichen: digits 3 to 8 weighted 2, 1, 2, 1, 2, 1, the
+    digit sums of the products added, modulo 10."""
+    total = 0
+    for weight, digit in zip((2, 1, 2, 1, 2, 1), first_eight[2:8], strict=True):
+        product = weight * int(digit)
+        total += product // 10 + product % 10
+    return total % 10
+
+
+def valid_ik(value: str) -> bool:
+    return len(value) == 9 and value.isascii() and value.isdigit() and ik_check_digit(value[:8]) == int(value[8])

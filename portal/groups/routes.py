@@ -8,7 +8,7 @@ from ..forms import ConfirmForm
 from ..web import done, page_or_fragment
 from .forms import PracticeForm
 from .models import LicenceKind, Practice, PracticeGroup
-from .services import PracticeInUse, add_practice, delete_practice, update_practice
+from .services import PRACTICE_FIELDS, PracticeInUse, add_practice, delete_practice, update_practice
 
 bp = Blueprint("groups", __name__, url_prefix="/praxisgruppe")
 
@@ -25,6 +25,10 @@ def _render(add_form=None, edit_form=None, edit_id=None, status=200, message=Non
         confirm_form=ConfirmForm(), message=message, category=category)
 
 
+def _fields(form: PracticeForm) -> dict[str, str]:
+    return {key: form[key].data for key in PRACTICE_FIELDS}
+
+
 @bp.get("")
 @requires(Permission.VIEW_GROUP)
 def index():
@@ -37,7 +41,7 @@ def create_practice():
     form = PracticeForm(group_id=current_user.group_id)
     if not form.validate_on_submit():
         return _render(add_form=form, status=422)
-    practice = add_practice(current_user.group_id, form.name.data, form.city.data)
+    practice = add_practice(current_user.group_id, **_fields(form))
     db.session.commit()
     return _render(message=_("Praxis „%(name)s“ angelegt.", name=practice.name))
 
@@ -57,7 +61,7 @@ def update_practice_view(practice_id: int):
     form = PracticeForm(group_id=practice.group_id, practice_id=practice.id)
     if not form.validate_on_submit():
         return _render(edit_form=form, edit_id=practice.id, status=422)
-    update_practice(practice, form.name.data, form.city.data)
+    update_practice(practice, **_fields(form))
     db.session.commit()
     return _render(message=_("Praxis „%(name)s“ gespeichert.", name=practice.name))
 

@@ -18,24 +18,34 @@ class PracticeInUse(Exception):
     pass
 
 
-def add_practice(group_id: int, name: str, city: str) -> Practice:
-    practice = Practice(group_id=group_id, name=name, city=city or "")
+PRACTICE_FIELDS = ("name", "city", "street", "postcode", "ik")
+IN_THERAPIST_DATABASE = {"name", "city"}  # what the app shows of a practice (therapist_db.generator)
+
+
+def add_practice(group_id: int, **fields: str) -> Practice:
+    """A new practice of the group with ``PRACTICE_FIELDS`` (all but the name may be empty)."""
+    practice = Practice(group_id=group_id, **{key: fields.get(key) or "" for key in PRACTICE_FIELDS})
     db.session.add(practice)
     db.session.flush()
-    record("practice.created", group_id=group_id, details={"practice_id": practice.id, "name": name, "city": city})
+    record("practice.created", group_id=group_id,
+           details={"practice_id": practice.id, **{key: getattr(practice, key) for key in PRACTICE_FIELDS}})
     return practice
 
 
-def update_practice(practice: Practice, name: str, city: str) -> None:
-    wanted = {"name": name, "city": city or ""}
+def update_practice(practice: Practice, **fields: str) -> None:
+    """Change the practice's ``PRACTICE_FIELDS``; the app databases of those working there are
+    written again when what they show changed."""
+    wanted = {key: fields.get(key) or "" for key in PRACTICE_FIELDS}
     changes = {key: [getattr(practice, key), value] for key, value in wanted.items() if getattr(practice, key) != value}
     if not changes:
         return
-    practice.name, practice.city = name, city or ""
-    mark_stale(db.session.scalars(select(therapist_practice.c.therapist_id)
-                                  .where(therapist_practice.c.practice_id == practice.id)))
-    mark_stale(db.session.scalars(select(Appointment.therapist_id).where(Appointment.practice_id == practice.id)))
-    mark_stale(db.session.scalars(select(Course.therapist_id).where(Course.practice_id == practice.id)))
+    for key, value in wanted.items():
+        setattr(practice, key, value)
+    if IN_THERAPIST_DATABASE & changes.keys():
+        mark_stale(db.session.scalars(select(therapist_practice.c.therapist_id)
+                                      .where(therapist_practice.c.practice_id == practice.id)))
+        mark_stale(db.session.scalars(select(Appointment.therapist_id).where(Appointment.practice_id == practice.id)))
+        mark_stale(db.session.scalars(select(Course.therapist_id).where(Course.practice_id == practice.id)))
     record("practice.updated", group_id=practice.group_id, details={"practice_id": practice.id, "changes": changes})
 
 
