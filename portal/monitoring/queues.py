@@ -30,6 +30,9 @@ def oldest_waiting_age(queue: Queue) -> float | None:
 
 
 def state(queue: Queue) -> QueueState:
+    """The counts the metrics and support's job page show. Reads only: RQ's clean-ups of its
+    registries are left to the worker."""
     return QueueState(name=queue.name, waiting=queue.count, oldest_age=oldest_waiting_age(queue),
-                      running=queue.started_job_registry.count, scheduled=queue.scheduled_job_registry.count,
-                      failed=queue.failed_job_registry.count)
+                      running=queue.started_job_registry.get_job_count(cleanup=False),
+                      scheduled=queue.scheduled_job_registry.get_job_count(cleanup=False),
+                      failed=queue.failed_job_registry.get_job_count(cleanup=False))

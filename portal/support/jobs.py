@@ -29,6 +29,7 @@ from ..codes.request import SEND_JOB as CODE_JOB
 from ..extensions import db
 from ..groups.models import PracticeGroup
 from ..i18n import N_, translate
+from ..monitoring import queues
 from ..monitoring.sentry import EMAIL
 from ..scripts.models import ScriptRun
 from ..scripts.services import RUN_JOB
@@ -213,19 +214,20 @@ def overview() -> Overview:
     first). Reads only: RQ's clean-ups are left to the worker. Raises ``RedisError`` when Redis
     does not answer."""
     queue = current_app.task_queue
+    counts = queues.state(queue)
     started, failed = StartedJobRegistry(queue=queue), FailedJobRegistry(queue=queue)
     scheduled = ScheduledJobRegistry(queue=queue)
     planned_at = {job_id.decode(): datetime.fromtimestamp(score, UTC)
                   for job_id, score in queue.connection.zrange(scheduled.key, 0, SHOWN - 1, withscores=True)}
     return Overview(
-        waiting=Section(queue.count, _rows(_fetch(queue.get_job_ids(0, SHOWN)),
-                                           lambda job: {"enqueued_at": job.enqueued_at})),
-        running=Section(started.get_job_count(cleanup=False), _rows(
+        waiting=Section(counts.waiting, _rows(_fetch(queue.get_job_ids(0, SHOWN)),
+                                              lambda job: {"enqueued_at": job.enqueued_at})),
+        running=Section(counts.running, _rows(
             _fetch(started.get_job_ids(0, SHOWN - 1, cleanup=False)),
             lambda job: {"enqueued_at": job.enqueued_at, "started_at": job.started_at, "worker": job.worker_name})),
-        planned=Section(scheduled.get_job_count(cleanup=False), _rows(
-            _fetch(list(planned_at)), lambda job: {"planned_for": planned_at[job.id]})),
-        failed=Section(failed.get_job_count(cleanup=False), _rows(
+        planned=Section(counts.scheduled, _rows(_fetch(list(planned_at)),
+                                                lambda job: {"planned_for": planned_at[job.id]})),
+        failed=Section(counts.failed, _rows(
             _fetch(failed.get_job_ids(0, SHOWN - 1, desc=True, cleanup=False)), _failure)),
     )
 
