@@ -15,7 +15,7 @@ from portal.audit.models import AuditLogIsAppendOnly
 from portal.audit.services import record
 from portal.devtools.device_simulator import DeviceClient
 from portal.extensions import db
-from portal.models import AuditEvent, CodeRequest, Device, Licence, LicenceKind, PracticeGroup, Therapist
+from portal.models import AuditEvent, CodeRequest, Device, Licence, LicenceKind, Practice, PracticeGroup, Therapist
 from portal.timeutil import clock, today_berlin, utcnow
 
 from . import factories as f
@@ -120,6 +120,15 @@ def test_withdrawal_voids_open_codes_so_only_a_new_code_signs_in(app, world, smt
 def test_a_chef_cannot_withdraw_in_another_group(as_user, world):
     assert as_user(world.chef_b).post(f"/therapeuten/{world.therapist_a}/entziehen",
                                       data={"reason": "x"}).status_code == 404
+
+
+def test_support_sees_a_practices_address_and_ik(app, as_user, world):
+    with app.app_context():
+        practice = db.session.get(Practice, world.practice_a1)
+        practice.street, practice.postcode, practice.ik = "Alter Markt 12", "50667", "590531013"
+        db.session.commit()
+    html = as_user(world.support).get(f"/support/gruppen/{world.group_a}").get_data(as_text=True)
+    assert "Praxis am Markt (Alter Markt 12, 50667 Köln), IK 590531013" in html
 
 
 def test_support_edits_licences_and_invalid_periods_change_nothing(app, as_user, world):
