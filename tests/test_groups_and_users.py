@@ -91,6 +91,8 @@ def test_a_practice_keeps_its_address_and_ik_for_the_billing_proof(app, as_user,
         assert (practice.street, practice.postcode, practice.ik) == ("Hohe Straße 12", "50667", "590512349")
         event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "practice.updated")).one()
         assert event.details["changes"]["ik"] == ["", "590512349"]
+    log = client.get("/protokoll").get_data(as_text=True)  # the log names the fields in words
+    assert "Straße und Hausnummer" in log and "PLZ" in log and "street" not in log and "postcode" not in log
     assert _stale(app) == stale_before  # the app shows name and city only: no database is written again
     client.post(f"/praxisgruppe/praxen/{world.practice_a1}", headers=HX, data={
         "name": "Praxis am Markt", "city": "Köln-Mitte", "street": "Hohe Straße 12", "postcode": "50667",
@@ -98,12 +100,35 @@ def test_a_practice_keeps_its_address_and_ik_for_the_billing_proof(app, as_user,
     assert len(_stale(app)) > len(stale_before)  # a new city is: the app shows it
 
 
+@pytest.mark.parametrize("typed", ["59 053 101 3", "59-053-101-3", "５９０５３１０１３", "590\u00a0531\u00a0013"])
+def test_an_ik_is_taken_as_people_write_it(app, as_user, world, typed):
+    response = as_user(world.chef_a).post(f"/praxisgruppe/praxen/{world.practice_a1}", headers=HX, data={
+        "name": "Praxis am Markt", "city": "Köln", "ik": typed, "postcode": " ５０６６７ "})
+    assert response.status_code == 200
+    with app.app_context():
+        practice = db.session.get(Practice, world.practice_a1)
+        assert (practice.ik, practice.postcode) == ("590531013", "50667")
+
+
+def test_a_form_from_before_the_billing_fields_leaves_them_as_they_are(app, as_user, world):
+    client = as_user(world.chef_a)
+    client.post(f"/praxisgruppe/praxen/{world.practice_a1}", headers=HX, data={
+        "name": "Praxis am Markt", "city": "Köln", "street": "Alter Markt 12", "postcode": "50667", "ik": "590531013"})
+    client.post(f"/praxisgruppe/praxen/{world.practice_a1}", headers=HX, data={"name": "Praxis am Markt",
+                                                                              "city": "Köln-Altstadt"})
+    with app.app_context():
+        practice = db.session.get(Practice, world.practice_a1)
+        assert (practice.city, practice.street, practice.postcode, practice.ik) == (
+            "Köln-Altstadt", "Alter Markt 12", "50667", "590531013")
+
+
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("postcode", "5066", "Eine Postleitzahl hat fünf Ziffern."),
     ("postcode", "5066A", "Eine Postleitzahl hat fünf Ziffern."),
     ("ik", "12345678", "Ein Institutionskennzeichen hat neun Ziffern."),
+    ("ik", "1234567890", "Ein Institutionskennzeichen hat neun Ziffern."),
+    ("ik", "59O512349", "Ein Institutionskennzeichen besteht nur aus Ziffern"),  # a letter O
     ("ik", "590512348", "Die Prüfziffer (letzte Ziffer) passt nicht."),
-    ("ik", "５９０５１２３４９", "Ein Institutionskennzeichen hat neun Ziffern."),  # full-width digits
 ])
 def test_a_wrong_postcode_or_ik_is_explained_and_nothing_changes(app, as_user, world, field, value, message):
     client = as_user(world.chef_a)

@@ -93,6 +93,7 @@ DETAILS = {
     "valid_until": N_("gültig bis"), "voided_codes": N_("ungültig gemachte Codes"), "after": N_("neu"),
     "answer": N_("Antwort"), "appointment_id": N_("Termin"), "attendance_id": N_("Teilnahme"), "before": N_("bisher"),
     "changes": N_("Änderungen"), "city": N_("Ort"), "message_id": N_("Message-ID"),
+    "street": N_("Straße und Hausnummer"), "postcode": N_("PLZ"), "ik": N_("IK"),
     "prescription_id": N_("Verordnung"), "previous_therapist_id": N_("bisheriger Therapeut"), "run_id": N_("Lauf"),
     "session_id": N_("Kurstermin"), "invitation_id": N_("Einladung"), "change": N_("Änderung"),
     "sessions": N_("Anmeldungen"), "sessions_ended": N_("beendete Anmeldungen"), "failures": N_("Fehlversuche"),

@@ -1,7 +1,8 @@
 """Billing proof as PDF for A4 paper: a prescription's "Teilnahmenachweis" (every unit with date,
 course, time and the participant's signature, and the units left) and a course group's monthly
 attendance list. fpdf2 writes them in pure Python, with the PDF core font Helvetica: German text
-is fine; a letter outside Latin-1 in a name is written without its accent (noted on the page)."""
+is fine; a letter outside Latin-1 in a name is written without its accent ("Ł" as "L"), one
+without a plain form as "?"."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from ..schedule.models import Course, CourseKind
 from ..timeutil import BERLIN, utcnow
 from .models import Attendance, Participant, Prescription
 
-UNDECOMPOSED = {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Œ": "OE", "œ": "oe", "ı": "i", "Ħ": "H", "ħ": "h"}
+NBSP = "\u00a0"
+UNDECOMPOSED = {"ẞ": "SS", "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Œ": "OE", "œ": "oe", "ı": "i", "Ħ": "H", "ħ": "h"}
 MARGIN = 15
 ROW = 14  # mm per unit row: room for a signature
 SIGNATURE = (34, 12)  # mm, width and height of a signature in a row
@@ -73,7 +75,7 @@ class _Document(FPDF):
             self.set_font("Helvetica", "B", 10)
             self.cell(48, 6, latin1(label))
             self.set_font("Helvetica", "", 10)
-            self.multi_cell(0, 6, latin1(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.multi_cell(0, 6, latin1(value), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(3)
 
     def table_head(self, columns: list[tuple[str, float]]) -> None:
@@ -112,17 +114,16 @@ def _birth(person: Participant) -> str:
 
 def _practice(practice: Practice) -> str:
     """The provider as a payer looks for it: name, address and IK, as far as the practice entered them."""
-    ik = translate(N_("IK %(ik)s"), ik=practice.ik) if practice.ik else ""
+    ik = translate(N_("IK %(ik)s"), ik=practice.ik).replace(" ", NBSP) if practice.ik else ""  # kept on one line
     return ", ".join(part for part in (practice.name, practice.address, ik) if part)
 
 
 def _practices(attendances: list[Attendance]) -> list[tuple[str, str]]:
-    """The fact rows naming where the units took place (in the order of the first unit in each)."""
+    """The fact rows naming where the units took place (in the order of the first unit in each),
+    a row for each practice."""
     practices = list(dict.fromkeys(attendance.session.course.practice for attendance in attendances))
-    if not practices:
-        return []
     label = translate(N_("Praxis")) if len(practices) == 1 else translate(N_("Praxen"))
-    return [(label, "\n".join(_practice(practice) for practice in practices))]
+    return [(label if n == 0 else "", _practice(practice)) for n, practice in enumerate(practices)]
 
 
 def participation_proof(prescription: Prescription, attendances: list[Attendance], group_name: str,

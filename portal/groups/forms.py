@@ -1,3 +1,5 @@
+import unicodedata
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -9,9 +11,16 @@ from ..extensions import db
 from ..forms import AT_MOST, INVALID_DATE, DateBetween, strip
 from .models import Practice, valid_ik
 
+SEPARATORS = "-./‐‑–"
 
-def _without_spaces(value):
-    return "".join(value.split()) if isinstance(value, str) else value
+
+def _digits_only(value):
+    """A number as people write it: full-width digits as ASCII, spaces, dots, dashes and slashes
+    between groups left out ("59 053 101 3", "59-053-101-3")."""
+    if not isinstance(value, str):
+        return value
+    return "".join(char for char in unicodedata.normalize("NFKC", value)
+                   if not (char.isspace() or char in SEPARATORS or unicodedata.category(char) == "Cf"))
 
 
 class PracticeForm(FlaskForm):
@@ -23,8 +32,8 @@ class PracticeForm(FlaskForm):
     )
     city = StringField(_l("Ort"), validators=[Length(max=80, message=AT_MOST)], filters=[strip])
     street = StringField(_l("Straße und Hausnummer"), validators=[Length(max=120, message=AT_MOST)], filters=[strip])
-    postcode = StringField(_l("PLZ"), filters=[strip])
-    ik = StringField(_l("Institutionskennzeichen (IK)"), filters=[_without_spaces])
+    postcode = StringField(_l("PLZ"), filters=[_digits_only])
+    ik = StringField(_l("Institutionskennzeichen (IK)"), filters=[_digits_only])
 
     def __init__(self, *args, group_id: int, practice_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -44,7 +53,9 @@ class PracticeForm(FlaskForm):
     def validate_ik(self, field) -> None:
         if not field.data:
             return
-        if not (len(field.data) == 9 and field.data.isascii() and field.data.isdigit()):
+        if not (field.data.isascii() and field.data.isdigit()):
+            raise ValidationError(_("Ein Institutionskennzeichen besteht nur aus Ziffern (Leerzeichen dürfen sein)."))
+        if len(field.data) != 9:
             raise ValidationError(_("Ein Institutionskennzeichen hat neun Ziffern."))
         if not valid_ik(field.data):
             raise ValidationError(_("Dieses Institutionskennzeichen ist ungültig: Die Prüfziffer (letzte Ziffer) "

@@ -1,4 +1,4 @@
-from flask import Blueprint, abort, url_for
+from flask import Blueprint, abort, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -26,7 +26,8 @@ def _render(add_form=None, edit_form=None, edit_id=None, status=200, message=Non
 
 
 def _fields(form: PracticeForm) -> dict[str, str]:
-    return {key: form[key].data for key in PRACTICE_FIELDS}
+    """What the form sent: a form from before a field existed (open in a tab) leaves that field as it is."""
+    return {key: form[key].data for key in PRACTICE_FIELDS if key in request.form}
 
 
 @bp.get("")

@@ -33,9 +33,9 @@ def add_practice(group_id: int, **fields: str) -> Practice:
 
 
 def update_practice(practice: Practice, **fields: str) -> None:
-    """Change the practice's ``PRACTICE_FIELDS``; the app databases of those working there are
-    written again when what they show changed."""
-    wanted = {key: fields.get(key) or "" for key in PRACTICE_FIELDS}
+    """Change those of the practice's ``PRACTICE_FIELDS`` given; the app databases of those
+    working there are written again when what they show changed."""
+    wanted = {key: fields[key] or "" for key in PRACTICE_FIELDS if key in fields}
     changes = {key: [getattr(practice, key), value] for key, value in wanted.items() if getattr(practice, key) != value}
     if not changes:
         return
