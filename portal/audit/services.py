@@ -13,6 +13,15 @@ from .models import AuditEvent
 SYSTEM_ACTOR = "System"
 
 
+def apply_changes(row, values: dict[str, Any]) -> dict[str, list]:
+    """Set on the row those ``values`` that differ from what it holds; each changed field with
+    [old, new], for the log (a caller that must not log old values keeps only the names)."""
+    changes = {name: [getattr(row, name), value] for name, value in values.items() if getattr(row, name) != value}
+    for name, (_old, value) in changes.items():
+        setattr(row, name, value)
+    return changes
+
+
 def record(
     action: str,
     *,

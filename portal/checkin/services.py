@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..audit.services import record
+from ..audit.services import apply_changes, record
 from ..extensions import db
 from ..i18n import N_, date_filter, translate
 from ..schedule.models import Course, CourseKind
@@ -352,18 +352,10 @@ def move_attendance(attendance: Attendance, course: Course, user, *, springer_re
     return result
 
 
-def _changes(row, values: dict) -> list[str]:
-    """Set the values that differ on the row; the names of those changed."""
-    changed = [name for name, value in values.items() if getattr(row, name) != value]
-    for name in changed:
-        setattr(row, name, values[name])
-    return changed
-
-
 def update_participant(person: Participant, actor, **values) -> list[str]:
     """Correct a participant's name, date of birth or chip; audited with what changed (the old
     values stay out of the log: it is no second copy of personal data). The caller commits."""
-    changed = _changes(person, values)
+    changed = list(apply_changes(person, values))
     if changed:
         record("participant.updated", group_id=person.group_id, actor=actor,
                details={"participant_id": person.id, "fields": changed})
@@ -384,7 +376,7 @@ def update_prescription(prescription: Prescription, actor, *, units_approved: in
                                           "Teilnahme am %(last)s."), day=date_filter(expires),
                                        last=date_filter(last)))
     values = {"units_approved": units_approved, "valid_months": valid_months, "payer": payer or ""}
-    changed = _changes(prescription, values)
+    changed = list(apply_changes(prescription, values))
     if changed:
         record("prescription.updated", group_id=prescription.group_id, actor=actor,
                details={"prescription_id": prescription.id, "participant_id": prescription.participant_id,

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import exists, select
 
-from ..audit.services import record
+from ..audit.services import apply_changes, record
 from ..extensions import db
 from ..schedule.models import Appointment, Course
 from ..therapist_db.services import mark_stale
@@ -35,12 +35,9 @@ def add_practice(group_id: int, **fields: str) -> Practice:
 def update_practice(practice: Practice, **fields: str) -> None:
     """Change those of the practice's ``PRACTICE_FIELDS`` given; the app databases of those
     working there are written again when what they show changed."""
-    wanted = {key: fields[key] or "" for key in PRACTICE_FIELDS if key in fields}
-    changes = {key: [getattr(practice, key), value] for key, value in wanted.items() if getattr(practice, key) != value}
+    changes = apply_changes(practice, {key: fields[key] or "" for key in PRACTICE_FIELDS if key in fields})
     if not changes:
         return
-    for key, value in wanted.items():
-        setattr(practice, key, value)
     if IN_THERAPIST_DATABASE & changes.keys():
         mark_stale(db.session.scalars(select(therapist_practice.c.therapist_id)
                                       .where(therapist_practice.c.practice_id == practice.id)))

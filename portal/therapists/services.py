@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from flask_babel import ngettext
 from sqlalchemy import select
 
-from ..audit.services import record
+from ..audit.services import apply_changes, record
 from ..codes.request import RequestOutcome, request_code, void_open_codes
 from ..devices.services import revoke_all
 from ..extensions import db
@@ -92,12 +92,7 @@ def update_therapist(therapist: Therapist, data: dict, actor=None) -> SaveResult
     (the seed's release 2023.0.5.0 lost exactly that change). Activating requests a code; a
     changed address is no longer counted as refused by the mail server.
     """
-    changes: dict[str, list] = {}
-    for name in FIELDS:
-        old, new = getattr(therapist, name), data[name]
-        if old != new:
-            changes[name] = [old, new]
-            setattr(therapist, name, new)
+    changes = apply_changes(therapist, {name: data[name] for name in FIELDS})
     old_practices = sorted(p.name for p in therapist.practices)
     new_practice_objs = _practices(therapist.group_id, data["practice_ids"])
     new_practices = sorted(p.name for p in new_practice_objs)
