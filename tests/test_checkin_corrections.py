@@ -192,3 +192,19 @@ def test_a_prescription_is_corrected_within_what_was_taken(app, desk):
         event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "prescription.updated")).one()
         assert event.details["changes"] == {"units_approved": 20, "valid_months": 12, "payer": "TK"}
     assert _remaining(app, ids["petra"]) == 18
+
+
+def test_a_correction_leads_back_to_where_the_check_in_is_listed(app, desk):
+    chef, ids = desk
+    today = chef.get(f"/kurse/teilnahmen/{ids['attendance']}").get_data(as_text=True)
+    assert '<a href="/kurse">Heutige Kurse</a>' in today
+    last_week = today_berlin() - timedelta(days=7)
+    with app.app_context():
+        earlier = f.attendance(ids["back"], ids["petra"], day=last_week)
+        db.session.commit()
+        earlier_id = earlier.id
+    page = chef.get(f"/kurse/teilnahmen/{earlier_id}").get_data(as_text=True)
+    monthly = f"/kurse/{ids['back']}/anwesenheit?monat={last_week:%Y-%m}"
+    assert f'<a href="{monthly}">Anwesenheitsliste Rücken fit</a>' in page
+    done = chef.post(f"/kurse/teilnahmen/{earlier_id}/stornieren", data={"reason": "Doppelt erfasst"})
+    assert done.status_code == 302 and done.headers["Location"].endswith(monthly)

@@ -146,25 +146,22 @@ def _other_courses(attendance: Attendance) -> list[Course]:
 def _correction_page(attendance: Attendance, cancel_form=None, move_form=None, status: int = 200,
                      error: str | None = None):
     others = _other_courses(attendance)
+    back, back_label = _listed_at(attendance)
     return render_template("checkin/attendance_detail.html", attendance=attendance, error=error,
                            signature=base64.b64encode(attendance.signature_png).decode(),
-                           back=_back_from(attendance), back_label=_back_label(attendance),
+                           back=back, back_label=back_label,
                            cancel_form=cancel_form or CancelForm(formdata=None),
                            move_form=move_form or MoveForm(formdata=None, courses=others)), status
 
 
-def _back_from(attendance: Attendance) -> str:
-    """Where the check-in is listed: today's page for today's, else its course's monthly list."""
+def _listed_at(attendance: Attendance) -> tuple[str, str]:
+    """Where the check-in is listed, and that page's name: today's page for today's, else its
+    course's monthly list."""
     session = attendance.session
     if session.day == today_berlin():
-        return url_for(".today")
-    return url_for(".attendance_list", course_id=session.course_id, monat=f"{session.day:%Y-%m}")
-
-
-def _back_label(attendance: Attendance) -> str:
-    if attendance.session.day == today_berlin():
-        return _("Heutige Kurse")
-    return _("Anwesenheitsliste %(course)s", course=attendance.session.course.name)
+        return url_for(".today"), _("Heutige Kurse")
+    return (url_for(".attendance_list", course_id=session.course_id, monat=f"{session.day:%Y-%m}"),
+            _("Anwesenheitsliste %(course)s", course=session.course.name))
 
 
 @bp.get("/teilnahmen/<int:attendance_id>")
@@ -188,7 +185,7 @@ def cancel_attendance_view(attendance_id: int):
         return _correction_page(attendance, status=422, error=refused.message)
     db.session.commit()
     return done(_("Die Teilnahme von %(name)s am %(day)s ist storniert.", name=attendance.participant.full_name,
-                  day=date_filter(attendance.session.day)), "success", _back_from(attendance))
+                  day=date_filter(attendance.session.day)), "success", _listed_at(attendance)[0])
 
 
 @bp.post("/teilnahmen/<int:attendance_id>/verschieben")
@@ -207,7 +204,7 @@ def move_attendance_view(attendance_id: int):
         return _correction_page(attendance, move_form=form, status=422, error=refused.message)
     db.session.commit()
     return done(_("Die Teilnahme von %(name)s ist jetzt bei „%(course)s“.", name=attendance.participant.full_name,
-                  course=course.name), "success", _back_from(result.attendance))
+                  course=course.name), "success", _listed_at(result.attendance)[0])
 
 
 # --- participants and prescriptions ---------------------------------------------------------------
