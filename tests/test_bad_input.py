@@ -21,7 +21,7 @@ from .helpers import HX, run_jobs, save_dialog, signed_in
 HUGE = "9" * 25
 IDS = ("0", "-1", HUGE, "abc")
 DAYS = ("0001-01-01", "9999-12-31", "0000-00-00", "2026-13-45")
-MONTHS = ("9999-12", "0001-01", "2026-00", "kaputt")
+MONTHS = ("9999-12", "0000-01", "2026-00", "kaputt")
 NAMES = ("Łukasz", "Şahin", "Светлана", "a&b#c", "x\r\ny", "a b%2F?")
 
 
@@ -89,16 +89,29 @@ def test_the_audit_log_names_a_filter_it_cannot_use_and_its_csv_refuses_it(as_us
     assert response.status_code == 400 and "Der Filter enthält ungültige Angaben" in response.get_data(as_text=True)
 
 
-def test_the_attendance_list_of_a_month_out_of_range(app, as_user, world):
+ODD_MONTHS = ("0000-01", "0000-00", "9999-12", "2026-13", "-001-01", "99999-01", "\uff12\uff10\uff12\uff16-01",
+              "2026-1", "2026-01-01", "kaputt")
+
+
+@pytest.mark.parametrize("month", ODD_MONTHS)
+def test_a_month_out_of_range_is_named_on_every_page_and_refused_by_every_download(app, as_user, world, month):
+    """One month parser for every ``monat`` of a URL: a month it does not understand is named on
+    the pages (which show the current month) and refused in German by the downloads."""
     with app.app_context():
         course_id = f.course(db.session.get(PracticeGroup, world.group_a), f.practice(
             db.session.get(PracticeGroup, world.group_a))).id
         db.session.commit()
     client = as_user(world.chef_a)
-    html = client.get(f"/kurse/{course_id}/anwesenheit?monat=9999-12").get_data(as_text=True)
-    assert "wurden nicht berücksichtigt: Monat" in html
-    response = client.get(f"/kurse/{course_id}/anwesenheit.csv?monat=9999-12")
-    assert response.status_code == 400 and "Diesen Monat gibt es nicht" in response.get_data(as_text=True)
+    for path in ("/kurse/anwesenheit", f"/kurse/{course_id}/anwesenheit"):
+        response = client.get(path, query_string={"monat": month})
+        assert response.status_code == 200, path
+        assert "wurden nicht berücksichtigt: Monat" in response.get_data(as_text=True), path
+    chosen = client.get("/kurse/anwesenheit/anzeigen", query_string={"kurs": course_id, "monat": month})
+    assert chosen.status_code == 302  # the list it leads to names the month it could not use
+    assert "wurden nicht berücksichtigt: Monat" in client.get(chosen.location).get_data(as_text=True)
+    for download in ("csv", "pdf"):
+        response = client.get(f"/kurse/{course_id}/anwesenheit.{download}", query_string={"monat": month})
+        assert response.status_code == 400 and "Diesen Monat gibt es nicht" in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
