@@ -206,6 +206,20 @@ def test_postmark_unauthenticated_or_malformed_changes_nothing(postmark):
     assert _count(app, Bounce) == 0 and _delivery(app, request.id) == Delivery.ACCEPTED
 
 
+def test_a_report_with_nul_bytes_is_recorded_without_them(postmark):
+    """A provider's text goes into the database as text: a NUL in it (PostgreSQL keeps none) is dropped."""
+    app, request = postmark
+    event = {**_postmark_event(request), "Email": request.email + "\x00", "ID": "nul\x00-1",
+             "Details": "smtp;550\x00 5.1.1 unbekannt"}
+    answer = app.test_client().post("/webhooks/mail/postmark", json=event, headers=_basic("postmark", "s3cret-Hook"))
+    assert answer.status_code == 200 and answer.get_json() == {"result": "recorded"}
+    with app.app_context():
+        bounce = db.session.scalars(select(Bounce)).one()
+        assert (bounce.recipient, bounce.diagnostic, bounce.event_key) == (request.email, "550 5.1.1 unbekannt",
+                                                                           "postmark:nul-1")
+        assert db.session.get(CodeRequest, request.id).bounce_reason == "550 5.1.1 unbekannt"
+
+
 def test_postmark_is_off_until_configured(app):
     assert app.test_client().post("/webhooks/mail/postmark", json={}).status_code == 404
 

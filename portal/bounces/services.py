@@ -107,6 +107,7 @@ def take(report: Report, intake: Intake, envelope_to: Iterable[str] = (),
 
     The report's code mail is found by the VERP tag it was delivered to (a forged tag makes it
     ignored), else by the Message-ID it quotes, or is given (a webhook that names it)."""
+    report = _without_nul(report)
     forged = False
     if request is None:
         request, forged = _request_for(report, envelope_to)
@@ -129,6 +130,14 @@ def take(report: Report, intake: Intake, envelope_to: Iterable[str] = (),
         _delayed(request, bounce)
     db.session.commit()
     return bounce
+
+
+def _without_nul(report: Report) -> Report:
+    """The report's texts as the database keeps text: without NUL characters (a mail may carry any byte)."""
+    texts = ("event_key", "recipient", "status", "diagnostic", "original_message_id", "reason")
+    return replace(report, **{name: getattr(report, name).replace("\x00", "") for name in texts
+                              if getattr(report, name)},
+                   addressed_to=[address.replace("\x00", "") for address in report.addressed_to])
 
 
 def _words(bounce: Bounce) -> str:

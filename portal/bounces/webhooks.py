@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from ..codes.models import CodeRequest
 from ..extensions import csrf, db
 from ..outbox.delivery import Delivery
+from ..security import without_nul
 from .models import BounceKind, Intake
 from .parser import Report
 from .services import request_for_tag, take
@@ -69,7 +70,7 @@ def postmark():
     if auth is None or not (hmac.compare_digest((auth.username or "").encode(), user.encode())
                             and hmac.compare_digest((auth.password or "").encode(), password.encode())):
         return _answer(401, "unauthorized", **{"WWW-Authenticate": 'Basic realm="postmark"'})
-    body = request.get_json(silent=True)
+    body = without_nul(request.get_json(silent=True))
     if not isinstance(body, dict) or not isinstance(body.get("ID"), (int, str)) or not body.get("RecordType"):
         return _answer(400, "malformed")
     if body["RecordType"] != "Bounce":
@@ -160,7 +161,7 @@ def ses():
     if body["Type"] != "Notification":
         return _answer(200, "nothing to do")
     try:
-        message = json.loads(body.get("Message") or "")
+        message = without_nul(json.loads(body.get("Message") or ""))
     except ValueError:
         return _answer(400, "malformed")
     if not isinstance(message, dict):
