@@ -183,6 +183,18 @@ def test_another_group_neither_sees_nor_resolves_the_list(app, tablet, as_user, 
     assert other.post(f"/kurse/zu-klaeren/{item_id}/verwerfen", data={"note": "x"}, headers=HX).status_code == 404
 
 
+@pytest.mark.parametrize("signed_at", [
+    "9999-12-31T23:59:59+00:00", "9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59", "0001-01-01T00:00:00Z",
+    "2199-12-31T23:59:59-23:59", "1900-01-01T00:00:00+23:59",
+])
+def test_a_signing_time_at_the_calendars_ends_is_refused_in_german(app, tablet, course_day, signed_at):
+    """Where converting the tablet's time to UTC or to Berlin would leave the calendar: 400, said in German."""
+    answer = _send(tablet, _queued(course_day["back"], course_day["petra"], signed_at=signed_at))
+    assert answer.status_code == 400 and answer.get_json()["error"] == "bad_request"
+    assert answer.get_json()["message"] == "Der Zeitpunkt der Unterschrift ist ungültig."
+    assert _count(app, OfflineCheckIn) == 0 and _count(app, Attendance) == 0
+
+
 @pytest.mark.parametrize("change, status", [
     ({"id": "not-a-uuid"}, 400), ({"signature": "data:image/png;base64,AAAA"}, 400), ({"course_id": "x"}, 400),
     ({"course_id": True}, 400), ({"course_id": 10**30}, 400), ({"participant_id": 1.0}, 400),

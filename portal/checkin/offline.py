@@ -20,7 +20,7 @@ from ..audit.services import record
 from ..extensions import db
 from ..i18n import N_, date_filter, translate
 from ..schedule.models import Course
-from ..timeutil import BERLIN, today_berlin, utcnow
+from ..timeutil import BERLIN, parse_instant, today_berlin, utcnow
 from .models import (
     Attendance,
     CourseMember,
@@ -93,8 +93,16 @@ def snapshot(terminal: Terminal, day: date) -> dict:
     }
 
 
+BROKEN = N_("Dieser Check-in ist unvollständig oder beschädigt und wurde nicht übernommen.")
+BAD_TIME = N_("Der Zeitpunkt der Unterschrift ist ungültig.")
+
+
 class BadReplay(ValueError):
-    """The tablet sent something no check-in can come from (never stored)."""
+    """The tablet sent something no check-in can come from (never stored); ``message`` says so in German."""
+
+    def __init__(self, reason: str, message: str = BROKEN) -> None:
+        super().__init__(reason)
+        self.message = translate(message)
 
 
 @dataclass(frozen=True)
@@ -114,16 +122,19 @@ class Queued:
         try:
             client_id = str(uuid.UUID(str(data.get("id", ""))))
             course_id, participant_id = _id(data.get("course_id")), _id(data.get("participant_id"))
-            signed_at = datetime.fromisoformat(str(data["signed_at"]).replace("Z", "+00:00"))
-        except (KeyError, ValueError, TypeError) as exc:
+        except (ValueError, TypeError) as exc:
             raise BadReplay(str(exc)) from exc
-        if signed_at.tzinfo is None or signed_at < EARLIEST:
-            raise BadReplay("signed_at without a time zone, or from before any tablet")
+        try:
+            signed_at = parse_instant(str(data["signed_at"]))
+        except (KeyError, ValueError) as exc:
+            raise BadReplay(str(exc), BAD_TIME) from exc
+        if signed_at < EARLIEST:
+            raise BadReplay("signed_at from before any tablet", BAD_TIME)
         try:
             png = decode_signature(str(data.get("signature", "")))
         except (CheckInRefused, binascii.Error) as exc:
             raise BadReplay("signature") from exc
-        return cls(client_id, course_id, participant_id, signed_at.astimezone(UTC), png)
+        return cls(client_id, course_id, participant_id, signed_at, png)
 
 
 def _id(value) -> int:

@@ -288,16 +288,16 @@ def replay():
     nothing and gets the first answer again. A locked terminal still hands over what was signed
     before the lock, for "Zu klären" (nothing signed is lost); nothing signed after it."""
     if not request.is_json or not _same_origin():
-        return jsonify(error="bad_request"), 400
+        return jsonify(error="bad_request", message=_("Check-ins nimmt das Portal nur vom Terminal selbst an.")), 400
     try:
         queued = offline.Queued.parse(request.get_json(silent=True))
         locked = g.terminal.revoked_at
         if locked is not None and queued.signed_at >= locked:
             return jsonify(error="locked"), 403
         result = offline.replay(g.terminal, queued)
-    except offline.BadReplay:
+    except offline.BadReplay as bad:
         db.session.rollback()
-        return jsonify(error="bad_request"), 400
+        return jsonify(error="bad_request", message=bad.message), 400
     db.session.commit()
     return jsonify(id=queued.client_id, status=result.row.status.value, known=result.known,
                    locked=locked is not None)
