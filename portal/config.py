@@ -42,7 +42,8 @@ ENVIRONMENT = {
     "POSTMARK_WEBHOOK_USER": ("POSTMARK_WEBHOOK_USER", str),
     "POSTMARK_WEBHOOK_PASSWORD": ("POSTMARK_WEBHOOK_PASSWORD", str),
     "SES_TOPIC_ARN": ("SES_TOPIC_ARN", str),
-    "SES_CERT_URL_PATTERN": ("SES_CERT_URL_PATTERN", str),
+    "SES_SNS_ENDPOINT": ("SES_SNS_ENDPOINT", str),
+    "WEBHOOK_LIMIT": ("WEBHOOK_LIMIT", str),
     "SUPPORT_EMAIL": ("SUPPORT_EMAIL", str),
     "SUPPORT_PHONE": ("SUPPORT_PHONE", str),
     "PORTAL_URL": ("PORTAL_URL", str),
@@ -98,8 +99,9 @@ class Config:
     BOUNCE_IMAP_PROCESSED_FOLDER: str | None = None  # move processed reports there (else: flag them)
     POSTMARK_WEBHOOK_USER: str | None = None
     POSTMARK_WEBHOOK_PASSWORD: str | None = None
-    SES_TOPIC_ARN: str | None = None  # accept SNS messages of this topic only (when set)
-    SES_CERT_URL_PATTERN = r"^https://sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/"
+    SES_TOPIC_ARN: str | None = None  # the SNS topic of the SES notifications (unset: webhook off, 404)
+    SES_SNS_ENDPOINT: str | None = None  # default: https://sns.<the topic's region>.amazonaws.com
+    WEBHOOK_LIMIT = "300 per minute"  # posts to the mail webhooks per client address
     DKIM_DOMAIN: str | None = None
     DKIM_SELECTOR: str | None = None
     DKIM_PRIVATE_KEY_PATH: str | None = None
