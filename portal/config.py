@@ -52,6 +52,8 @@ ENVIRONMENT = {
     "TERMINAL_RESULT_SECONDS": ("TERMINAL_RESULT_SECONDS", int),
     "TERMINAL_IDLE_SECONDS": ("TERMINAL_IDLE_SECONDS", int),
     "TERMINAL_OFFLINE_DAYS": ("TERMINAL_OFFLINE_DAYS", int),
+    "TERMINAL_OFFLINE_DAILY_CAP": ("TERMINAL_OFFLINE_DAILY_CAP", int),
+    "TERMINAL_REPLAY_LIMIT": ("TERMINAL_REPLAY_LIMIT", str),
     "ACCESS_CODE_STUCK_AFTER_SECONDS": ("ACCESS_CODE_STUCK_AFTER_SECONDS", int),
     "READY_MAX_JOB_AGE": ("READY_MAX_JOB_AGE", int),
     "METRICS_TOKEN": ("METRICS_TOKEN", str),
@@ -157,6 +159,10 @@ class Config:
     # A check-in the tablet queued offline is applied by itself only when signed today or up to this
     # many days before (a weekend without Wi-Fi); an older one waits under "Zu klären".
     TERMINAL_OFFLINE_DAYS = 3
+    # At most this many check-ins a tablet may hand over for one day (a day of courses is far fewer),
+    # and this many hand-overs per tablet in ten minutes.
+    TERMINAL_OFFLINE_DAILY_CAP = 500
+    TERMINAL_REPLAY_LIMIT = "600 per 10 minutes"
     # Check-in data is kept this many years after a prescription's end (billing proof), then the
     # retention job (rq cron, daily) removes the person and the signatures and keeps the counts.
     CHECKIN_RETENTION_YEARS = 10

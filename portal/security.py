@@ -27,7 +27,7 @@ CSP = "; ".join(
 # gets REQUEST_BODY_LIMIT. Only the check-ins carry a signature image.
 SMALL_BODY = 16 * 1024
 BODY_LIMITS = {"auth.login": SMALL_BODY, "terminal.pair": SMALL_BODY, "terminal.identify": SMALL_BODY,
-               "terminal.sign": 512 * 1024, "terminal.replay": 512 * 1024, "checkin.manual_check_in": 512 * 1024,
+               "terminal.sign": 512 * 1024, "terminal.replay": 256 * 1024, "checkin.manual_check_in": 512 * 1024,
                "checkin.import_participants": 1536 * 1024}  # a CSV file, then its preview's copy
 
 

@@ -7,6 +7,7 @@ HTMX=2.0.11
 PICO=2.1.1
 AXE=4.14.1
 SIGNATURE_PAD=5.1.4
+HASH_WASM=4.13.0  # Argon2id in WebAssembly for the terminal's offline identification
 NOTO_SANS=0.4.2  # @expo-google-fonts/noto-sans: Noto Sans (SIL OFL 1.1) for the billing PDFs
 here=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
@@ -14,7 +15,7 @@ trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 npm init -y >/dev/null
 npm install --no-audit --no-fund "htmx.org@$HTMX" "@picocss/pico@$PICO" "axe-core@$AXE" "signature_pad@$SIGNATURE_PAD" \
-  "@expo-google-fonts/noto-sans@$NOTO_SANS" >/dev/null
+  "hash-wasm@$HASH_WASM" "@expo-google-fonts/noto-sans@$NOTO_SANS" >/dev/null
 noto=node_modules/@expo-google-fonts/noto-sans
 mkdir fonts
 cp "$noto/400Regular/NotoSans_400Regular.ttf" fonts/NotoSans-Regular.ttf
@@ -25,10 +26,11 @@ cp "$noto/LICENSE_FONT" fonts/OFL.txt
   echo "Noto Sans $NOTO_SANS does not match portal/fonts/SHA256SUMS: not replaced" >&2
   exit 1
 }
-rm -f "$here"/portal/static/vendor/signature_pad-*.min.js "$here"/portal/static/vendor/htmx-*.min.js "$here"/portal/static/vendor/pico-*.min.css "$here"/tests/vendor/axe-*.min.js
+rm -f "$here"/portal/static/vendor/signature_pad-*.min.js "$here"/portal/static/vendor/hash-wasm-argon2-*.min.js "$here"/portal/static/vendor/htmx-*.min.js "$here"/portal/static/vendor/pico-*.min.css "$here"/tests/vendor/axe-*.min.js
 cp node_modules/htmx.org/dist/htmx.min.js "$here/portal/static/vendor/htmx-$HTMX.min.js"
 cp node_modules/@picocss/pico/css/pico.min.css "$here/portal/static/vendor/pico-$PICO.min.css"
 cp node_modules/axe-core/axe.min.js "$here/tests/vendor/axe-$AXE.min.js"
 cp node_modules/signature_pad/dist/signature_pad.umd.min.js "$here/portal/static/vendor/signature_pad-$SIGNATURE_PAD.umd.min.js"
+cp node_modules/hash-wasm/dist/argon2.umd.min.js "$here/portal/static/vendor/hash-wasm-argon2-$HASH_WASM.umd.min.js"
 cp fonts/* "$here/portal/fonts/"
-echo "vendored htmx $HTMX, pico $PICO, axe-core $AXE, signature_pad $SIGNATURE_PAD, Noto Sans $NOTO_SANS"
+echo "vendored htmx $HTMX, pico $PICO, axe-core $AXE, signature_pad $SIGNATURE_PAD, hash-wasm $HASH_WASM, Noto Sans $NOTO_SANS"
