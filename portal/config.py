@@ -42,7 +42,8 @@ ENVIRONMENT = {
     "POSTMARK_WEBHOOK_USER": ("POSTMARK_WEBHOOK_USER", str),
     "POSTMARK_WEBHOOK_PASSWORD": ("POSTMARK_WEBHOOK_PASSWORD", str),
     "SES_TOPIC_ARN": ("SES_TOPIC_ARN", str),
-    "SES_CERT_URL_PATTERN": ("SES_CERT_URL_PATTERN", str),
+    "SES_SNS_ENDPOINT": ("SES_SNS_ENDPOINT", str),
+    "WEBHOOK_LIMIT": ("WEBHOOK_LIMIT", str),
     "SUPPORT_EMAIL": ("SUPPORT_EMAIL", str),
     "SUPPORT_PHONE": ("SUPPORT_PHONE", str),
     "PORTAL_URL": ("PORTAL_URL", str),
@@ -51,6 +52,8 @@ ENVIRONMENT = {
     "TERMINAL_RESULT_SECONDS": ("TERMINAL_RESULT_SECONDS", int),
     "TERMINAL_IDLE_SECONDS": ("TERMINAL_IDLE_SECONDS", int),
     "TERMINAL_OFFLINE_DAYS": ("TERMINAL_OFFLINE_DAYS", int),
+    "TERMINAL_OFFLINE_DAILY_CAP": ("TERMINAL_OFFLINE_DAILY_CAP", int),
+    "TERMINAL_REPLAY_LIMIT": ("TERMINAL_REPLAY_LIMIT", str),
     "ACCESS_CODE_STUCK_AFTER_SECONDS": ("ACCESS_CODE_STUCK_AFTER_SECONDS", int),
     "READY_MAX_JOB_AGE": ("READY_MAX_JOB_AGE", int),
     "METRICS_TOKEN": ("METRICS_TOKEN", str),
@@ -98,8 +101,9 @@ class Config:
     BOUNCE_IMAP_PROCESSED_FOLDER: str | None = None  # move processed reports there (else: flag them)
     POSTMARK_WEBHOOK_USER: str | None = None
     POSTMARK_WEBHOOK_PASSWORD: str | None = None
-    SES_TOPIC_ARN: str | None = None  # accept SNS messages of this topic only (when set)
-    SES_CERT_URL_PATTERN = r"^https://sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/"
+    SES_TOPIC_ARN: str | None = None  # the SNS topic of the SES notifications (unset: webhook off, 404)
+    SES_SNS_ENDPOINT: str | None = None  # default: https://sns.<the topic's region>.amazonaws.com
+    WEBHOOK_LIMIT = "300 per minute"  # posts to the mail webhooks per client address
     DKIM_DOMAIN: str | None = None
     DKIM_SELECTOR: str | None = None
     DKIM_PRIVATE_KEY_PATH: str | None = None
@@ -155,6 +159,10 @@ class Config:
     # A check-in the tablet queued offline is applied by itself only when signed today or up to this
     # many days before (a weekend without Wi-Fi); an older one waits under "Zu klären".
     TERMINAL_OFFLINE_DAYS = 3
+    # At most this many check-ins a tablet may hand over for one day (a day of courses is far fewer),
+    # and this many hand-overs per tablet in ten minutes.
+    TERMINAL_OFFLINE_DAILY_CAP = 500
+    TERMINAL_REPLAY_LIMIT = "600 per 10 minutes"
     # Check-in data is kept this many years after a prescription's end (billing proof), then the
     # retention job (rq cron, daily) removes the person and the signatures and keeps the counts.
     CHECKIN_RETENTION_YEARS = 10

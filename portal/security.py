@@ -3,6 +3,8 @@
 import io
 
 from flask import Flask, abort, request
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 
 CSP = "; ".join(
     [
@@ -25,7 +27,7 @@ CSP = "; ".join(
 # gets REQUEST_BODY_LIMIT. Only the check-ins carry a signature image.
 SMALL_BODY = 16 * 1024
 BODY_LIMITS = {"auth.login": SMALL_BODY, "terminal.pair": SMALL_BODY, "terminal.identify": SMALL_BODY,
-               "terminal.sign": 512 * 1024, "terminal.replay": 512 * 1024, "checkin.manual_check_in": 512 * 1024,
+               "terminal.sign": 512 * 1024, "terminal.replay": 256 * 1024, "checkin.manual_check_in": 512 * 1024,
                "checkin.import_participants": 1536 * 1024}  # a CSV file, then its preview's copy
 
 
@@ -41,6 +43,23 @@ def _read_at_most(stream, size: int) -> bytes:
         chunks.append(chunk)
         left -= len(chunk)
     return b"".join(chunks)
+
+
+def has_nul(values: MultiDict) -> bool:
+    """Whether any name or any of the values of a form or query holds a NUL character."""
+    return any("\x00" in key or any("\x00" in value for value in items) for key, items in values.lists())
+
+
+def without_nul(value):
+    """A JSON value from outside with every NUL character taken out of its strings (keys too), for
+    text a provider sends that is kept as it is otherwise."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    return value
 
 
 def body_limit(endpoint: str | None, blueprint: str | None, default: int) -> int:
@@ -67,10 +86,15 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def refuse_nul_bytes():
-        """No database stores a NUL character in text (PostgreSQL refuses it): such input is bad input."""
-        for values in (request.args, request.form):
-            if any("\x00" in value for value in values.values()):
-                abort(400)
+        """No database stores a NUL character in text (PostgreSQL refuses it): such input is bad input,
+        in any name and in every value of a repeated one (``?q=a&q=%00``), not only the first."""
+        if any(has_nul(values) for values in (request.args, request.form)):
+            from .errors import render_error
+
+            return render_error(400, _("Die Eingabe enthält ein unsichtbares Steuerzeichen (NUL), das nicht "
+                                       "gespeichert werden kann. Bitte tippen Sie den Text neu ein, statt ihn "
+                                       "einzufügen."))
+        return None
 
     @app.after_request
     def set_security_headers(response):

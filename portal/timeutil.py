@@ -49,6 +49,21 @@ def as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def parse_instant(text: str) -> datetime:
+    """An instant a client sends in ISO 8601 with its offset ("…Z", "…+01:00"), in UTC. ValueError
+    when it is not one, has no offset, or lies outside the portal's days, before or after the
+    conversion (at the calendar's ends converting overflows). Every client's time comes through here."""
+    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("an instant needs its offset")
+    if not EARLIEST_DAY <= value.date() <= LATEST_DAY:
+        raise ValueError("outside the portal's days")
+    utc = value.astimezone(UTC)  # safe: at least a day from the calendar's ends
+    if not EARLIEST_DAY <= utc.date() <= LATEST_DAY:
+        raise ValueError("outside the portal's days")
+    return utc
+
+
 class UTCDateTime(TypeDecorator):
     """Stores naive UTC in every database and hands back aware UTC datetimes."""
 

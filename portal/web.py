@@ -102,18 +102,31 @@ def arg_day(name: str, label: str) -> date | None:
     return day
 
 
+MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+
+
+def parse_month(value: str) -> date | None:
+    """A month as a URL writes it (YYYY-MM, ASCII digits) as its first day, within the years the
+    portal handles; None for anything else (year 0, month 13, other digits …)."""
+    match = MONTH.fullmatch(value or "")
+    if match is None:
+        return None
+    year, month = int(match.group(1)), int(match.group(2))
+    if not (1 <= month <= 12 and EARLIEST_DAY.year <= year <= LATEST_DAY.year):
+        return None
+    return date(year, month, 1)
+
+
 def arg_month(name: str, label: str) -> date | None:
-    """A month (YYYY-MM) as its first day; None when absent, and when not understood (noted)."""
+    """A month (YYYY-MM) from the query string as its first day; None when absent, and when not
+    understood (noted). Every month of a URL comes through here."""
     value = request.args.get(name, "")
     if value == "":
         return None
-    match = re.fullmatch(r"(\d{4})-(\d{2})", value)
-    if match and 1 <= int(match.group(2)) <= 12:
-        first = date(int(match.group(1)), int(match.group(2)), 1)
-        if EARLIEST_DAY <= first <= LATEST_DAY:
-            return first
-    _ignored(label)
-    return None
+    month = parse_month(value)
+    if month is None:
+        _ignored(label)
+    return month
 
 
 def page_or_fragment(page: str, fragment: str, status: int = 200, headers: dict | None = None, **context):

@@ -4,9 +4,11 @@ code out of its mail, running the queued jobs, and reading the audit log."""
 from __future__ import annotations
 
 import base64
+import io
 import re
 
 import pyotp
+from PIL import Image, ImageDraw
 from rq import SimpleWorker
 from sqlalchemy import select, update
 
@@ -17,7 +19,18 @@ from portal.timeutil import utcnow
 from .factories import PASSWORD, SUPPORT_TOTP_SECRET
 
 HX = {"HX-Request": "true"}
-SIGNATURE_URL = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"unterschrift").decode()
+
+
+def signature_pad_png(width: int = 900, height: int = 260) -> bytes:
+    """A PNG as the signature pad sends it: a stroke on a canvas of the pad's size."""
+    image = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    ImageDraw.Draw(image).line([(20, height - 40), (width // 3, 30), (width - 20, height // 2)], fill="black", width=3)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+SIGNATURE_URL = "data:image/png;base64," + base64.b64encode(signature_pad_png()).decode()
 EMAIL = "anna.schmidt@praxis.example"  # Anna Schmidt of the `world` fixture
 _CODE_LINE = re.compile(r"^\s{4}(\d{6})\s*$", re.M)
 

@@ -7,11 +7,12 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
 
 from portal.checkin.terminal.pairing import register
 from portal.extensions import db
-from portal.models import Appointment, Course, PracticeGroup, Therapist
+from portal.models import Appointment, AuditEvent, Course, PracticeGroup, Therapist
 from portal.therapists.models import SEARCH_TEXT_LENGTH
 from portal.timeutil import today_berlin
 
@@ -21,7 +22,7 @@ from .helpers import HX, run_jobs, save_dialog, signed_in
 HUGE = "9" * 25
 IDS = ("0", "-1", HUGE, "abc")
 DAYS = ("0001-01-01", "9999-12-31", "0000-00-00", "2026-13-45")
-MONTHS = ("9999-12", "0001-01", "2026-00", "kaputt")
+MONTHS = ("9999-12", "0000-01", "2026-00", "kaputt")
 NAMES = ("Łukasz", "Şahin", "Светлана", "a&b#c", "x\r\ny", "a b%2F?")
 
 
@@ -89,16 +90,29 @@ def test_the_audit_log_names_a_filter_it_cannot_use_and_its_csv_refuses_it(as_us
     assert response.status_code == 400 and "Der Filter enthält ungültige Angaben" in response.get_data(as_text=True)
 
 
-def test_the_attendance_list_of_a_month_out_of_range(app, as_user, world):
+ODD_MONTHS = ("0000-01", "0000-00", "9999-12", "2026-13", "-001-01", "99999-01", "\uff12\uff10\uff12\uff16-01",
+              "2026-1", "2026-01-01", "kaputt")
+
+
+@pytest.mark.parametrize("month", ODD_MONTHS)
+def test_a_month_out_of_range_is_named_on_every_page_and_refused_by_every_download(app, as_user, world, month):
+    """One month parser for every ``monat`` of a URL: a month it does not understand is named on
+    the pages (which show the current month) and refused in German by the downloads."""
     with app.app_context():
         course_id = f.course(db.session.get(PracticeGroup, world.group_a), f.practice(
             db.session.get(PracticeGroup, world.group_a))).id
         db.session.commit()
     client = as_user(world.chef_a)
-    html = client.get(f"/kurse/{course_id}/anwesenheit?monat=9999-12").get_data(as_text=True)
-    assert "wurden nicht berücksichtigt: Monat" in html
-    response = client.get(f"/kurse/{course_id}/anwesenheit.csv?monat=9999-12")
-    assert response.status_code == 400 and "Diesen Monat gibt es nicht" in response.get_data(as_text=True)
+    for path in ("/kurse/anwesenheit", f"/kurse/{course_id}/anwesenheit"):
+        response = client.get(path, query_string={"monat": month})
+        assert response.status_code == 200, path
+        assert "wurden nicht berücksichtigt: Monat" in response.get_data(as_text=True), path
+    chosen = client.get("/kurse/anwesenheit/anzeigen", query_string={"kurs": course_id, "monat": month})
+    assert chosen.status_code == 302  # the list it leads to names the month it could not use
+    assert "wurden nicht berücksichtigt: Monat" in client.get(chosen.location).get_data(as_text=True)
+    for download in ("csv", "pdf"):
+        response = client.get(f"/kurse/{course_id}/anwesenheit.{download}", query_string={"monat": month})
+        assert response.status_code == 400 and "Diesen Monat gibt es nicht" in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
@@ -169,32 +183,84 @@ def _form_values(value: str, day: str) -> dict:
             "reason": "r", "code": value, "chip": value, "kind": "rehasport", "q": value}
 
 
-def test_no_route_answers_500_to_boundary_values(app, world, course_today):
-    """Every route of the URL map, every id in it 0, -1, 25 digits or letters, queries and forms
-    with the same and the calendar's ends, as chef, support, the terminal and nobody."""
-    _ids, code = course_today
+def _crawl(app, world, code):
+    """(client, method, path-with-value) for every route of the URL map, as chef, support, the
+    terminal and nobody (each where it belongs), with a function filling in a value."""
     clients = {"chef": signed_in(app, world.chef_a), "support": signed_in(app, world.support),
                "anonymous": app.test_client(), "terminal": app.test_client()}
     assert clients["terminal"].post("/terminal/koppeln", data={"code": code}).status_code == 302
     rules = [r for r in app.url_map.iter_rules() if r.endpoint not in ("static", "auth.logout")]
-    checked, failures = 0, []
+    visits = []
     for rule in rules:
         who = ["terminal"] if rule.rule.startswith("/terminal") else (
             ["support"] if rule.rule.startswith("/support") else ["chef", "anonymous"])
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            visits.extend((clients[name], name, method, rule.rule) for name in who)
+    return clients, visits
+
+
+def _query(value: str, day: str, month: str) -> dict:
+    return {"page": value, "practice": value, "therapist": value, "group": value, "since": day, "until": day,
+            "monat": month, "q": value}
+
+
+def test_no_route_answers_500_to_boundary_values(app, world, course_today):
+    """Every route of the URL map, every id in it 0, -1, 25 digits or letters, queries and forms
+    with the same and the calendar's ends, as chef, support, the terminal and nobody."""
+    clients, visits = _crawl(app, world, course_today[1])
+    checked, failures = 0, []
+    for client, name, method, rule in visits:
         for value, day, month in zip(IDS, DAYS, MONTHS, strict=True):
-            path = _fill(rule.rule, value)
-            query = {"page": value, "practice": value, "therapist": value, "group": value, "since": day,
-                     "until": day, "monat": month, "q": value}
-            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-                for name in who:
-                    response = clients[name].open(path, method=method, query_string=query,
-                                                  data=_form_values(value, day) if method == "POST" else None)
-                    checked += 1
-                    if response.status_code >= 500:
-                        failures.append(f"{method} {path} as {name}: {response.status_code}")
+            path = _fill(rule, value)
+            response = client.open(path, method=method, query_string=_query(value, day, month),
+                                   data=_form_values(value, day) if method == "POST" else None)
+            checked += 1
+            if response.status_code >= 500:
+                failures.append(f"{method} {path} as {name}: {response.status_code}")
     assert failures == []
     assert checked > 300
     assert clients["chef"].get("/therapeuten").status_code == 200  # still signed in: the crawl saw the pages
+
+
+def _with_a_nul_second(values: dict) -> MultiDict:
+    """Every key twice: its value, then one with a NUL byte in it (the guard must read both)."""
+    return MultiDict([pair for key, value in values.items() for pair in ((key, value), (key, f"{value}\x00"))])
+
+
+def test_no_route_takes_a_nul_byte_in_the_second_value_of_a_key(app, world, course_today):
+    """The same crawl with every query and form key sent twice, the second value with a NUL byte
+    (PostgreSQL refuses NUL in text): every route refuses the request in German, nothing changes."""
+    clients, visits = _crawl(app, world, course_today[1])
+    with app.app_context():
+        events = db.session.scalar(select(func.count(AuditEvent.id)))
+    wrong = []
+    for client, name, method, rule in visits:
+        path = _fill(rule, "1")
+        query = _with_a_nul_second(_query("1", "2026-01-01", "2026-01"))
+        response = client.open(path, method=method, query_string=query,
+                               data=_with_a_nul_second(_form_values("1", "2026-01-01")) if method == "POST" else None)
+        if response.status_code != 400:
+            wrong.append(f"{method} {path} as {name}: {response.status_code}")
+    assert wrong == []
+    with app.app_context():
+        assert db.session.scalar(select(func.count(AuditEvent.id))) == events
+    assert clients["chef"].get("/therapeuten").status_code == 200
+
+
+@pytest.mark.parametrize("query", [[("q", "Anna"), ("q", "a\x00")], [("q", "Anna"), ("q\x00", "x")]])
+def test_a_nul_byte_in_any_value_or_name_of_the_query_is_refused_in_german(as_user, world, query):
+    response = as_user(world.chef_a).get("/therapeuten", query_string=MultiDict(query))
+    assert response.status_code == 400 and "Steuerzeichen" in response.get_data(as_text=True)
+
+
+def test_a_nul_byte_in_the_second_value_of_a_form_field_saves_nothing(app, as_user, world):
+    form = MultiDict([("first_name", "Nele"), ("first_name", "Ne\x00le"), ("last_name", "Neu"),
+                      ("email", "nele@praxis.example"), ("practices", str(world.practice_a1)),
+                      ("practices", f"{world.practice_a2}\x00")])
+    response = as_user(world.chef_a).post("/therapeuten", data=form, headers=HX)
+    assert response.status_code == 400 and "Steuerzeichen" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Therapist).where(Therapist.email == "nele@praxis.example")) is None
 
 
 @pytest.mark.parametrize("day", DAYS)
@@ -223,3 +289,13 @@ def test_a_page_past_the_end_shows_the_last_page(app, as_user, world, smtp_sink)
     assert "anna.schmidt@praxis.example" in mails and "Noch keine E-Mail mit Zugangscode" not in mails
     log = client.get("/protokoll?page=99999").get_data(as_text=True)
     assert "App aktiviert" in log and "Keine Einträge" not in log
+
+
+def test_a_nul_byte_in_the_browsers_name_does_not_stop_a_sign_in(app, client, world):
+    """The session list keeps the browser's name (User-Agent): a NUL in it is dropped, not stored."""
+    response = client.post("/anmelden", data={"email": world.chef_a, "password": f.PASSWORD},
+                           headers={"User-Agent": "Mozilla/5.0\x00 (X11)"})
+    assert response.status_code == 302
+    with app.app_context():
+        from portal.auth.models import UserSession
+        assert db.session.scalars(select(UserSession.user_agent)).one() == "Mozilla/5.0 (X11)"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import threading
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +25,7 @@ from portal.devtools import bounce_samples
 from portal.extensions import db
 from portal.models import AuditEvent, Therapist
 from portal.outbox.delivery import Delivery
+from portal.timeutil import clock, utcnow
 
 from .conftest import make_app
 from .helpers import run_jobs, save_dialog, signed_in
@@ -206,6 +206,20 @@ def test_postmark_unauthenticated_or_malformed_changes_nothing(postmark):
     assert _count(app, Bounce) == 0 and _delivery(app, request.id) == Delivery.ACCEPTED
 
 
+def test_a_report_with_nul_bytes_is_recorded_without_them(postmark):
+    """A provider's text goes into the database as text: a NUL in it (PostgreSQL keeps none) is dropped."""
+    app, request = postmark
+    event = {**_postmark_event(request), "Email": request.email + "\x00", "ID": "nul\x00-1",
+             "Details": "smtp;550\x00 5.1.1 unbekannt"}
+    answer = app.test_client().post("/webhooks/mail/postmark", json=event, headers=_basic("postmark", "s3cret-Hook"))
+    assert answer.status_code == 200 and answer.get_json() == {"result": "recorded"}
+    with app.app_context():
+        bounce = db.session.scalars(select(Bounce)).one()
+        assert (bounce.recipient, bounce.diagnostic, bounce.event_key) == (request.email, "550 5.1.1 unbekannt",
+                                                                           "postmark:nul-1")
+        assert db.session.get(CodeRequest, request.id).bounce_reason == "550 5.1.1 unbekannt"
+
+
 def test_postmark_is_off_until_configured(app):
     assert app.test_client().post("/webhooks/mail/postmark", json={}).status_code == 404
 
@@ -213,8 +227,14 @@ def test_postmark_is_off_until_configured(app):
 # --- Amazon SES through SNS ----------------------------------------------------------------------
 
 
+REGION = "eu-central-1"
+TOPIC = f"arn:aws:sns:{REGION}:123456789012:portal-bounces"
+CERT_NAME = "SimpleNotificationService-0123456789abcdef0123456789abcdef.pem"
+
+
 class Sns:
-    """Our own SNS: a key and certificate, served with the subscription address on loopback."""
+    """Our own SNS of one region: a key and certificate, served with the subscription address on
+    loopback (``base`` stands for ``https://sns.<region>.amazonaws.com``); it counts the fetches."""
 
     def __init__(self):
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -225,17 +245,21 @@ class Sns:
                             .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
                             .sign(self.key, hashes.SHA256()))
         self.confirmed: list[str] = []
+        self.fetched: list[str] = []
         pem = self.certificate.public_bytes(serialization.Encoding.PEM)
         sns = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 - the http.server interface
-                if self.path.startswith("/confirm"):
+                status, body = 200, pem
+                if "Action=ConfirmSubscription" in self.path:
                     sns.confirmed.append(self.path)
                     body = b"<ConfirmSubscriptionResponse/>"
                 else:
-                    body = pem
-                self.send_response(200)
+                    sns.fetched.append(self.path)
+                    if "dead" in self.path:
+                        status, body = 404, b"gone"
+                self.send_response(status)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -244,11 +268,11 @@ class Sns:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_port}"
+        self.base = f"http://127.0.0.1:{self.server.server_port}/{REGION}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def sign(self, message: dict, version: str = "2") -> dict:
-        message = {**message, "SignatureVersion": version, "SigningCertURL": f"{self.base}/cert.pem"}
+    def sign(self, message: dict, version: str = "2", cert_url: str | None = None) -> dict:
+        message = {**message, "SignatureVersion": version, "SigningCertURL": cert_url or f"{self.base}/{CERT_NAME}"}
         text = "".join(f"{name}\n{message[name]}\n" for name in webhooks.SNS_FIELDS[message["Type"]] if name in message)
         algorithm = hashes.SHA256() if version == "2" else hashes.SHA1()  # noqa: S303 - SNS's version 1
         signature = self.key.sign(text.encode(), padding.PKCS1v15(), algorithm)
@@ -258,16 +282,12 @@ class Sns:
         self.server.shutdown()
 
 
-TOPIC = "arn:aws:sns:eu-central-1:123456789012:portal-bounces"
-
-
 @pytest.fixture
 def ses(migrated, database_url, redis_url, world, smtp_sink):
     sns = Sns()
-    webhooks.certificate.cache_clear()  # a port of an earlier test may come again, with another key
+    webhooks.certificates.clear()  # a port of an earlier test may come again, with another key
     app = make_app(database_url, redis_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_sink.port,
-                   MAIL_BOUNCE_ADDRESS=BOUNCES, SES_TOPIC_ARN=TOPIC,
-                   SES_CERT_URL_PATTERN=rf"^{re.escape(sns.base)}/")
+                   MAIL_BOUNCE_ADDRESS=BOUNCES, SES_TOPIC_ARN=TOPIC, SES_SNS_ENDPOINT=sns.base)
     request, _original = _sent_code(app, world, smtp_sink)
     yield app, request, sns
     sns.stop()
@@ -319,7 +339,7 @@ def test_ses_unsigned_forged_or_foreign_messages_are_refused(ses):
     good = sns.sign(_notification(app, request))
     tampered = {**good, "Message": good["Message"].replace("Permanent", "Transient")}
     foreign_host = {**good, "SigningCertURL": "https://evil.example/cert.pem"}
-    lookalike = {**good, "SigningCertURL": f"{sns.base}.evil.example/cert.pem"}
+    lookalike = {**good, "SigningCertURL": f"{sns.base}.evil.example/{CERT_NAME}"}
     other_topic = sns.sign({**_notification(app, request), "TopicArn": TOPIC + "-fremd"})
     bad_base64 = {**good, "Signature": "kein base64!"}
     no_version = {k: v for k, v in good.items() if k != "SignatureVersion"}
@@ -345,8 +365,67 @@ def test_ses_subscription_is_confirmed(ses):
     app, _request, sns = ses
     subscription = sns.sign({"Type": "SubscriptionConfirmation", "MessageId": "sub-1", "TopicArn": TOPIC,
                              "Token": "abc", "Message": "You have chosen to subscribe",
-                             "SubscribeURL": f"{sns.base}/confirm?Token=abc", "Timestamp": "2026-11-27T10:00:00Z"})
+                             "SubscribeURL": f"{sns.base}/?Action=ConfirmSubscription&Token=abc",
+                             "Timestamp": "2026-11-27T10:00:00Z"})
     assert _post_ses(app, subscription) == (200, {"result": "subscription confirmed"})
-    assert sns.confirmed == ["/confirm?Token=abc"]
+    assert sns.confirmed == [f"/{REGION}/?Action=ConfirmSubscription&Token=abc"]
     elsewhere = sns.sign({**subscription, "SubscribeURL": "https://evil.example/confirm"})
     assert _post_ses(app, elsewhere)[0] == 403 and len(sns.confirmed) == 1
+
+
+def test_ses_takes_certificates_only_from_the_configured_topics_region(ses):
+    """A message names the address of the certificate that signs it: only SNS of the configured
+    topic's region, with SNS's own file name, is asked; no other host, region or path is fetched."""
+    app, request, sns = ses
+    host = sns.base.rsplit("/", 1)[0]
+    elsewhere = [f"{host}/us-east-1/{CERT_NAME}", f"{sns.base}/{CERT_NAME}?x=1", f"{sns.base}/../{CERT_NAME}",
+                 f"{sns.base}/cert.pem", f"{sns.base}/sub/{CERT_NAME}", f"{sns.base}@evil.example/{CERT_NAME}"]
+    for url in elsewhere:
+        assert _post_ses(app, sns.sign(_notification(app, request), cert_url=url))[0] == 403, url
+    assert sns.fetched == [] and _count(app, Bounce) == 0
+
+
+@pytest.mark.parametrize("url, allowed", [
+    (f"https://sns.{REGION}.amazonaws.com/{CERT_NAME}", True),
+    (f"https://sns.us-east-1.amazonaws.com/{CERT_NAME}", False),  # another region
+    (f"https://sns.s3.amazonaws.com/{CERT_NAME}", False),  # an S3 bucket called "sns": anyone's file
+    (f"http://sns.{REGION}.amazonaws.com/{CERT_NAME}", False),
+    (f"https://sns.{REGION}.amazonaws.com.evil.example/{CERT_NAME}", False),
+    (f"https://sns.{REGION}.amazonaws.com/bucket/{CERT_NAME}", False),
+])
+def test_the_default_sns_address_is_the_topics_region_on_amazonaws(app, url, allowed):
+    app.config["SES_TOPIC_ARN"] = TOPIC
+    with app.app_context():
+        assert webhooks.certificate_url_allowed(url) is allowed
+
+
+def test_ses_certificates_and_failures_are_kept_for_a_while(ses):
+    app, request, sns = ses
+    for number in range(3):
+        assert _post_ses(app, sns.sign(_notification(app, request, message_id=f"m-{number}")))[0] == 200
+    assert sns.fetched == [f"/{REGION}/{CERT_NAME}"]  # one fetch for three messages
+    dead = f"{sns.base}/SimpleNotificationService-dead.pem"
+    for number in range(3):
+        assert _post_ses(app, sns.sign(_notification(app, request, message_id=f"d-{number}"), cert_url=dead))[0] == 403
+    assert sns.fetched.count(f"/{REGION}/SimpleNotificationService-dead.pem") == 1  # a failure is kept too
+    clock.set(utcnow() + webhooks.FAILURE_KEPT + timedelta(seconds=1))
+    assert _post_ses(app, sns.sign(_notification(app, request, message_id="d-9"), cert_url=dead))[0] == 403
+    assert sns.fetched.count(f"/{REGION}/SimpleNotificationService-dead.pem") == 2  # asked again later
+
+
+def test_ses_is_off_until_its_topic_is_configured(app):
+    body = json.dumps({"Type": "Notification", "MessageId": "x", "Signature": "x", "TopicArn": TOPIC,
+                       "SigningCertURL": f"https://sns.{REGION}.amazonaws.com/{CERT_NAME}", "SignatureVersion": "2"})
+    assert _post_ses(app, body.encode())[0] == 404
+
+
+def test_the_mail_webhooks_are_rate_limited_per_client(ses):
+    app, request, sns = ses
+    app.config["WEBHOOK_LIMIT"] = "3 per minute"
+    for number in range(3):
+        assert _post_ses(app, sns.sign(_notification(app, request, message_id=f"r-{number}")))[0] == 200
+    status, body = _post_ses(app, sns.sign(_notification(app, request, message_id="r-3")))
+    assert status == 429 and body == {"result": "too many requests"}
+    answer = app.test_client().post("/webhooks/mail/postmark", json={})
+    assert answer.status_code == 429 and answer.headers["Retry-After"]  # one budget for the webhooks
+    assert _count(app, Bounce) == 3

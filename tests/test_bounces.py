@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from portal.bounces.models import Bounce, BounceKind, Intake
 from portal.bounces.parser import AUTO_REPLY, NOT_A_REPORT, read
 from portal.bounces.receiver import BounceReceiver
-from portal.bounces.services import FORGED, envelope_sender, take
+from portal.bounces.services import FORGED, OTHER_RECIPIENT, UNTAGGED, envelope_sender, take
 from portal.codes.models import CodeRequest
 from portal.devtools import bounce_samples
 from portal.devtools.embedded_redis import free_port
@@ -164,6 +164,20 @@ def test_a_forged_tag_is_ignored(intake):
         assert db.session.get(CodeRequest, request.id).delivery == Delivery.ACCEPTED
 
 
+@pytest.mark.parametrize("layout", sorted(bounce_samples.LAYOUTS))
+def test_with_verp_a_report_to_the_untagged_address_voids_no_code(intake, layout):
+    """Anyone can write to the bounce address and quote a code mail's Message-ID (it is in every
+    mail the therapist forwards): with VERP on only a valid tag names the code mail."""
+    app, port, request, _verp, original = intake
+    code, answer = _send(port, BOUNCES, bounce_samples.LAYOUTS[layout](original, BOUNCES, request.email))
+    assert code == 250 and b"nicht verwendet" in answer, answer
+    with app.app_context():
+        bounce = db.session.scalars(select(Bounce)).one()
+        assert (bounce.kind, bounce.reason, bounce.code_request_id) == (BounceKind.IGNORED, UNTAGGED, None)
+        assert db.session.get(CodeRequest, request.id).delivery == Delivery.ACCEPTED
+        assert db.session.get(Therapist, request.therapist_id).email_refused is None
+
+
 def test_out_of_office_and_other_mail_are_recorded_as_ignored(intake):
     app, port, request, verp, _original = intake
     _send(port, verp, bounce_samples.out_of_office(request.message_id, verp, request.email))
@@ -218,6 +232,22 @@ def test_every_layout_is_read_as_a_hard_bounce_of_our_mail(layout):
     assert report.original_message_id == "<abc@praxisportal.example>"
     if layout != "qmail":
         assert report.status.startswith("5.") and report.diagnostic
+
+
+@pytest.mark.parametrize("layout", sorted(bounce_samples.LAYOUTS))
+def test_without_verp_a_report_about_another_recipient_voids_no_code(app, as_user, world, smtp_sink, layout):
+    """Without VERP the quoted Message-ID finds the mail only when the report's Final-Recipient is
+    the address that mail went to: a report about someone else changes nothing."""
+    save_dialog(app, as_user(world.chef_a), world.therapist_a, app_enabled="y")
+    run_jobs(app)
+    original = sorted(smtp_sink.directory.glob("*.eml"))[0].read_bytes()
+    report = read(bounce_samples.LAYOUTS[layout](original, "zugang@praxisportal.example", "jemand@anders.example"))
+    assert report.recipient == "jemand@anders.example"
+    with app.app_context():
+        bounce = take(report, Intake.SMTP)
+        assert (bounce.kind, bounce.reason, bounce.code_request_id) == (BounceKind.IGNORED, OTHER_RECIPIENT, None)
+        assert db.session.scalars(select(CodeRequest.delivery)).one() == Delivery.ACCEPTED
+        assert db.session.get(Therapist, world.therapist_a).email_refused is None
 
 
 def test_without_verp_the_quoted_message_id_finds_the_mail(app, as_user, world, smtp_sink):

@@ -1,9 +1,12 @@
 """Check-in rules (framework agreement on Rehasport and Funktionstraining), through the one service."""
 
 import base64
+import io
+import os
 from datetime import date, time, timedelta
 
 import pytest
+from PIL import Image
 from sqlalchemy import func, select
 
 from portal.checkin.models import Attendance, CourseMember, CourseSession, Participant, Prescription
@@ -12,8 +15,9 @@ from portal.extensions import db
 from portal.models import Course, CourseKind, PracticeGroup
 
 from . import factories as f
+from .helpers import signature_pad_png
 
-SIGNATURE = b"\x89PNG\r\n\x1a\n" + b"signature-bytes"
+SIGNATURE = signature_pad_png()
 MONDAY = date(2026, 11, 23)
 
 
@@ -170,8 +174,13 @@ def test_signatures_must_be_png_data_urls(app):
     with app.test_request_context():
         png = decode_signature("data:image/png;base64," + base64.b64encode(SIGNATURE).decode())
         assert png == SIGNATURE
+        noise = io.BytesIO()
+        Image.frombytes("RGB", (300, 200), os.urandom(300 * 200 * 3)).save(noise, "PNG")  # 180 KB
         for bad in ("", "data:image/png;base64,!!!", "data:image/jpeg;base64,AAAA",
-                    "data:image/png;base64," + base64.b64encode(b"GIF89a").decode()):
+                    "data:image/png;base64," + base64.b64encode(b"GIF89a").decode(),
+                    "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\nkein Bild").decode(),
+                    "data:image/png;base64," + base64.b64encode(noise.getvalue()).decode(),  # too many bytes
+                    "data:image/png;base64," + base64.b64encode(signature_pad_png(5000, 100)).decode()):  # too wide
             with pytest.raises(CheckInRefused):
                 decode_signature(bad)
 

@@ -1,14 +1,21 @@
-"""Billing proof as PDF: read back as text (pypdf), with the signatures as images, A4."""
+"""Billing proof as PDF: read back as text (pypdf, and poppler's pdftotext for names in any
+Latin script), with the signatures as images, A4."""
 
 from __future__ import annotations
 
+import hashlib
 import io
+import shutil
+import subprocess
+import unicodedata
 from datetime import date, time, timedelta
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
 from pypdf import PdfReader
 
+from portal.checkin import pdfs
 from portal.checkin.models import Participant
 from portal.checkin.services import check_in
 from portal.extensions import db
@@ -118,7 +125,7 @@ def test_fifty_units_run_onto_a_second_page_with_the_header_again(app, world):
     url = f"/kurse/verordnungen/{prescription_id}/teilnahmenachweis.pdf"
     text, reader = _read(signed_in(app, world.chef_a).get(url))
     assert len(reader.pages) >= 2 and "Seite 2 von" in text
-    assert "Nowak, Lukasz" in text  # a letter outside Latin-1 loses its accent, nothing breaks
+    assert "Nowak, Łukasz" in text
     assert "Teilgenommen: 50 von 60 Einheiten, verbleibend: 10" in text
     assert sum(len(page.images) for page in reader.pages) == 50
 
@@ -140,3 +147,54 @@ def test_another_groups_prescription_is_not_found(app, world, signed_units):
     other = signed_in(app, world.chef_b)
     assert other.get(f"/kurse/verordnungen/{signed_units['prescription']}/teilnahmenachweis.pdf").status_code == 404
     assert other.get(f"/kurse/{signed_units['course']}/anwesenheit.pdf").status_code == 404
+
+
+NAMES = [  # (first name, last name, payer) as a practice types them
+    ("Łukasz", "Wałęsa-Żółkiewski", "Kasa Chorych Śląsk"),  # Polish
+    ("Şükrü", "Çağlayan-Öztürk", "İstanbul Sigorta, Iğdır"),  # Turkish: ğ, ı, İ, ş
+    ("Nguyễn Thị", "Hồng Phượng", "Bảo hiểm Đà Nẵng"),  # Vietnamese: stacked accents, Đ
+]
+
+
+def _pdftotext(data: bytes) -> str:
+    binary = shutil.which("pdftotext")
+    if binary is None:
+        pytest.fail("pdftotext fehlt (poppler-utils): bin/test installiert es als root mit apt-get.")
+    result = subprocess.run([binary, "-enc", "UTF-8", "-", "-"], input=data, capture_output=True, timeout=60,
+                            check=True)
+    return unicodedata.normalize("NFC", result.stdout.decode())
+
+
+def test_every_name_prints_as_written_in_every_pdf(app, world):
+    """Polish, Turkish and Vietnamese names, typed composed or decomposed, come back letter for
+    letter from the proof, the monthly list and the Datenauskunft (an embedded Unicode font)."""
+    with app.app_context():
+        g = db.session.get(PracticeGroup, world.group_a)
+        course = f.course(g, g.practices[0], name="Rücken fit – Ünal & Đức", weekday=0, start=time(9, 30))
+        people, course_id = [], course.id
+        for n, (first, last, payer) in enumerate(NAMES):
+            typed = unicodedata.normalize("NFD" if n == 2 else "NFC", last)  # a Mac keyboard sends NFD
+            person = f.participant(g, first, typed, units=10, member_of=course, payer=payer)
+            db.session.commit()
+            check_in(person, course, MONDAY, signature_png(n))
+            people.append((person.id, person.prescriptions[0].id))
+        db.session.commit()
+    chef = signed_in(app, world.chef_a)
+    monthly = _pdftotext(chef.get(f"/kurse/{course_id}/anwesenheit.pdf?monat=2026-11").data)
+    assert "Rücken fit – Ünal & Đức" in monthly
+    for (person_id, prescription_id), (first, last, payer) in zip(people, NAMES, strict=True):
+        proof = _pdftotext(chef.get(f"/kurse/verordnungen/{prescription_id}/teilnahmenachweis.pdf").data)
+        assert f"{last}, {first}" in proof and payer in proof
+        assert f"{last}, {first}" in " ".join(monthly.split())
+        export = chef.post(f"/kurse/teilnehmer/{person_id}/datenauskunft", data={"format": "pdf"})
+        assert f"{last}, {first}" in _pdftotext(export.data)
+
+
+def test_the_vendored_font_is_the_one_checked_with_its_licence():
+    fonts = Path(__file__).resolve().parents[1] / "portal/fonts"
+    sums = dict(line.split()[::-1] for line in (fonts / "SHA256SUMS").read_text().splitlines())
+    assert sorted(sums) == sorted(path.name for path in fonts.glob("*.ttf")) and len(sums) == 3
+    for name, digest in sums.items():
+        assert hashlib.sha256((fonts / name).read_bytes()).hexdigest() == digest, name
+    assert "SIL Open Font License" in (fonts / "OFL.txt").read_text()
+    assert pdfs.printable("李 Ł\u0301") == "? Ł\u0301"  # what the font lacks is marked, never dropped silently

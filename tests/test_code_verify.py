@@ -68,6 +68,19 @@ def test_five_wrong_attempts_lock_the_code(app, world, sent):
     assert redeem(app, EMAIL, CODE) is None
 
 
+def test_the_portal_says_why_a_code_is_locked_and_the_way_out(app, as_user, world, sent):
+    """Anyone who knows the address can lock the open code (the cap per code stays): the status
+    says what happened, that a new code is the way out, and that the therapist can ask for one."""
+    for _ in range(5):
+        assert redeem(app, EMAIL, "999999") is None
+    chef = as_user(world.chef_a)
+    cell = chef.get(f"/therapeuten/{world.therapist_a}/zugangscode").get_data(as_text=True)
+    assert ("gesperrt nach 5 falschen Eingaben – neuen Code senden; der Therapeut kann in der App auch selbst "
+            "einen neuen Code anfordern") in cell
+    help_page = chef.get("/hilfe/code-kommt-nicht-an").get_data(as_text=True)
+    assert "unter „Code anfordern“ selbst einen neuen Code an" in " ".join(help_page.split())
+
+
 def test_a_wrong_attempt_counts_even_when_the_caller_rolls_back(app, world, sent):
     with app.app_context():
         assert match_code(EMAIL, "999999", utcnow()) is None

@@ -221,7 +221,7 @@ def test_settings_are_read_from_the_environment_when_the_app_is_created(monkeypa
 
 def test_nul_characters_in_input_are_refused_as_bad_input(as_user, world, client):
     response = as_user(world.chef_a).post("/therapeuten", data={"first_name": "A\x00", "last_name": "B"})
-    assert response.status_code == 400 and "Die Anfrage war fehlerhaft." in response.get_data(as_text=True)
+    assert response.status_code == 400 and "unsichtbares Steuerzeichen (NUL)" in response.get_data(as_text=True)
     api = client.post("/api/app/v1/session", json={"email": "\x00", "code": "1", "device_name": "x",
                                                    "platform": "ios"})
     assert api.status_code == 400 and api.get_json()["error"] == "invalid_request"

@@ -36,7 +36,8 @@ def start(user: User) -> UserSession:
     if lang:
         session["lang"] = lang
     token = new_token()
-    row = UserSession(user_id=user.id, token_hash=_hash(token), user_agent=request.user_agent.string[:300],
+    agent = request.user_agent.string.replace("\x00", "")  # PostgreSQL keeps no NUL in text
+    row = UserSession(user_id=user.id, token_hash=_hash(token), user_agent=agent[:300],
                       client=(request.remote_addr or "")[:64])
     db.session.add(row)
     user.last_login_at = utcnow()

@@ -23,6 +23,8 @@ from .models import Bounce, BounceKind, Intake
 from .parser import Report
 
 FORGED = "Markierung der Rücksendeadresse ungültig (gefälscht oder beschädigt)"
+UNTAGGED = "an die Rücksendeadresse ohne Markierung geschickt: keiner Code-Mail zuzuordnen"
+OTHER_RECIPIENT = "nennt einen anderen Empfänger als die Code-Mail, die er zitiert"
 UNMATCHED = "keiner Code-Mail zuzuordnen"
 ACTOR = "Zustellberichte"
 
@@ -90,15 +92,25 @@ def _tagged_request(addresses: Iterable[str]) -> tuple[int | None, bool]:
     return None, forged
 
 
-def _request_for(report: Report, envelope_to: Iterable[str]) -> tuple[CodeRequest | None, bool]:
-    request_id, forged = _tagged_request([*envelope_to, *report.addressed_to])
-    if request_id is not None:
-        return db.session.get(CodeRequest, request_id), False
-    if forged:
-        return None, True
+def _same_address(one: str | None, other: str | None) -> bool:
+    return bool(one and other) and one.strip().strip("<>").strip().lower() == other.strip().lower()
+
+
+def _request_for(report: Report, envelope_to: Iterable[str]) -> tuple[CodeRequest | None, str | None]:
+    """The code mail a report is about, or why none is taken: with VERP only a genuine tag names it
+    (anyone can write to the bounce address and quote a Message-ID); without VERP the quoted
+    Message-ID does, when the report's Final-Recipient is the address that mail went to."""
+    if bounce_address():
+        request_id, forged = _tagged_request([*envelope_to, *report.addressed_to])
+        if request_id is not None:
+            return db.session.get(CodeRequest, request_id), None
+        return None, FORGED if forged else UNTAGGED
     if report.original_message_id:
-        return db.session.scalar(select(CodeRequest).where(CodeRequest.message_id == report.original_message_id)), False
-    return None, False
+        request = db.session.scalar(select(CodeRequest).where(CodeRequest.message_id == report.original_message_id))
+        if request is not None and not _same_address(report.recipient, request.email):
+            return None, OTHER_RECIPIENT
+        return request, None
+    return None, None
 
 
 def take(report: Report, intake: Intake, envelope_to: Iterable[str] = (),
@@ -106,14 +118,16 @@ def take(report: Report, intake: Intake, envelope_to: Iterable[str] = (),
     """Record a report once and apply it; None when this report was taken before. Commits.
 
     The report's code mail is found by the VERP tag it was delivered to (a forged tag makes it
-    ignored), else by the Message-ID it quotes, or is given (a webhook that names it)."""
-    forged = False
+    ignored, and with VERP on a report without a tag names no mail), else by the Message-ID it
+    quotes together with the recipient it names, or is given (a webhook that names it)."""
+    report = _without_nul(report)
+    refused = None
     if request is None:
-        request, forged = _request_for(report, envelope_to)
-    if forged:
+        request, refused = _request_for(report, envelope_to)
+    if refused == FORGED:
         report = replace(report, kind=BounceKind.IGNORED, reason=FORGED)
     elif request is None and report.kind != BounceKind.IGNORED:
-        report = replace(report, kind=BounceKind.IGNORED, reason=UNMATCHED)
+        report = replace(report, kind=BounceKind.IGNORED, reason=refused or UNMATCHED)
     bounce = Bounce(event_key=report.event_key[:255], intake=intake, kind=report.kind, received_at=utcnow(),
                     code_request_id=request.id if request else None, group_id=request.group_id if request else None,
                     recipient=(report.recipient or "")[:254] or None, status=(report.status or "")[:20] or None,
@@ -129,6 +143,14 @@ def take(report: Report, intake: Intake, envelope_to: Iterable[str] = (),
         _delayed(request, bounce)
     db.session.commit()
     return bounce
+
+
+def _without_nul(report: Report) -> Report:
+    """The report's texts as the database keeps text: without NUL characters (a mail may carry any byte)."""
+    texts = ("event_key", "recipient", "status", "diagnostic", "original_message_id", "reason")
+    return replace(report, **{name: getattr(report, name).replace("\x00", "") for name in texts
+                              if getattr(report, name)},
+                   addressed_to=[address.replace("\x00", "") for address in report.addressed_to])
 
 
 def _words(bounce: Bounce) -> str:

@@ -153,6 +153,9 @@ class Terminal(db.Model):
     paired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What the locked terminal still tried to hand over (refused: it takes nothing after a lock), and when last.
+    refused_after_lock: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_refused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class OfflineStatus(enum.StrEnum):

@@ -1,8 +1,8 @@
 """Billing proof as PDF for A4 paper: a prescription's "Teilnahmenachweis" (every unit with date,
 course, time and the participant's signature, and the units left) and a course group's monthly
-attendance list. fpdf2 writes them in pure Python, with the PDF core font Helvetica: German text
-is fine; a letter outside Latin-1 in a name is written without its accent ("Ł" as "L"), one
-without a plain form as "?"."""
+attendance list. fpdf2 writes them in pure Python with Noto Sans embedded (portal/fonts, SIL OFL,
+a subset per document), so every name in a Latin, Greek or Cyrillic script prints as written
+("Łukasz", "Çağlayan", "Nguyễn"); a character the font lacks prints as "?"."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ import base64
 import io
 import unicodedata
 from datetime import date, datetime
+from functools import cache
+from pathlib import Path
 
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf.enums import MethodReturnValue, XPos, YPos
 
 from ..groups.models import Practice
 from ..i18n import N_, date_filter, month_name_filter, time_filter, translate
@@ -21,26 +24,34 @@ from ..timeutil import BERLIN, utcnow
 from .models import Attendance, Participant, Prescription
 
 NBSP = "\u00a0"
-UNDECOMPOSED = {"ẞ": "SS", "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Œ": "OE", "œ": "oe", "ı": "i", "Ħ": "H", "ħ": "h"}
+FONT = "NotoSans"
+FONT_DIR = Path(__file__).resolve().parents[1] / "fonts"
+FONT_FILES = {"": "NotoSans-Regular.ttf", "B": "NotoSans-Bold.ttf", "I": "NotoSans-Italic.ttf"}
 MARGIN = 15
 ROW = 14  # mm per unit row: room for a signature
 SIGNATURE = (34, 12)  # mm, width and height of a signature in a row
+SMALLEST = 6.5  # pt: a table's text is set down to this size before it leaves its column
 
 
-def latin1(text: str) -> str:
-    """The text as the core font can write it: Latin-1, other letters without their accents."""
+@cache
+def _font_characters() -> frozenset[int]:
+    """The characters every style of the font has a glyph for (read once per process)."""
+    found = None
+    for name in FONT_FILES.values():
+        with TTFont(FONT_DIR / name, lazy=True) as font:
+            characters = frozenset(font.getBestCmap())
+        found = characters if found is None else found & characters
+    return found
+
+
+def printable(text: str) -> str:
+    """The text as the PDF writes it: composed (a name typed on a Mac arrives decomposed, "e" plus
+    accents, which a PDF would print side by side), a character the font lacks as "?"."""
     if not text:
         return ""
-    text = text.replace("„", '"').replace("“", '"').replace("–", "-").replace("…", "...")
-    out = []
-    for char in text:
-        try:
-            char.encode("latin-1")
-            out.append(char)
-        except UnicodeEncodeError:
-            plain = unicodedata.normalize("NFKD", char).encode("latin-1", "ignore").decode("latin-1")
-            out.append(plain or UNDECOMPOSED.get(char, "?"))
-    return "".join(out)
+    known = _font_characters()
+    return "".join(char if ord(char) in known or char in "\n\t" else "?"
+                   for char in unicodedata.normalize("NFC", text))
 
 
 class _Document(FPDF):
@@ -49,42 +60,72 @@ class _Document(FPDF):
         self.group_name, self.title_text = group_name, title
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.set_auto_page_break(auto=True, margin=MARGIN + 6)
-        self.set_title(latin1(title))
+        self.set_title(printable(title))
         self.set_creator("Therapeuten-App-Portal")
         self.alias_nb_pages()
         self.add_page()
 
+    def set_font(self, family: str | None = None, style: str = "", size: float = 0) -> None:
+        """Text in the embedded font, each style added when first used (a style not used is not embedded)."""
+        if family == FONT and FONT.lower() + style not in self.fonts:
+            self.add_font(FONT, style, FONT_DIR / FONT_FILES[style])
+        super().set_font(family, style, size)
+
     def header(self) -> None:
-        self.set_font("Helvetica", "B", 15)
-        self.cell(0, 8, latin1(self.title_text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.set_font("Helvetica", "", 10)
-        self.cell(0, 6, latin1(self.group_name), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_font(FONT, "B", 15)
+        self.cell(0, 8, printable(self.title_text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_font(FONT, "", 10)
+        self.cell(0, 6, printable(self.group_name), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(3)
 
     def footer(self) -> None:
         self.set_y(-MARGIN)
-        self.set_font("Helvetica", "", 8)
+        self.set_font(FONT, "", 8)
         created = translate(N_("Erstellt am %(date)s"), date=date_filter(utcnow()))
         page = translate(N_("Seite %(page)s von %(pages)s"), page=self.page_no(), pages="{nb}")
-        self.cell(0, 5, latin1(created), align="L")
+        self.cell(0, 5, printable(created), align="L")
         self.set_x(MARGIN)
-        self.cell(0, 5, latin1(page), align="R")
+        self.cell(0, 5, printable(page), align="R")
 
     def facts(self, rows: list[tuple[str, str]]) -> None:
         for label, value in rows:
-            self.set_font("Helvetica", "B", 10)
-            self.cell(48, 6, latin1(label))
-            self.set_font("Helvetica", "", 10)
-            self.multi_cell(0, 6, latin1(value), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.set_font(FONT, "B", 10)
+            self.cell(48, 6, printable(label))
+            self.set_font(FONT, "", 10)
+            self.multi_cell(0, 6, printable(value), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(3)
 
     def table_head(self, columns: list[tuple[str, float]]) -> None:
-        self.set_font("Helvetica", "B", 9)
+        self.set_font(FONT, "B", 9)
         self.set_fill_color(235, 238, 242)
         for label, width in columns:
-            self.cell(width, 7, latin1(label), border=1, fill=True)
+            size = self.font_size_pt
+            while size > SMALLEST and self.get_string_width(printable(label)) > width - 2 * self.c_margin:
+                size -= 0.5
+                self.set_font_size(size)
+            self.cell(width, 7, printable(label), border=1, fill=True)
+            self.set_font_size(9)
         self.ln()
-        self.set_font("Helvetica", "", 9)
+        self.set_font(FONT, "", 9)
+
+    def boxed(self, width: float, text: str) -> None:
+        """One cell of a unit row: the text wrapped onto as many lines as the row holds, set smaller
+        only when even that is not enough, so a long name or payer stays in its column, whole."""
+        text, size, x, y = printable(text), self.font_size_pt, self.get_x(), self.get_y()
+        while True:
+            lines = self.multi_cell(width, 1, text, dry_run=True, output=MethodReturnValue.LINES)
+            height = self.font_size * 1.25
+            if len(lines) * height <= ROW - 1 or size <= SMALLEST:
+                break
+            size -= 0.5
+            self.set_font_size(size)
+        self.rect(x, y, width, ROW)
+        top = y + max(0.5, (ROW - len(lines) * height) / 2)
+        for n, line in enumerate(lines):
+            self.set_xy(x, top + n * height)
+            self.cell(width, height, line)
+        self.set_xy(x + width, y)
+        self.set_font_size(9)
 
     def row(self, columns: list[tuple[str, float]], values: list[str], signature: bytes | None) -> None:
         if self.will_page_break(ROW):
@@ -92,7 +133,7 @@ class _Document(FPDF):
             self.table_head(columns)
         y = self.get_y()
         for (_label, width), value in zip(columns[:-1], values, strict=True):
-            self.cell(width, ROW, latin1(value), border=1)
+            self.boxed(width, value)
         x = self.get_x()
         self.cell(columns[-1][1], ROW, "", border=1)
         self.signature(signature, x + 1, y + 1)
@@ -103,9 +144,9 @@ class _Document(FPDF):
             self.image(io.BytesIO(png or b""), x=x, y=y, w=SIGNATURE[0], h=SIGNATURE[1], keep_aspect_ratio=True)
         except Exception:  # noqa: BLE001 - an unreadable image is said so, the proof still prints
             self.set_xy(x, y + 3)
-            self.set_font("Helvetica", "I", 8)
-            self.cell(SIGNATURE[0], 5, latin1(translate(N_("Unterschrift nicht lesbar"))))
-            self.set_font("Helvetica", "", 9)
+            self.set_font(FONT, "I", 8)
+            self.cell(SIGNATURE[0], 5, printable(translate(N_("Unterschrift nicht lesbar"))))
+            self.set_font(FONT, "", 9)
 
 
 def _birth(person: Participant) -> str:
@@ -150,10 +191,10 @@ def participation_proof(prescription: Prescription, attendances: list[Attendance
         doc.row(columns, [str(number), date_filter(session.day), session.course.name, time_filter(session.start_time)],
                 attendance.signature_png)
     if not attendances:
-        doc.cell(0, 8, latin1(translate(N_("Noch keine Teilnahme."))), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        doc.cell(0, 8, printable(translate(N_("Noch keine Teilnahme."))), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     doc.ln(4)
-    doc.set_font("Helvetica", "B", 10)
-    doc.cell(0, 6, latin1(translate(N_("Teilgenommen: %(used)s von %(units)s Einheiten, verbleibend: %(left)s"),
+    doc.set_font(FONT, "B", 10)
+    doc.cell(0, 6, printable(translate(N_("Teilgenommen: %(used)s von %(units)s Einheiten, verbleibend: %(left)s"),
                                     used=len(attendances), units=prescription.units_approved, left=remaining)),
              new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(doc.output())
@@ -175,12 +216,12 @@ def monthly_list(course: Course, month: date, attendances: list[Attendance], gro
                           f"{person.last_name}, {person.first_name}" + (" (S)" if attendance.springer else ""),
                           _birth(person), attendance.prescription.payer or "-"], attendance.signature_png)
     if not attendances:
-        doc.cell(0, 8, latin1(translate(N_("In diesem Monat hat niemand teilgenommen."))),
+        doc.cell(0, 8, printable(translate(N_("In diesem Monat hat niemand teilgenommen."))),
                  new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     elif any(a.springer for a in attendances):
         doc.ln(2)
-        doc.set_font("Helvetica", "", 8)
-        doc.cell(0, 5, latin1(translate(N_("(S) = Springer: Teilnahme in einer anderen als der eigenen Gruppe"))))
+        doc.set_font(FONT, "", 8)
+        doc.cell(0, 5, printable(translate(N_("(S) = Springer: Teilnahme in einer anderen als der eigenen Gruppe"))))
     return bytes(doc.output())
 
 
@@ -216,10 +257,10 @@ def data_export(data: dict, group_name: str) -> bytes:
         doc.row(columns, [date_filter(date.fromisoformat(a["day"])), a["course"], a["time"], note],
                 base64.b64decode(a["signature_png_base64"]) if a["signature_png_base64"] else None)
     if not data["attendances"]:
-        doc.cell(0, 8, latin1(translate(N_("Noch keine Teilnahme."))), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        doc.cell(0, 8, printable(translate(N_("Noch keine Teilnahme."))), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     if data["offline_check_ins"]:
         doc.ln(4)
-        doc.cell(0, 6, latin1(translate(N_("Check-ins eines Terminals ohne Verbindung"))), new_x=XPos.LMARGIN,
+        doc.cell(0, 6, printable(translate(N_("Check-ins eines Terminals ohne Verbindung"))), new_x=XPos.LMARGIN,
                  new_y=YPos.NEXT)
         signed = [(translate(N_("Unterschrieben")), 20) if n == 2 else column for n, column in enumerate(columns)]
         doc.table_head(signed)
@@ -230,8 +271,8 @@ def data_export(data: dict, group_name: str) -> bytes:
                     base64.b64decode(o["signature_png_base64"]) if o["signature_png_base64"] else None)
     information = data["information"]
     doc.ln(4)
-    doc.set_font("Helvetica", "B", 11)
-    doc.cell(0, 7, latin1(translate(N_("Angaben nach Art. 15 DSGVO"))), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    doc.set_font(FONT, "B", 11)
+    doc.cell(0, 7, printable(translate(N_("Angaben nach Art. 15 DSGVO"))), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     doc.facts([(translate(N_("Zwecke")), information["purposes"]),
                (translate(N_("Empfänger")), information["recipients"]),
                (translate(N_("Speicherdauer")), information["storage"]),

@@ -446,7 +446,8 @@ def attendance_choice():
     """The chooser's form (course and month) leads to that list."""
     course = get_or_404(Course, arg_id("kurs", translate(N_("Kurs"))) or 0)
     month = _month()
-    return redirect(url_for(".attendance_list", course_id=course.id, monat=f"{month:%Y-%m}"))
+    chosen = request.args.get("monat") if ignored_arguments() else f"{month:%Y-%m}"  # the list names a bad one
+    return redirect(url_for(".attendance_list", course_id=course.id, monat=chosen))
 
 
 def _download_of(course_id: int):

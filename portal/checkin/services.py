@@ -23,7 +23,8 @@ from .models import Attendance, CourseMember, CourseSession, Participant, Prescr
 WEEKLY_LIMIT = 2  # sessions a week; a third only with a recorded reason
 WEEKLY_MAXIMUM = 3
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-MAX_SIGNATURE_BYTES = 300_000
+MAX_SIGNATURE_BYTES = 150_000  # a signature pad's PNG, even on a dense screen, stays far below
+MAX_SIGNATURE_PIXELS = (4096, 2048)  # width and height at most (a small PNG may unpack huge)
 UNREADABLE_SIGNATURE = N_("Die Unterschrift konnte nicht gelesen werden. Bitte erneut unterschreiben.")
 
 
@@ -130,14 +131,14 @@ def find_participant(group_id: int, *, chip: str | None = None, last_name: str |
     return None
 
 
-UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
+FOLDS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ς": "σ"})
 
 
 def folded(name: str) -> str:
-    """A name as typed, for comparing: composed the same way, case folded (ß is ss), umlauts as
-    typed on a keyboard without them ("Mueller" is "Müller"), trimmed. terminal-offline.js folds
-    the same way."""
-    return unicodedata.normalize("NFC", name).casefold().translate(UMLAUTS).strip()
+    """A name as typed, for comparing: composed the same way, in lower case, umlauts and ß as typed
+    on a keyboard without them ("Mueller" is "Müller", "STRASSE" is "Straße"), trimmed. Only what
+    JavaScript does alike: terminal-identity.js folds the same way, offline."""
+    return unicodedata.normalize("NFC", name).lower().translate(FOLDS).strip()
 
 
 def decode_signature(data_url: str) -> bytes:
@@ -149,7 +150,10 @@ def decode_signature(data_url: str) -> bytes:
         png = base64.b64decode(data_url[len(prefix):], validate=True)
     except (binascii.Error, ValueError) as exc:
         raise CheckInRefused(translate(UNREADABLE_SIGNATURE)) from exc
-    if not png.startswith(PNG_MAGIC) or len(png) > MAX_SIGNATURE_BYTES:
+    if not png.startswith(PNG_MAGIC) or len(png) > MAX_SIGNATURE_BYTES or png[12:16] != b"IHDR":
+        raise CheckInRefused(translate(UNREADABLE_SIGNATURE))
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    if not (0 < width <= MAX_SIGNATURE_PIXELS[0] and 0 < height <= MAX_SIGNATURE_PIXELS[1]):
         raise CheckInRefused(translate(UNREADABLE_SIGNATURE))
     return png
 

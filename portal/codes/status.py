@@ -31,7 +31,8 @@ class StatusKey(LabelledEnum):
     EXPIRED = "expired", N_("abgelaufen"), "off", (_ARRIVAL, "status")
     USED = "used", N_("verwendet am %(when)s (%(device)s)"), "ok", ("neues-geraet", None)
     SUPERSEDED = "superseded", N_("ersetzt"), "off", (_ARRIVAL, "warten")
-    LOCKED = "locked", N_("gesperrt (zu viele Fehlversuche)"), "warn", (_ARRIVAL, "status")
+    LOCKED = ("locked", N_("gesperrt nach %(n)s falschen Eingaben – neuen Code senden; der Therapeut kann in der App "
+                           "auch selbst einen neuen Code anfordern"), "warn", (_ARRIVAL, "status"))
     REFUSED = "refused", N_("Adresse abgelehnt: %(answer)s"), "warn", (_ARRIVAL, "schreibweise")
     BOUNCED = "bounced", N_("Zustellung gescheitert: %(answer)s"), "warn", (_ARRIVAL, "zustellbericht")
     DELAYED = ("delayed", N_("Zustellung verzögert, gültig bis %(time)s: %(answer)s"), "warn",
@@ -76,6 +77,8 @@ class CodeStatus:
             values["answer"] = request.smtp_response or ""
         elif self.key == StatusKey.BOUNCED:
             values["answer"] = request.bounce_reason or ""
+        elif self.key == StatusKey.LOCKED:
+            values["n"] = request.failed_attempts
         elif self.key == StatusKey.DELAYED:
             values = {"time": clock_time(request.expires_at), "answer": request.bounce_reason or ""}
         return translate(self.key._label, **values)

@@ -1,10 +1,12 @@
 // The check-in terminal when the Wi-Fi drops. While online, a paired tablet keeps today's courses
-// and what identification needs (chip, name, date of birth) in IndexedDB and registers the service
+// and what identification needs (terminal-identity.js: slow keyed derivations of chip, name and
+// date of birth, and the pairing's key as a WebCrypto key) in IndexedDB and registers the service
 // worker. Without a connection it identifies from that, takes the signature and queues the check-in
-// with a unique id; the queue is sent when the connection returns (and on every page), one check-in
-// at a time, each kept until the server answered for it. The server applies the rules once per id.
-// A locked terminal hands over what was signed before the lock (the practice decides on it under
-// "Zu klären"), then forgets everything: today's data, the queue and the cached pages.
+// with a unique id and the day's ticket; the queue is sent when the connection returns (and on every
+// page), one check-in at a time, each kept until the server answered for it. The server applies the
+// rules once per id. A locked terminal hands over nothing: it reports how many check-ins it still
+// held (the portal counts them for the practice), then forgets everything: today's data, the queue
+// and the cached pages.
 (function () {
   "use strict";
 
@@ -107,6 +109,8 @@
   // --- talking to the portal -------------------------------------------------------------------
 
   function refreshSnapshot() {
+    // the day's data comes without the key; this page brings the key (kept with the data, unreadable)
+    var key = body.dataset.identifyKey ? TerminalIdentity.importKey(body.dataset.identifyKey) : Promise.resolve(null);
     return fetch(body.dataset.snapshot, { credentials: "same-origin", cache: "no-store" })
       .then(function (response) {
         if (response.status === 403) {
@@ -116,11 +120,11 @@
         return response.ok ? response.json() : null;
       })
       .then(function (snapshot) {
-        if (snapshot) {
+        return snapshot && key.then(function (cryptoKey) {
+          snapshot.key = cryptoKey;
           keep(snapshot);
           return withStore("snapshot", "readwrite", function (store) { store.put(snapshot, "today"); });
-        }
-        return null;
+        });
       })
       .catch(function () { return null; });
   }
@@ -163,6 +167,19 @@
         forget();
       }
       return false;  // not paired, locked, or the portal is down: try again later (or never)
+    });
+  }
+
+  function reportLocked() {
+    // Locked: nothing is handed over any more. The portal only counts what this tablet still held
+    // (the ids, no signature, no person), so the practice knows what to clarify on paper.
+    return queued().then(function (items) {
+      return Promise.all(items.map(function (item) {
+        return fetch(body.dataset.replay, {
+          method: "POST", credentials: "same-origin", cache: "no-store",
+          headers: { "Content-Type": "application/json" }, body: JSON.stringify({ id: item.id })
+        }).catch(function () { return null; });
+      }));
     });
   }
 
@@ -233,13 +250,6 @@
     return el("p", { "class": "notice warning offline-notice", role: "status", text: texts.offline_notice });
   }
 
-  function folded(name) {  // as the server compares names (services.folded): "MUELLER" is "Müller"
-    var umlauts = { "ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss" };
-    return (name || "").normalize("NFC").toLocaleLowerCase("de").replace(/[äöüß]/g, function (c) {
-      return umlauts[c];
-    }).trim();
-  }
-
   function showCourses(snapshot) {
     if (!snapshot.courses.length) {
       screen([el("h1", { text: texts.offline_title }), banner(),
@@ -271,15 +281,21 @@
       el("label", { "for": "offline-last-name", text: texts.last_name }, [last]),
       el("label", { "for": "offline-birth-date", text: texts.birth_date }, [birth]),
       el("button", { type: "submit", "class": "big-button", text: texts.next })]);
+    function search(form, typed) {
+      // identifying takes a moment (a slow derivation per person): the button says so meanwhile
+      var button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      button.setAttribute("aria-busy", "true");
+      button.textContent = texts.searching;
+      identify(snapshot, typed).then(function (person) { proceed(snapshot, course, person); });
+    }
     byChip.addEventListener("submit", function (event) {
       event.preventDefault();
-      identify(snapshot, { chip: chip.value }).then(function (person) { proceed(snapshot, course, person); });
+      search(byChip, { chip: chip.value });
     });
     byName.addEventListener("submit", function (event) {
       event.preventDefault();
-      identify(snapshot, { last_name: last.value, birth_date: birth.value }).then(function (person) {
-        proceed(snapshot, course, person);
-      });
+      search(byName, { last_name: last.value, birth_date: birth.value });
     });
     var overview = el("button", { type: "button", "class": "secondary outline", text: texts.overview });
     overview.addEventListener("click", function () { showCourses(snapshot); });
@@ -321,7 +337,7 @@
         return;
       }
       var item = { id: newId(), course_id: course.id, participant_id: person.id,
-                   signed_at: new Date().toISOString(), signature: field.value };
+                   signed_at: new Date().toISOString(), signature: field.value, ticket: snapshot.ticket };
       withStore("queue", "readwrite", function (store) { store.put(item); })
         .then(function () { showSaved(snapshot, course, person); })
         .catch(function () { showSign(snapshot, course, person, texts.no_storage); });
@@ -343,27 +359,9 @@
     showQueue(false);
   }
 
-  function hashed(salt, value) {
-    // The snapshot holds chips and names only as salted SHA-256 (offline.py): compare alike.
-    var bytes = new TextEncoder().encode(salt + "|" + value);
-    return crypto.subtle.digest("SHA-256", bytes).then(function (digest) {
-      return Array.prototype.map.call(new Uint8Array(digest), function (b) {
-        return (b + 0x100).toString(16).slice(1);
-      }).join("");
-    });
-  }
-
   function identify(snapshot, typed) {
     // A promise of the person the chip, or the last name with the date of birth, belongs to.
-    var chip = (typed.chip || "").trim();
-    var wanted = folded(typed.last_name);
-    if (!chip && !(wanted && typed.birth_date)) {
-      return Promise.resolve(null);
-    }
-    var key = chip ? "chip" : "person";
-    return hashed(snapshot.salt, chip || wanted + "|" + typed.birth_date).then(function (hash) {
-      return snapshot.people.find(function (p) { return p[key] === hash; }) || null;
-    });
+    return TerminalIdentity.find(snapshot, typed).catch(function () { return null; });
   }
 
   function alreadyIn(snapshot, course, person) {
@@ -415,8 +413,8 @@
 
   function start() {
     if (body.dataset.terminal === "locked") {
-      // What was signed before the lock still goes to the practice ("Zu klären"), then all is forgotten.
-      flush().then(forget, forget);
+      // Nothing is handed over after a lock; the portal counts what was still here, then all is forgotten.
+      reportLocked().then(forget, forget);
       return;
     }
     if (sessionStorage.getItem("terminal-sent")) {  // sent from the offline page just before this page
@@ -441,7 +439,7 @@
       return;
     }
     if (body.dataset.terminal !== "paired" || !window.isSecureContext || !(window.crypto && crypto.subtle)) {
-      return;  // offline work needs HTTPS (service worker, hashing); over plain HTTP the terminal stays online-only
+      return;  // offline work needs HTTPS (service worker, WebCrypto); over plain HTTP the terminal stays online-only
     }
     if (navigator.serviceWorker) {
       navigator.serviceWorker.register(body.dataset.serviceWorker, { scope: body.dataset.scope })

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from portal.checkin import offline
 from portal.checkin.services import cancel_attendance, check_in
-from portal.checkin.terminal.pairing import register
+from portal.checkin.terminal.pairing import new_pairing, pair, register
 from portal.codes.request import request_code
 from portal.devtools.demo import PASSWORD, USERS, load_demo_data
 from portal.extensions import db
@@ -49,13 +49,16 @@ def demo(app):
         f.device(anna, name="iPhone von Anna")
         db.session.add(ScriptRun(group_id=group.id, script="generate_missing", started_by_label=chef.email,
                                  status="done", result="3 von 3 Datenbanken erzeugt"))
-        terminal, pairing = register(group.id, "Tresen", "TAB-01", chef)
+        terminal, first = register(group.id, "Tresen", "TAB-01", chef)
+        pair(first.code)  # the tablet at the counter, which then lost its Wi-Fi for a while
         course = db.session.scalar(select(Course).where(Course.name == "Wirbelsäulengymnastik"))
         petra, horst = (db.session.scalar(select(Participant).where(Participant.last_name == name))
                         for name in ("Pohl", "Hahn"))
         cancel_attendance(check_in(petra, course, today_berlin(), SIGNATURE, user=chef).attendance, "Versehen", chef)
         check_in(horst, course, today_berlin(), SIGNATURE, user=chef)
-        offline.replay(terminal, offline.Queued(str(uuid.uuid4()), course.id, horst.id, utcnow(), SIGNATURE))
+        offline.replay(terminal, offline.Queued(str(uuid.uuid4()), course.id, horst.id, utcnow(), SIGNATURE,
+                                                offline.day_ticket(terminal, today_berlin(), utcnow())))
+        pairing = new_pairing(terminal)  # the browser below pairs with a fresh code
         db.session.commit()
     run_jobs(app)
     return pairing.code

@@ -58,8 +58,10 @@ def register(group_id: int, name: str, key: str, actor) -> tuple[Terminal, Pairi
 
 
 def revoke(terminal: Terminal, actor) -> None:
+    """Lock the terminal: from now on it hands over nothing; what it still tries is only counted."""
     terminal.revoked_at = utcnow()
     terminal.pairing_hash = None
+    terminal.refused_after_lock, terminal.last_refused_at = 0, None
     record("terminal.revoked", group_id=terminal.group_id, actor=actor,
            details={"terminal_id": terminal.id, "name": terminal.name})
 

@@ -13,6 +13,7 @@ from itsdangerous import BadData, URLSafeSerializer
 from ...auth.permissions import get_or_404
 from ...extensions import csrf, db, limiter
 from ...schedule.models import Course
+from ...security import CSP
 from ...timeutil import today_berlin, utcnow
 from .. import offline
 from ..forms import IdentifyForm, PairForm, TerminalCheckInForm
@@ -30,6 +31,7 @@ from . import pairing
 
 bp = Blueprint("terminal", __name__, url_prefix="/terminal")
 TICKET_SECONDS = 10 * 60  # from identification to the signature
+TERMINAL_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'")
 
 
 def paired(view):
@@ -66,6 +68,22 @@ def paired_json(view=None, *, locked_too: bool = False):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+@bp.after_request
+def _allow_webassembly(response):
+    """The terminal's pages run Argon2id as WebAssembly (offline identification): its CSP allows
+    compiling WebAssembly, and nothing else beyond the portal's."""
+    response.headers["Content-Security-Policy"] = TERMINAL_CSP
+    return response
+
+
+@bp.context_processor
+def _identification():
+    """The pairing's identification key, for the paired tablet's own pages only (offline.identification_key)."""
+    terminal = g.get("terminal")
+    usable = terminal is not None and terminal.revoked_at is None and terminal.token_hash is not None
+    return {"identify_key": offline.identification_key(terminal).hex() if usable else None}
 
 
 def _todays_course(course_id) -> Course:
@@ -192,7 +210,8 @@ def sign(course_id: int):
 
 # What the service worker keeps for a reload without a connection: the offline page and its assets.
 OFFLINE_ASSETS = ("vendor/pico-2.1.1.min.css", "app.css", "vendor/signature_pad-5.1.4.umd.min.js", "terminal.js",
-                  "terminal-offline.js", "icons/terminal-192.png")
+                  "vendor/hash-wasm-argon2-4.13.0.umd.min.js", "terminal-identity.js", "terminal-offline.js",
+                  "icons/terminal-192.png")
 
 
 @cache
@@ -247,7 +266,7 @@ def _offline_words() -> dict[str, str]:
         "no_courses": _("Heute finden keine Kurse statt."),
         "by_chip": _("Mit Chip"), "chip": _("Chip"),
         "by_name": _("Mit Name und Geburtsdatum"), "last_name": _("Nachname"), "birth_date": _("Geburtsdatum"),
-        "next": _("Weiter"),
+        "next": _("Weiter"), "searching": _("Einen Moment …"),
         "not_found": _("Niemand gefunden. Bitte Chip erneut auflegen oder Nachname und Geburtsdatum prüfen."),
         "already": _("%(name)s ist für diesen Termin bereits eingecheckt.", name="{name}"),
         "hello": _("Hallo %(name)s", name="{name}"), "sign_here": _("Bitte hier unterschreiben"),
@@ -270,7 +289,7 @@ def _offline_words() -> dict[str, str]:
 @paired_json
 def day_snapshot():
     """Today's courses and what identification needs, for the tablet to keep until tomorrow."""
-    response = jsonify(offline.snapshot(g.terminal, today_berlin()) | {"texts": _offline_words()})
+    response = jsonify(offline.snapshot(g.terminal, today_berlin(), utcnow()) | {"texts": _offline_words()})
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -281,23 +300,25 @@ def _same_origin() -> bool:
 
 
 @bp.post("/nachtrag")
+@limiter.limit(lambda: current_app.config["TERMINAL_REPLAY_LIMIT"], key_func=_tablet)
 @csrf.exempt  # JSON only, from this origin, with the tablet's SameSite=Strict cookie; tokens would expire offline
 @paired_json(locked_too=True)
 def replay():
     """One check-in the tablet queued without a connection: applied once per id; a replay changes
-    nothing and gets the first answer again. A locked terminal still hands over what was signed
-    before the lock, for "Zu klären" (nothing signed is lost); nothing signed after it."""
+    nothing and gets the first answer again. A locked terminal hands over nothing at all (who holds
+    the tablet after a lock could sign anything): each attempt is refused and counted for the practice."""
     if not request.is_json or not _same_origin():
-        return jsonify(error="bad_request"), 400
+        return jsonify(error="bad_request", message=_("Check-ins nimmt das Portal nur vom Terminal selbst an.")), 400
+    if g.terminal.revoked_at is not None:
+        offline.refuse_after_lock(g.terminal)
+        db.session.commit()
+        message = _("Dieses Terminal ist gesperrt und übergibt keine Check-ins mehr.")
+        return jsonify(error="locked", message=message), 403
     try:
         queued = offline.Queued.parse(request.get_json(silent=True))
-        locked = g.terminal.revoked_at
-        if locked is not None and queued.signed_at >= locked:
-            return jsonify(error="locked"), 403
         result = offline.replay(g.terminal, queued)
-    except offline.BadReplay:
+    except offline.BadReplay as bad:
         db.session.rollback()
-        return jsonify(error="bad_request"), 400
+        return jsonify(error="bad_request", message=bad.message), 400
     db.session.commit()
-    return jsonify(id=queued.client_id, status=result.row.status.value, known=result.known,
-                   locked=locked is not None)
+    return jsonify(id=queued.client_id, status=result.row.status.value, known=result.known)
