@@ -36,7 +36,6 @@ def app_texts() -> dict:
         "server_error": _("Das Portal antwortet gerade nicht wie erwartet. Bitte versuchen Sie es später erneut."),
         "no_storage": _("Dieser Browser kann keine Daten speichern (etwa im privaten Modus). Bitte öffnen Sie die App "
                         "in einem normalen Browserfenster."),
-        "broken_database": _("Die Daten auf diesem Gerät sind nicht lesbar. Sie werden neu geladen."),
         "today_title": _("Heute, %(date)s", date="{date}"),
         "time_range": _("%(start)s–%(end)s Uhr", start="{start}", end="{end}"),
         "minutes": _("%(n)s Min.", n="{n}"),
