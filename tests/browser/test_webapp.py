@@ -2,7 +2,9 @@
 the code read from the real SMTP server: sign-in and "Code anfordern", the agenda, Kurse, Konto,
 sync, offline, deactivation and reactivation, a missing licence, withdrawal and signing out."""
 
+import hashlib
 import re
+import sqlite3
 import time as time_
 from datetime import datetime, time, timedelta
 
@@ -12,7 +14,8 @@ from sqlalchemy import select
 
 from portal.codes.request import request_code
 from portal.extensions import db
-from portal.models import Device, Licence, Practice, Therapist
+from portal.models import Device, Licence, Practice, Therapist, TherapistDatabase
+from portal.therapist_db import generator
 from portal.therapist_db.services import generate
 from portal.timeutil import BERLIN, today_berlin
 
@@ -21,6 +24,13 @@ from ..helpers import EMAIL, HX, activate, code_in, deactivate, run_jobs, signed
 from .conftest import serious_accessibility_violations
 
 STORED = "() => indexedDB.databases().then(all => all.map(d => d.name).sort())"
+KEPT = """() => new Promise((resolve) => {
+  const opening = indexedDB.open("therapeuten-app");
+  opening.onsuccess = () => {
+    const keys = opening.result.transaction("app").objectStore("app").getAllKeys();
+    keys.onsuccess = () => { opening.result.close(); resolve(keys.result.map(String).sort()); };
+  };
+})"""
 STAND = re.compile(r"^Stand: \d{1,2}\.\d{1,2}\.\d{4}, \d\d:\d\d Uhr$")
 
 
@@ -194,8 +204,12 @@ def test_deactivation_a_missing_licence_withdrawal_and_signing_out_offline(phone
                                                                           smtp_sink):
     app.config["ACCESS_CODE_RESEND_COOLDOWN_SECONDS"] = 0  # the portal sends three codes within seconds
     page = phone.new_page()
+    page.clock.install()
     page.goto(f"{live_server}/app/")
     sign_in(page, code_from_the_practice(app, anna, smtp_sink))
+    with page.expect_request(re.compile(r"/api/app/v1/sync$")):  # 3: every 15 minutes while the app is open
+        page.clock.fast_forward("15:00")
+    expect(page.locator("#app-status")).to_have_text(STAND)
     chef = signed_in(app, world.chef_a)
     banner = page.locator("#banner-blocked")
     refresh = page.get_by_role("button", name="Aktualisieren")
@@ -227,6 +241,29 @@ def test_deactivation_a_missing_licence_withdrawal_and_signing_out_offline(phone
         db.session.commit()
     refresh.click()
     expect(banner).to_be_hidden()
+
+    # a release with a newer database schema: the file is kept, the last data stays, the app asks to reload
+    with app.app_context():
+        record = db.session.get(TherapistDatabase, anna)
+        path = generator.path_for(world.group_a, anna)
+        with sqlite3.connect(path) as newer:
+            newer.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+        newer.close()
+        record.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+        db.session.commit()
+    refresh.click()
+    expect(page.locator("#banner-schema")).to_contain_text("diese Version der App noch nicht anzeigen kann")
+    expect(page.locator(".agenda-item")).to_have_count(3)
+    page.reload()
+    expect(page.locator("#banner-schema")).to_be_visible()
+    expect(page.locator(".agenda-item")).to_have_count(3)
+    assert page.evaluate(KEPT) == ["database", "pending", "session", "sync"]
+    with app.app_context():  # the portal writes a file of the schema this release reads again
+        generate(db.session.get(Therapist, anna))
+        db.session.commit()
+    refresh.click()
+    expect(page.locator("#banner-schema")).to_be_hidden()
+    assert page.evaluate(KEPT) == ["database", "session", "sync"]
 
     # 6: withdrawn: at the next contact everything on the device goes, and the sign-in says why
     withdrawn = chef.post(f"/therapeuten/{anna}/entziehen", headers=HX, data={"reason": "Telefon verloren"})
