@@ -19,6 +19,16 @@ export function describeDevice(texts) {
   return { name: fill(texts.device_name, { browser, system }), platform: `Web-App, ${system}` };
 }
 
+// An empty field is marked invalid; a filled one is not marked at all (it may still be wrong).
+function mark(input) {
+  if (input.value) {
+    input.removeAttribute("aria-invalid");
+  } else {
+    input.setAttribute("aria-invalid", "true");
+  }
+  return Boolean(input.value);
+}
+
 export class SignIn {
   constructor(section, { api, texts, onSignedIn }) {
     Object.assign(this, { section, api, texts, onSignedIn });
@@ -58,7 +68,7 @@ export class SignIn {
     const form = this.form.elements;
     for (const input of [form.email, form.code, form.device_name]) {
       input.value = input.value.trim();
-      input.setAttribute("aria-invalid", input.value ? "false" : "true");
+      mark(input);
     }
     const empty = [form.email, form.code, form.device_name].find((input) => !input.value);
     if (empty) {
@@ -80,6 +90,8 @@ export class SignIn {
       const { text, help, tone } = this.reason(error);
       this.tell(text, { tone, help });
       if (error instanceof ApiError && error.code === "invalid_code") {
+        this.section.querySelector("#code-request").open = true;  // a new code is one step away
+        this.codeForm.elements.email.value ||= form.email.value;
         form.code.select();
       }
     } finally {
@@ -92,12 +104,10 @@ export class SignIn {
     event.preventDefault();
     const input = this.codeForm.elements.email;
     input.value = input.value.trim();
-    if (!input.value) {
-      input.setAttribute("aria-invalid", "true");
+    if (!mark(input)) {
       input.focus();
       return;
     }
-    input.setAttribute("aria-invalid", "false");
     const answer = this.codeForm.querySelector("#code-answer");
     const button = this.codeForm.querySelector("button[type=submit]");
     button.disabled = true;
