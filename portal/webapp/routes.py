@@ -16,6 +16,7 @@ from . import assets
 from .texts import app_texts
 
 bp = Blueprint("webapp", __name__, url_prefix="/app")
+RETRY_SECONDS = 30  # while the portal writes the therapist database, the app asks again this often
 
 # sql.js compiles SQLite's WebAssembly: only these pages may (script-src 'wasm-unsafe-eval').
 APP_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'")
@@ -41,6 +42,7 @@ def index():
         "serviceWorker": url_for(".service_worker"),
         "scope": url_for(".index"),
         "syncMinutes": current_app.config["APP_SYNC_MINUTES"],
+        "retrySeconds": RETRY_SECONDS,
         "texts": app_texts(),
     }
     return render_template("webapp/index.html", config=config, release=release)

@@ -85,6 +85,18 @@ def no_sideways_scrolling_at_360(page) -> None:
     page.set_viewport_size({"width": 390, "height": 844})
 
 
+def served_schema(app, world, therapist_id, version: str) -> None:
+    """The portal serves the therapist's database file marked with another schema version."""
+    with app.app_context():
+        record = db.session.get(TherapistDatabase, therapist_id)
+        path = generator.path_for(world.group_a, therapist_id)
+        with sqlite3.connect(path) as changed:
+            changed.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (version,))
+        changed.close()
+        record.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+        db.session.commit()
+
+
 def stored_until(page, names, timeout=10.0) -> None:
     """Wait until the browser's IndexedDB holds exactly these databases (page.evaluate awaits the
     browser's promise; wait_for_function would take the promise itself as a truthy answer)."""
@@ -243,14 +255,7 @@ def test_deactivation_a_missing_licence_withdrawal_and_signing_out_offline(phone
     expect(banner).to_be_hidden()
 
     # a release with a newer database schema: the file is kept, the last data stays, the app asks to reload
-    with app.app_context():
-        record = db.session.get(TherapistDatabase, anna)
-        path = generator.path_for(world.group_a, anna)
-        with sqlite3.connect(path) as newer:
-            newer.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
-        newer.close()
-        record.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
-        db.session.commit()
+    served_schema(app, world, anna, "99")
     refresh.click()
     expect(page.locator("#banner-schema")).to_contain_text("diese Version der App noch nicht anzeigen kann")
     expect(page.locator(".agenda-item")).to_have_count(3)
@@ -258,10 +263,15 @@ def test_deactivation_a_missing_licence_withdrawal_and_signing_out_offline(phone
     expect(page.locator("#banner-schema")).to_be_visible()
     expect(page.locator(".agenda-item")).to_have_count(3)
     assert page.evaluate(KEPT) == ["database", "pending", "session", "sync"]
-    with app.app_context():  # the portal writes a file of the schema this release reads again
+    served_schema(app, world, anna, "1")  # a file of before the last release: the portal is rewriting it
+    refresh.click()
+    expect(page.locator("#app-status")).to_have_text("Ihre Daten werden im Portal vorbereitet; die App versucht es "
+                                                     "gleich wieder.")
+    with app.app_context():
         generate(db.session.get(Therapist, anna))
         db.session.commit()
-    refresh.click()
+    page.clock.fast_forward("00:31")  # and it does
+    expect(page.locator("#app-status")).to_have_text(STAND)
     expect(page.locator("#banner-schema")).to_be_hidden()
     assert page.evaluate(KEPT) == ["database", "session", "sync"]
 

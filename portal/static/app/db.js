@@ -81,6 +81,16 @@ class TherapistData {
   }
 }
 
+// A file's version as the portal names it: its SHA-256 (null outside a secure context, which has no
+// digest; the portal's word is taken then).
+export async function fileVersion(bytes) {
+  if (!window.crypto || !crypto.subtle) {
+    return null;
+  }
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
+  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
 // Opens a database file; throws UnknownSchema for a schema this release does not read.
 export async function openData(bytes, wasmUrl) {
   const SQL = await loadEngine(wasmUrl);

@@ -11,7 +11,7 @@ import { createFormat, fill } from "./format.js";
 import { watchReleases } from "./release.js";
 import { SignIn } from "./signin.js";
 import * as store from "./store.js";
-import { Sync } from "./sync.js";
+import { Sync, sendSignOuts } from "./sync.js";
 import { Frame } from "./view.js";
 
 const config = JSON.parse(document.getElementById("app-config").textContent);
@@ -102,7 +102,7 @@ async function signOut() {
 }
 
 const sync = new Sync({
-  api, wasm: config.wasm, onData: () => render(), onStatus: status,
+  api, wasm: config.wasm, retrySeconds: config.retrySeconds, onData: () => render(), onStatus: status,
   onWipe: (reason, help) => showSignIn(texts[reason], help),
   onSchema: (waiting) => frame.banner("schema", waiting),
 });
@@ -131,7 +131,7 @@ async function start() {
   frame.refresh.addEventListener("click", () => sync.run());
   window.addEventListener("hashchange", render);
   window.addEventListener("online", () => {
-    sync.sendSignOuts().catch(() => undefined);
+    sendSignOuts(api).catch(() => undefined);
     sync.run();
   });
   window.addEventListener("offline", () => {
@@ -146,7 +146,7 @@ async function start() {
     showSignIn(texts.no_storage, null, "error");
     return;
   }
-  sync.sendSignOuts().catch(() => undefined);
+  sendSignOuts(api).catch(() => undefined);
   if (!saved.session) {
     showSignIn();
     return;

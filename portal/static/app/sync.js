@@ -4,20 +4,12 @@
 // out (wiped at once; the portal is told now, or when the connection returns).
 
 import { ApiError, Offline } from "./api.js";
-import { UnknownSchema, openData } from "./db.js";
+import { UnknownSchema, fileVersion, openData } from "./db.js";
 import * as store from "./store.js";
 
-async function sha256(bytes) {
-  if (!window.crypto || !crypto.subtle) {
-    return null;  // not a secure context: the portal's version is taken as it is
-  }
-  const digest = await crypto.subtle.digest("SHA-256", bytes);
-  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
-}
-
 export class Sync {
-  constructor({ api, wasm, onData, onStatus, onWipe, onSchema }) {
-    Object.assign(this, { api, wasm, onData, onStatus, onWipe, onSchema });
+  constructor({ api, wasm, retrySeconds, onData, onStatus, onWipe, onSchema }) {
+    Object.assign(this, { api, wasm, retrySeconds, onData, onStatus, onWipe, onSchema });
     this.reset();
   }
 
@@ -82,7 +74,7 @@ export class Sync {
     if (bytes === null) {
       return;  // 304: what the device holds is current
     }
-    const actual = (await sha256(bytes)) || version;
+    const actual = (await fileVersion(bytes)) || version;
     let data;
     try {
       data = await openData(bytes, this.wasm);
@@ -143,6 +135,10 @@ export class Sync {
       if (this.session) {
         this.onStatus();
       }
+      window.clearTimeout(this.retry);
+      if (this.problem === "preparing") {  // the portal is writing the database: ask again soon
+        this.retry = window.setTimeout(() => this.run(), this.retrySeconds * 1000);
+      }
     }
   }
 
@@ -177,22 +173,23 @@ export class Sync {
     const token = this.session.token;
     await this.wipe();
     await store.queueSignOut(token);
-    return this.sendSignOuts();
+    return sendSignOuts(this.api);
   }
+}
 
-  async sendSignOuts() {
-    let all = true;
-    for (const { key, token } of await store.pendingSignOuts()) {
-      try {
-        await this.api.signOut(token);
-      } catch (error) {
-        if (error instanceof Offline) {
-          all = false;
-          continue;
-        }  // any other answer: that session is over on the portal anyway
-      }
-      await store.forgetSignOut(key);
+// The sign-outs made without a connection, sent now; true when none is left.
+export async function sendSignOuts(api) {
+  let all = true;
+  for (const { key, token } of await store.pendingSignOuts()) {
+    try {
+      await api.signOut(token);
+    } catch (error) {
+      if (error instanceof Offline) {
+        all = false;
+        continue;
+      }  // any other answer: that session is over on the portal anyway
     }
-    return all;
+    await store.forgetSignOut(key);
   }
+  return all;
 }
