@@ -31,7 +31,7 @@ def test_the_page_hands_in_its_words_and_addresses_and_holds_no_data(client):
     assert config["texts"]["blocked_deactivated"] == ("Ihre Praxis hat die App-Nutzung deaktiviert – Sie sehen den "
                                                       "letzten Stand, die Synchronisierung ist gesperrt")
     assert 'inputmode="numeric"' in html and 'autocomplete="one-time-code"' in html
-    assert html.count("<template id=") == 4 and "<script>" not in html  # no inline script
+    assert html.count("<template id=") == 6 and "<script>" not in html  # no inline script
     english = client.get("/app/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert 'lang="en"' in english and "Sign in" in english
 
@@ -82,6 +82,7 @@ def test_the_app_s_modules_stay_small_and_talk_to_nobody_else():
         assert len(source.splitlines()) <= 200, module.name
         assert not re.search(r"https?://", source), f"{module.name}: an address of another site"
         assert "localStorage" not in source and "document.cookie" not in source, module.name
+        assert "createElement" not in source, f"{module.name}: markup belongs in the page's <template> elements"
 
 
 def test_the_vendored_sql_js_is_the_one_the_vendoring_script_checks():

@@ -35,19 +35,18 @@ export class Courses {
     ].join(" · "));
     setText(node, "where", [course.practice, course.city].filter(Boolean).join(", "));
     const sessions = data.nextSessions(course.id, today, NEXT_SESSIONS).map((day) => {
-      const item = document.createElement("li");
-      const link = document.createElement("a");
+      const item = clone("tpl-next-session");
+      const link = field(item, "day");
       link.href = day === today ? "#heute" : `#tag/${day}`;
       link.textContent = this.format.shortDay(day);
-      item.append(link);
       return item;
     });
     field(node, "sessions").replaceChildren(...sessions);
     const people = data.participants(course.id)
       .sort((a, b) => this.collator.compare(a.last_name, b.last_name) || this.collator.compare(a.first_name, b.first_name))
       .map((person) => {
-        const item = document.createElement("li");
-        item.textContent = `${person.last_name}, ${person.first_name}`.replace(/^, |, $/g, "");
+        const item = clone("tpl-participant");
+        item.textContent = [person.last_name, person.first_name].filter(Boolean).join(", ");
         return item;
       });
     field(node, "participants").replaceChildren(...people);
