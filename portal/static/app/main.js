@@ -21,6 +21,7 @@ const format = createFormat(language, texts);
 const frame = new Frame();
 const api = createApi(config.api);
 loadEngine(config.wasm).catch(() => undefined);  // SQLite compiles while the page settles
+const kept = store.load();  // and what this device keeps is read meanwhile
 
 let shown = null;
 
@@ -141,7 +142,7 @@ async function start() {
   window.setInterval(() => sync.run(), config.syncMinutes * 60 * 1000);
   let saved;
   try {
-    saved = await store.load();
+    saved = await kept;
   } catch {
     showSignIn(texts.no_storage, null, "error");
     return;

@@ -61,8 +61,11 @@ self.addEventListener("activate", (event) => {
     .then(() => self.clients.claim()));
 });
 
+let release = null;  // the open cache, shared by the requests of a start
+
 async function fromRelease(key) {
-  const hit = await caches.open(CACHE).then((cache) => cache.match(key, { ignoreVary: true, ignoreSearch: true }));
+  release = release || caches.open(CACHE);
+  const hit = await (await release).match(key, { ignoreVary: true, ignoreSearch: true });
   return hit || fetch(key);
 }
 
