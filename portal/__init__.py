@@ -40,12 +40,13 @@ from .therapists.queries import row_labels
 from .therapists.routes import bp as therapists_bp
 from .users.routes import bp as users_bp
 from .version import VERSION
+from .webapp.routes import bp as webapp_bp
 
 __version__ = VERSION
 
 BLUEPRINTS = (auth_bp, account_bp, therapists_bp, schedule_bp, codes_bp, groups_bp, users_bp, support_bp, health_bp,
               api_bp, scripts_bp, devices_bp, audit_bp, help_bp, checkin_bp, terminal_bp, webhooks_bp,
-              monitoring_bp)
+              monitoring_bp, webapp_bp)
 
 
 def create_app(config_name: str | None = None, test_config: dict | None = None) -> Flask:

@@ -35,6 +35,8 @@ ENVIRONMENT = {
     "PROXY_COUNT": ("PROXY_COUNT", int),
     "THERAPIST_DB_DIR": ("THERAPIST_DB_DIR", str),
     "API_RATE_LIMIT": ("API_RATE_LIMIT", str),
+    "APP_CODE_LIMIT": ("APP_CODE_LIMIT", str),
+    "APP_SYNC_MINUTES": ("APP_SYNC_MINUTES", int),
     "MAIL_BOUNCE_ADDRESS": ("MAIL_BOUNCE_ADDRESS", str),
     "BOUNCE_MAX_BYTES": ("BOUNCE_MAX_BYTES", int),
     "BOUNCE_IMAP_URL": ("BOUNCE_IMAP_URL", str),
@@ -178,6 +180,11 @@ class Config:
     THERAPISTS_PER_PAGE = 25
     THERAPIST_DB_DIR: str | None = None  # default: instance/therapist-dbs
     API_RATE_LIMIT = "120 per minute"  # per client address, on every app API route
+    # "Code anfordern" in the app: codes per address (each answer is the same, sent or not), and
+    # how long every answer takes, so its time tells nothing either.
+    APP_CODE_LIMIT = "1 per minute; 5 per hour"
+    APP_CODE_ANSWER_SECONDS = 0.25
+    APP_SYNC_MINUTES = 15  # the web app (/app) asks for changes this often while it is open
     DEV_TOOLS = False
 
     # Operations (docs/deploy.md): /readyz fails when the oldest waiting job is older than this;

@@ -132,6 +132,9 @@ PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.set_language", 
                     "health.readyz", "monitoring.scrape",
                     # the app API authenticates devices by bearer token, not portal users (tests/test_api.py)
                     "api.create_session", "api.database", "api.sync", "api.delete_session", "api.openapi",
+                    "api.request_code",
+                    # the web app signs in through that API; its page holds no data (tests/test_webapp.py)
+                    "webapp.index", "webapp.service_worker", "webapp.manifest",
                     # help is open to everyone (tests/test_help.py)
                     "help.index", "help.page",
                     # the check-in terminal is recognised by its pairing cookie (tests/test_terminal.py)

@@ -236,9 +236,10 @@ def test_portal_sessions_do_not_authenticate_the_api(app, world, chef):
 def test_openapi_describes_every_route(client):
     spec = client.get("/api/app/v1/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
-    assert set(spec["paths"]) == {"/session", "/database", "/sync", "/openapi.json"}
+    assert set(spec["paths"]) == {"/session", "/database", "/sync", "/code", "/openapi.json"}
     assert set(spec["paths"]["/session"]) == {"post", "delete"}
     assert {"201", "400", "401", "403", "409", "429"} <= set(spec["paths"]["/session"]["post"]["responses"])
+    assert {"202", "400", "429"} <= set(spec["paths"]["/code"]["post"]["responses"])
 
 
 def test_the_saturday_run_is_next_scheduled_for_saturday_3_am_in_berlin(cron_entries):

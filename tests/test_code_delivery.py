@@ -64,7 +64,10 @@ def test_the_mail_has_the_headers_and_parts_the_spec_asks_for(app, as_user, worl
     for part in (plain, html):
         assert code in part and "Praxisgruppe Nord" in part and "nur für eine einzige Anmeldung" in part
         assert "nicht erwartet" in part and "gilt bis" in part
-    assert not re.search(r"<img|src=|https?://", html)
+        assert "http://localhost:5000/app/" in part  # the web app, on the portal itself
+    # no remote image, no tracking: the one address in the mail is the portal's web app
+    assert not re.search(r"<img|src=", html)
+    assert set(re.findall(r"https?://[^\s\"<]+", html)) == {"http://localhost:5000/app/"}
 
 
 def test_the_mail_states_an_expiry_15_minutes_after_the_server_accepted_it(app, as_user, world, smtp_sink):

@@ -86,6 +86,27 @@ def document(server_url: str) -> dict:
                     "responses": {"204": {"description": "abgemeldet"}, "401": AUTHENTICATED["401"], **COMMON},
                 },
             },
+            "/code": {
+                "post": {
+                    "summary": "Einen neuen Zugangscode per E-Mail anfordern (\u201eCode anfordern\u201c)",
+                    "description": "Antwortet für jede Adresse gleich; ein Code wird nur gesendet, wenn die Adresse "
+                                   "genau einem freigeschalteten Therapeuten gehört und die Grenzen pro Adresse "
+                                   "(1 pro Minute, 5 pro Stunde) eingehalten sind.",
+                    "operationId": "requestCode",
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["email"],
+                        "properties": {"email": {"type": "string", "maxLength": 254}}}}}},
+                    "responses": {
+                        "202": {"description": "angenommen (ob gesendet, sagt die Antwort nicht)",
+                                "content": {"application/json": {"schema": {
+                                    "type": "object", "required": ["status", "message"],
+                                    "properties": {"status": {"type": "string", "enum": ["accepted"]},
+                                                   "message": {"type": "string"},
+                                                   "help": {"type": "string", "format": "uri"}}}}}},
+                        **COMMON,
+                    },
+                },
+            },
             "/database": {
                 "get": {
                     "summary": "Die Therapeuten-Datenbank laden",

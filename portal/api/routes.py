@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, current_app, jsonify, request, send_file, url_for
 from werkzeug.exceptions import HTTPException
 
+from ..codes.self_service import request_by_therapist
 from ..devices import services as devices
 from ..errors import retry_after
 from ..extensions import csrf, db, limiter
+from ..help.links import help_page_url
 from ..therapist_db import generator
 from .errors import ApiError, api_error
 from .openapi import document
@@ -72,6 +76,24 @@ def create_session():
     therapist = device.therapist
     return jsonify(token=token, therapist={"id": therapist.id, "name": therapist.full_name},
                    database=_database_info(database.sha256)), 201
+
+
+CODE_REQUESTED = ("Wenn diese Adresse für die Therapeuten-App freigeschaltet ist, kommt in wenigen Minuten eine "
+                  "E-Mail mit einem neuen Zugangscode. Sehen Sie bitte auch im Spam-Ordner nach.")
+
+
+@bp.post("/code")
+def request_code():
+    """"Code anfordern": the same answer, in the same time, for every address, whether a code was
+    sent or not (see ``codes.self_service``)."""
+    started = time.monotonic()
+    email = _json_body({"email": 254})["email"]
+    if "@" not in email:
+        raise ApiError("invalid_request")
+    request_by_therapist(email)
+    time.sleep(max(0.0, current_app.config["APP_CODE_ANSWER_SECONDS"] - (time.monotonic() - started)))
+    return jsonify(status="accepted", message=CODE_REQUESTED,
+                   help=help_page_url("code-kommt-nicht-an", external=True)), 202
 
 
 @bp.get("/database")

@@ -29,6 +29,7 @@ ACTIONS = {
     "code.failed": N_("Versand des Zugangscodes fehlgeschlagen"),
     "code.refused": N_("Adresse vom Mailserver abgelehnt"),
     "code.requested": N_("Zugangscode angefordert"),
+    "code.requested_by_therapist": N_("Zugangscode vom Therapeuten angefordert"),
     "code.sent": N_("Zugangscode gesendet"),
     "code.used": N_("Zugangscode verwendet"),
     "course.assigned": N_("Kurs zugeordnet"),

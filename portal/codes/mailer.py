@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import current_app
 from flask_mail import Message
 
+from ..accounts.mails import base_url
 from ..bounces.services import tag_for
 from ..i18n import datetime_filter
 from ..outbox.smtp import compose
@@ -24,6 +25,7 @@ def build_message(request: CodeRequest, code: str, expires_at: datetime) -> Mess
         group_name=request.therapist.group.name if request.therapist else "",
         expires=datetime_filter(expires_at),
         validity_minutes=current_app.config["ACCESS_CODE_VALIDITY_MINUTES"],
+        app_url=base_url() + "/app/",
     )
     if current_app.config.get("POSTMARK_WEBHOOK_USER"):  # sent through Postmark: its bounce webhook names the mail
         message.extra_headers["X-PM-Metadata-portal_tag"] = tag_for(request.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..bounces.models import Bounce
@@ -23,6 +23,8 @@ class CodeRequest(DeliveryColumns, db.Model):
     therapist_id: Mapped[int] = mapped_column(ForeignKey("therapist.id", ondelete="CASCADE"))
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("portal_user.id", ondelete="SET NULL"))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # asked for by the therapist in the app ("Code anfordern"), not by the practice
+    by_therapist: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     email: Mapped[str] = mapped_column(String(254))
     # the delivery's columns come from DeliveryColumns
 

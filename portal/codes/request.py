@@ -18,6 +18,7 @@ from ..timeutil import utcnow
 from .models import CodeRequest
 
 SEND_JOB = "portal.codes.jobs.send_code"
+APP_ACTOR = "App"  # the audit's actor of what the therapist did in the app
 
 
 def job_id(request_id: int) -> str:
@@ -60,12 +61,13 @@ def void_open_codes(therapist_id: int, now: datetime) -> int:
     ).rowcount
 
 
-def request_code(therapist: Therapist, actor=None) -> RequestOutcome:
+def request_code(therapist: Therapist, actor=None, *, by_therapist: bool = False) -> RequestOutcome:
     """Record a new code request that supersedes every earlier unused code; the mail job is
     enqueued when the caller commits.
 
     Refuses without an e-mail address or without "App aktivieren", and answers with the recent
-    request instead of a second mail within the cool-down.
+    request instead of a second mail within the cool-down. ``by_therapist``: asked for in the app
+    ("Code anfordern"), audited as "vom Therapeuten angefordert".
     """
     if not therapist.app_enabled:
         return RequestOutcome(None, False, translate(N_("Aktivieren Sie zuerst die App für diesen Therapeuten.")),
@@ -85,11 +87,12 @@ def request_code(therapist: Therapist, actor=None) -> RequestOutcome:
     void_open_codes(therapist.id, now)
     request = CodeRequest(group_id=therapist.group_id, therapist_id=therapist.id, email=therapist.email,
                           requested_by_id=actor.id if actor is not None else None, requested_at=now,
-                          delivery=Delivery.PENDING)
+                          by_therapist=by_therapist, delivery=Delivery.PENDING)
     db.session.add(request)
     db.session.flush()
-    record("code.requested", group_id=therapist.group_id, therapist_id=therapist.id,
-           details={"code_request_id": request.id, "email": therapist.email}, actor=actor)
+    record("code.requested_by_therapist" if by_therapist else "code.requested", group_id=therapist.group_id,
+           therapist_id=therapist.id, details={"code_request_id": request.id, "email": therapist.email}, actor=actor,
+           actor_label=APP_ACTOR if by_therapist else None)
     jobs.after_commit(SEND_JOB, request.id, job_id=job_id(request.id))
     return RequestOutcome(request, True, translate(N_("Ein neuer Zugangscode wird an %(email)s gesendet."),
                                                    email=therapist.email))

@@ -92,8 +92,12 @@ class CodeStatus:
         """The arrow's hover text."""
         if self.last_sent_at is None:
             return translate(N_("Noch kein Zugangscode gesendet"))
-        return translate(N_("Zuletzt gesendet am %(day)s um %(time)s Uhr"),
+        sent = translate(N_("Zuletzt gesendet am %(day)s um %(time)s Uhr"),
                          day=format_datetime(self.last_sent_at, "dd.MM.yyyy"), time=clock_time(self.last_sent_at))
+        request = self.request
+        if request is not None and request.by_therapist and request.accepted_at == self.last_sent_at:
+            return translate(N_("%(sent)s (vom Therapeuten angefordert)"), sent=sent)
+        return sent
 
 
 

@@ -37,7 +37,9 @@ def generate_missing() -> int:
 @fresh_session
 def sweep() -> int:
     """Every few minutes (rq cron): enqueue databases that stayed stale because their job never
-    reached Redis or was lost. Returns how many."""
+    reached Redis or was lost, and those written with an older schema. Returns how many."""
+    services.mark_older_schemas_stale()
+    db.session.commit()
     stale = db.session.scalars(
         select(TherapistDatabase.therapist_id)
         .join(Therapist, Therapist.id == TherapistDatabase.therapist_id)

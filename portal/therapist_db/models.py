@@ -19,5 +19,6 @@ class TherapistDatabase(db.Model):
     sha256: Mapped[str | None] = mapped_column(String(64))  # the version the API reports
     size: Mapped[int | None] = mapped_column(Integer)
     generated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    schema_version: Mapped[int | None] = mapped_column(Integer)  # the generator's schema it was written with
     stale: Mapped[bool] = mapped_column(Boolean, default=True)
     stale_since: Mapped[datetime | None] = mapped_column(UTCDateTime)

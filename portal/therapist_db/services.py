@@ -8,7 +8,9 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from .. import jobs
+from ..checkin.models import CourseMember
 from ..extensions import db
+from ..schedule.models import Course
 from ..therapists.models import Therapist
 from ..timeutil import utcnow
 from . import generator
@@ -40,6 +42,27 @@ def mark_stale(therapist_ids: Iterable[int | None]) -> None:
         jobs.after_commit(GENERATE_JOB, therapist_id, job_id=job_id(therapist_id))
 
 
+def mark_stale_for_participants(participant_ids: Iterable[int]) -> None:
+    """Course participants changed (joined a group, renamed, restricted, erased): the databases of
+    the therapists of their course groups list them, so those are stale. Call before the change
+    removes the memberships."""
+    ids = list(participant_ids)
+    if ids:
+        mark_stale(db.session.scalars(
+            select(Course.therapist_id).join(CourseMember, CourseMember.course_id == Course.id)
+            .where(CourseMember.participant_id.in_(ids)).distinct()))
+
+
+def mark_older_schemas_stale() -> None:
+    """After a release with a new schema: the activated therapists' databases written with an older
+    one are stale (they still serve until rewritten). The caller commits."""
+    mark_stale(db.session.scalars(
+        select(TherapistDatabase.therapist_id).join(Therapist, Therapist.id == TherapistDatabase.therapist_id)
+        .where(Therapist.app_enabled.is_(True), TherapistDatabase.stale.is_(False),
+               TherapistDatabase.sha256.is_not(None),
+               TherapistDatabase.schema_version.is_distinct_from(generator.SCHEMA_VERSION))))
+
+
 def request_generation(therapist: Therapist) -> None:
     """On activation: (re)generate the database when it is missing or stale."""
     record = db.session.get(TherapistDatabase, therapist.id)
@@ -51,6 +74,7 @@ def is_current(therapist: Therapist) -> bool:
     """Generated, not stale since, and on disk: nothing to write."""
     record = db.session.get(TherapistDatabase, therapist.id)
     return (record is not None and not record.stale and record.sha256 is not None
+            and record.schema_version == generator.SCHEMA_VERSION
             and generator.path_for(therapist.group_id, therapist.id).exists())
 
 
@@ -86,6 +110,7 @@ def generate(therapist: Therapist) -> TherapistDatabase:
         db.session.add(record)
     still_stale = record.stale and record.stale_since is not None and record.stale_since > started
     record.sha256, record.size, record.generated_at = sha256, size, utcnow()
+    record.schema_version = generator.SCHEMA_VERSION
     record.stale = still_stale
     return record
 

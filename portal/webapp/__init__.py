@@ -1,0 +1,1 @@
+"""The therapist app in the browser (/app): an installable web app built on the public app API only."""
