@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pyotp
@@ -46,6 +47,16 @@ def vnu_jar() -> Path:
     if not jar.exists() or not shutil.which("java"):
         pytest.fail("Nu HTML Checker fehlt: bin/test installiert vnu-jar mit npm nach .cache/vnu (und als root Java).")
     return jar
+
+
+def wait_until_true(page, expression: str, timeout: float = 10.0) -> None:
+    """Wait until the page's async ``expression`` (a function returning a promise) resolves truthy.
+    page.evaluate awaits the browser's promise; wait_for_function would take the promise itself as
+    a truthy answer and return at once."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {timeout} s: {expression}"
+        page.wait_for_timeout(50)
 
 
 def serious_accessibility_violations(page) -> list[str]:

@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.timeutil import today_berlin
 
 from .. import factories as f
-from .conftest import serious_accessibility_violations, sign_in
+from .conftest import serious_accessibility_violations, sign_in, wait_until_true
 from .test_terminal import register_a_terminal, sign_on_the_pad
 
 QUEUED = """() => new Promise((resolve, reject) => {
@@ -64,7 +64,7 @@ def test_offline_check_in_is_sent_once_when_the_connection_returns(page, live_se
     page.set_viewport_size({"width": 1366, "height": 900})
     tablet, terminal = _paired_tablet(page, live_server, world)
     # installed as a web app: the service worker runs and keeps the offline page and its assets
-    terminal.wait_for_function("() => navigator.serviceWorker.ready.then(r => !!r.active)")
+    wait_until_true(terminal, "() => navigator.serviceWorker.ready.then(r => !!r.active)")
     cached = terminal.evaluate("""() => caches.keys().then(names => caches.open(names[0]))
         .then(cache => cache.keys()).then(requests => requests.map(r => new URL(r.url).pathname))""")
     assert "/terminal/offline" in cached and "/static/terminal-offline.js" in cached
@@ -106,8 +106,8 @@ def test_offline_check_in_is_sent_once_when_the_connection_returns(page, live_se
     terminal.goto(f"{live_server}/terminal")
     expect(terminal.get_by_role("heading", name="Dieses Terminal ist gesperrt")).to_be_visible()
     # nothing is handed over after the lock: the portal counts what the tablet held; it forgets everything
-    terminal.wait_for_function("() => indexedDB.databases().then(all => all.length === 0)")
-    terminal.wait_for_function("() => caches.keys().then(names => names.length === 0)")
+    wait_until_true(terminal, "() => indexedDB.databases().then(all => all.length === 0)")
+    wait_until_true(terminal, "() => caches.keys().then(names => names.length === 0)")
     with app.app_context():
         assert [row.course.name for row in db.session.scalars(select(OfflineCheckIn))] == ["Rücken fit"]  # the earlier
         # counted once or twice: the open page may try before the locked page reports what was still there
