@@ -251,4 +251,4 @@ def test_open_items_are_listed_without_hover(as_user, world):
 def test_the_arrow_has_a_visible_label(as_user, world):
     html = as_user(world.chef_a).get("/therapeuten").get_data(as_text=True)
     arrow = html[html.index(f'id="code-arrow-list-{world.therapist_a}"'):]
-    assert '<span class="arrow-label">Code senden</span></button>' in arrow[:arrow.index("</button>") + 9]
+    assert '<span class="arrow-label">Zugangscode senden</span></button>' in arrow[:arrow.index("</button>") + 9]

@@ -43,7 +43,8 @@ def _saved(message: str, category: str, therapist: Therapist | None = None):
     """After a save: the message and (for a known row) the new row, swapped in by htmx; else a redirect."""
     if not htmx:
         return done(message, category, url_for(".index"))
-    headers = {} if therapist else {"HX-Trigger": "therapists-changed"}
+    # a new row (not on the page yet) or one offered its next steps: the whole table refreshes
+    headers = {} if therapist and therapist.id not in _new_ids() else {"HX-Trigger": "therapists-changed"}
     return render_template("therapists/_saved.html", message=message, category=category,
                            row=therapist_row(therapist) if therapist else None, new_ids=_new_ids(),
                            licences_ok=therapist.group.app_licences_ok() if therapist else True), 200, headers
