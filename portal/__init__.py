@@ -16,13 +16,14 @@ from . import cli, errors, i18n, jobs, models, security, web  # noqa: F401  (mod
 from .accounts.routes import bp as account_bp
 from .api.routes import bp as api_bp
 from .audit.routes import bp as audit_bp
-from .auth.permissions import Permission, can
+from .auth.permissions import Permission, can, reserved_for
 from .auth.routes import bp as auth_bp
 from .auth.routes import init_login_manager
 from .bounces import receiver as bounce_receiver
 from .bounces.webhooks import bp as webhooks_bp
 from .checkin.routes import bp as checkin_bp
 from .checkin.terminal.routes import bp as terminal_bp
+from .codes.arrival import arrival_help
 from .codes.routes import bp as codes_bp
 from .config import CONFIGS, from_environment
 from .devices.routes import bp as devices_bp
@@ -85,8 +86,8 @@ def create_app(config_name: str | None = None, test_config: dict | None = None) 
 
 
 def register_template_globals(app: Flask) -> None:
-    app.jinja_env.globals.update(can=can, Permission=Permission, row_labels=row_labels,
-                                 jobs_handover_failed=jobs.handover_failed)
+    app.jinja_env.globals.update(can=can, Permission=Permission, reserved_for=reserved_for, row_labels=row_labels,
+                                 arrival_help=arrival_help, jobs_handover_failed=jobs.handover_failed)
 
 
 def register_extensions(app: Flask) -> None:

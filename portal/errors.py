@@ -2,12 +2,14 @@
 
 import time
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from .api.errors import api_error
+from .auth.permissions import colleagues_with, reserved_for
 from .extensions import htmx, limiter
 
 MESSAGES = {
@@ -41,11 +43,24 @@ def render_error(status: int, message: str | None = None):
         message = ngettext("Zu viele Versuche. Bitte versuchen Sie es in %(num)s Minute erneut.",
                            "Zu viele Versuche. Bitte versuchen Sie es in %(num)s Minuten erneut.", minutes)
     message = message or MESSAGES.get(status, MESSAGES[500])()
+    context = _who_may() if status == 403 else {}
     if request.blueprint == "terminal" or request.path.startswith("/terminal"):
         template = "checkin/terminal/error.html"  # the tablet at the counter has no portal around it
     else:
         template = "errors/_message.html" if htmx else "errors/error.html"
-    return render_template(template, status=status, message=message), status, retry_after() if status == 429 else {}
+    return (render_template(template, status=status, message=message, **context), status,
+            retry_after() if status == 429 else {})
+
+
+def _who_may() -> dict:
+    """A page this role may not open (often reached through a help link): who can do it instead,
+    by role and by name, rather than a bare "no"."""
+    view = current_app.view_functions.get(request.endpoint)
+    permission = getattr(view, "required_permission", None)
+    reserved = permission and reserved_for(current_user, permission)
+    if not reserved:
+        return {}
+    return {"reserved": reserved, "ask": colleagues_with(current_user, permission)}
 
 
 def init_app(app: Flask) -> None:

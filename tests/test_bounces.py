@@ -63,8 +63,8 @@ def _one_request(app) -> CodeRequest:
 def _mark(html: str, therapist_id: int) -> list[str]:
     """The open items the list's readiness mark names for one therapist."""
     row = re.search(rf'<tr id="therapist-{therapist_id}">(.*?)</tr>', html, re.S).group(1)
-    badge = re.search(r'<span class="badge warn" title="([^"]*)"', row)
-    return sorted(badge.group(1).split("; ")) if badge else []
+    items = re.search(r'<details id="open-items-\d+" class="open-items">.*?<ul>(.*?)</ul>', row, re.S)
+    return sorted(re.findall(r"<li>([^<]*)</li>", items.group(1))) if items else []
 
 
 def test_a_relayed_mail_that_bounces_comes_back_and_everything_reacts(loop, world):

@@ -1,5 +1,6 @@
 """Help pages, their search, and the context links from statuses, rules and API errors into them."""
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -75,9 +76,51 @@ def test_a_crawl_of_every_help_link_finds_no_dead_link(as_user, world):
 
 def test_help_search_finds_a_page_by_a_word_from_its_body(client):
     html = client.get("/hilfe?q=Positivliste").get_data(as_text=True)
-    assert 'href="/hilfe/code-kommt-nicht-an"' in html and "<mark>Positivliste</mark>" in html
-    assert 'href="/hilfe/datenbank-fehlt"' in client.get("/hilfe?q=Samstag").get_data(as_text=True)
-    assert "Keine Hilfeseite enthält alle Suchwörter." in client.get("/hilfe?q=Quantenphysik").get_data(as_text=True)
+    assert 'href="/hilfe/code-kommt-nicht-an#absender"' in html and "<mark>Positivliste</mark>" in html
+    assert 'href="/hilfe/datenbank-fehlt#wann"' in client.get("/hilfe?q=Samstag").get_data(as_text=True)
+    assert "Keine Hilfeseite passt zu Ihrer Suche." in client.get("/hilfe?q=Quantenphysik").get_data(as_text=True)
+
+
+HIT = re.compile(r'<li data-hit="([a-z-]+)"><a href="([^"]+)"')
+
+# What a practice types, and the help that answers it first (page, and section where one fits).
+PHRASINGS = [
+    ("Code nicht erhalten", "/hilfe/code-kommt-nicht-an"),
+    ("keine Mail bekommen", "/hilfe/code-kommt-nicht-an"),
+    ("Zugangscode angekommen", "/hilfe/code-kommt-nicht-an"),
+    ("Zugangscode kommt nicht", "/hilfe/code-kommt-nicht-an"),
+    ("E-Mail mit Code ist nicht da", "/hilfe/code-kommt-nicht-an"),
+    ("Email landet im Spam", "/hilfe/code-kommt-nicht-an#spam"),
+    ("Junk Ordner", "/hilfe/code-kommt-nicht-an#spam"),
+    ("Absender ins Adressbuch", "/hilfe/code-kommt-nicht-an#absender"),
+    ("neues Handy", "/hilfe/neues-geraet"),
+    ("zweites Gerät einrichten", "/hilfe/neues-geraet"),
+    ("Therapeut kann sich nicht einloggen", "/hilfe/kann-sich-nicht-anmelden"),
+    ("Datenbank fehlt", "/hilfe/datenbank-fehlt"),
+    ("Passwort vergessen", "/hilfe/portal-anmeldung#passwort"),
+    ("Einladung abgelaufen", "/hilfe/portal-anmeldung#einladung"),
+    ("Handy verloren Daten löschen", "/hilfe/deaktiviert-nutzt-weiter#entziehen"),
+    ("deaktiviert aber nutzt App weiter", "/hilfe/deaktiviert-nutzt-weiter"),
+    ("WLAN weg beim Check-in", "/hilfe/check-in-ohne-verbindung"),
+    ("Tablet offline", "/hilfe/check-in-ohne-verbindung#offline"),
+]
+
+
+@pytest.mark.parametrize(("query", "expected"), PHRASINGS)
+def test_help_search_answers_what_a_practice_types_best_match_first(client, query, expected):
+    """Stemming, synonyms and any-word ranking: the help that answers the question comes first."""
+    html = client.get("/hilfe", query_string={"q": query}).get_data(as_text=True)
+    hits = HIT.findall(html)
+    assert hits, query
+    first = hits[0][1]
+    assert first == expected or first.startswith(expected + "#"), (query, hits)
+
+
+def test_help_search_matches_word_forms_and_marks_them(client):
+    html = client.get("/hilfe", query_string={"q": "Geräte abmelden"}).get_data(as_text=True)
+    assert HIT.findall(html)[0][0] == "abmelden"
+    assert "<mark>" in html and "Keine Hilfeseite" not in html
+    assert "Keine Hilfeseite passt" in client.get("/hilfe", query_string={"q": "nicht"}).get_data(as_text=True)
 
 
 def test_api_errors_and_statuses_link_to_their_help(app, client, as_user, world):

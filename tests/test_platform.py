@@ -90,7 +90,7 @@ def test_every_page_carries_the_security_headers(client, world):
 def test_static_files_are_vendored_not_from_a_cdn(client):
     html = client.get("/anmelden").get_data(as_text=True)
     assert re.findall(r'src="([^"]+)"', html) == ["/static/vendor/htmx-2.0.11.min.js", "/static/app.js",
-                                                   "/static/passkeys.js"]
+                                                   "/static/unsaved.js", "/static/passkeys.js"]
     assert client.get("/static/vendor/htmx-2.0.11.min.js").status_code == 200
     assert "https://" not in "".join(re.findall(r'(?:href|src)="([^"]+)"', html))
 

@@ -281,7 +281,7 @@ def test_the_status_refreshes_the_list_mark_and_the_dialog_checklist(app, as_use
     activate(app, client, world.therapist_a)
     run_jobs(app)  # the database and the code mail
     cell = client.get(f"/therapeuten/{world.therapist_a}/zugangscode?scope=list", headers=HX).get_data(as_text=True)
-    mark = cell.split(f'<span id="readiness-{world.therapist_a}" class="readiness-mark" hx-swap-oob="true">')[1]
+    mark = cell.split(f'<div id="readiness-{world.therapist_a}" class="readiness-mark" hx-swap-oob="true">')[1]
     assert 'data-unmet="0"' in mark  # the list row's mark, out of band: ready now
     dialog = client.get(f"/therapeuten/{world.therapist_a}/zugangscode?scope=dialog", headers=HX).get_data(as_text=True)
     assert f'<section id="checklist-{world.therapist_a}"' in dialog and 'hx-swap-oob="true"' in dialog

@@ -11,8 +11,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..extensions import db
+from ..i18n import N_, translate
 from ..web import parse_id
-from .models import Role
+from .models import Role, User
 
 
 class Permission(StrEnum):
@@ -68,6 +69,34 @@ def can(user, permission: Permission) -> bool:
     if user.role != Role.SUPPORT and user.group_id is None:
         return False
     return permission in ROLE_PERMISSIONS.get(user.role, frozenset())
+
+
+GROUP_ROLES = (Role.CHEF, Role.THERAPEUT)
+
+
+def holders(permission: Permission) -> list[Role]:
+    """The practice group's roles that hold ``permission`` (support is no group role)."""
+    return [role for role in GROUP_ROLES if permission in ROLE_PERMISSIONS[role]]
+
+
+def reserved_for(user, permission: Permission) -> str | None:
+    """For a group's user who lacks ``permission``: who has it, e.g. "nur für die Praxisleitung
+    (chef)", shown beside the action where it would be; None for anyone else."""
+    if not user.is_authenticated or user.role not in GROUP_ROLES or can(user, permission):
+        return None
+    roles = holders(permission)
+    if not roles:
+        return None
+    return translate(N_("nur für die %(roles)s"), roles=translate(N_(" und ")).join(role.label for role in roles))
+
+
+def colleagues_with(user, permission: Permission) -> list[str]:
+    """The addresses of the active users of ``user``'s group who hold ``permission``: whom to ask."""
+    roles = holders(permission)
+    if user.group_id is None or not roles:
+        return []
+    return list(db.session.scalars(select(User.email).where(
+        User.group_id == user.group_id, User.active.is_(True), User.role.in_(roles)).order_by(User.email)))
 
 
 def requires(permission: Permission):

@@ -78,8 +78,8 @@ def request_code(therapist: Therapist, actor=None, *, by_therapist: bool = False
     now = utcnow()
     latest = latest_request(therapist.id)
     cooldown = timedelta(seconds=current_app.config["ACCESS_CODE_RESEND_COOLDOWN_SECONDS"])
-    if latest is not None and now - latest.requested_at < cooldown and latest.delivery not in (
-        Delivery.REFUSED, Delivery.FAILED, Delivery.BOUNCED
+    if latest is not None and now - latest.requested_at < cooldown and latest.superseded_at is None and (
+        latest.delivery not in (Delivery.REFUSED, Delivery.FAILED, Delivery.BOUNCED)
     ):
         return RequestOutcome(latest, False, translate(N_(
             "Ein Zugangscode wurde vor weniger als 30 Sekunden angefordert. Es wird keine zweite E-Mail gesendet; "

@@ -30,7 +30,7 @@ class StatusKey(LabelledEnum):
     VALID = "valid", N_("gesendet, gültig bis %(time)s"), "ok", None
     EXPIRED = "expired", N_("abgelaufen"), "off", (_ARRIVAL, "status")
     USED = "used", N_("verwendet am %(when)s (%(device)s)"), "ok", ("neues-geraet", None)
-    SUPERSEDED = "superseded", N_("ersetzt"), "off", (_ARRIVAL, "warten")
+    VOIDED = "voided", N_("nicht mehr gültig (App deaktiviert)"), "off", ("deaktiviert-nutzt-weiter", None)
     LOCKED = ("locked", N_("gesperrt nach %(n)s falschen Eingaben – neuen Code senden; der Therapeut kann in der App "
                            "auch selbst einen neuen Code anfordern"), "warn", (_ARRIVAL, "status"))
     REFUSED = "refused", N_("Adresse abgelehnt: %(answer)s"), "warn", (_ARRIVAL, "schreibweise")
@@ -110,7 +110,8 @@ def status_of(request: CodeRequest | None, last_sent_at: datetime | None, now: d
     if request.used_at is not None:
         key, poll = StatusKey.USED, None
     elif request.superseded_at is not None:
-        key, poll = StatusKey.SUPERSEDED, None
+        # the latest request, so no newer code replaced it: deactivating or withdrawing the app voided it
+        key, poll = StatusKey.VOIDED, None
     elif request.locked_at is not None:
         key, poll = StatusKey.LOCKED, None
     elif request.delivery in (Delivery.PENDING, Delivery.SENDING):

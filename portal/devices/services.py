@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import Date, bindparam, select, update
+from sqlalchemy import Date, bindparam, func, select, update
 
 from ..audit.services import record
 from ..codes import verify
@@ -167,6 +167,12 @@ def end_session(device: Device, actor) -> None:
     device.revoked_at = utcnow()
     record("device.session_ended", group_id=device.group_id, therapist_id=device.therapist_id,
            details={"device_id": device.id, "name": device.name}, actor=actor)
+
+
+def signed_in_count(therapist_id: int) -> int:
+    """How many devices of the therapist are signed in (neither signed out nor ended)."""
+    return db.session.scalar(select(func.count(Device.id)).where(
+        Device.therapist_id == therapist_id, Device.revoked_at.is_(None), Device.signed_out_at.is_(None))) or 0
 
 
 def revoke_all(therapist_id: int, now: datetime) -> int:

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from markdown_it import MarkdownIt
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 PAGES = Path(__file__).parent / "pages"
 ORDER = ["code-kommt-nicht-an", "kann-sich-nicht-anmelden", "datenbank-fehlt", "deaktiviert-nutzt-weiter",
@@ -28,9 +28,6 @@ class HelpPage:
         rendered = _markdown.render(self.source.replace("{sender}", sender))
         return Markup(_HEADING_ANCHOR.sub(r'<\1 id="\3">\2</\1>', rendered))
 
-    def text(self) -> str:
-        return re.sub(r"\{#[a-z0-9-]+\}|[#*`\[\]()]", " ", self.source)
-
 
 @lru_cache(maxsize=4)
 def pages(language: str) -> dict[str, HelpPage]:
@@ -44,29 +41,3 @@ def pages(language: str) -> dict[str, HelpPage]:
         title = source.splitlines()[0].lstrip("# ").strip()
         found[slug] = HelpPage(slug, title, source)
     return found
-
-
-@dataclass(frozen=True)
-class Hit:
-    page: HelpPage
-    score: int
-    snippet: Markup
-
-
-def search(language: str, query: str, sender: str) -> list[Hit]:
-    """Pages that contain every word of the query, the most mentions first, with a snippet."""
-    words = [w for w in query.casefold().split() if len(w) >= 2]
-    if not words:
-        return []
-    hits = []
-    for page in pages(language).values():
-        text = page.text().replace("{sender}", sender)
-        folded = text.casefold()
-        if all(word in folded for word in words):
-            score = sum(folded.count(word) for word in words) + 5 * sum(w in page.title.casefold() for w in words)
-            at = folded.find(words[0])
-            start = max(0, at - 60)
-            snippet = " ".join(text[start:at + 100].split())
-            highlighted = re.sub(f"({re.escape(words[0])})", r"<mark>\1</mark>", str(escape(snippet)), flags=re.I)
-            hits.append(Hit(page, score, Markup(("… " if start else "") + highlighted + " …")))
-    return sorted(hits, key=lambda hit: -hit.score)

@@ -1,7 +1,8 @@
 from flask import Blueprint, abort, current_app, render_template, request
 
 from ..i18n import current_language
-from .content import pages, search
+from .content import pages
+from .search import search
 
 bp = Blueprint("help", __name__, url_prefix="/hilfe")
 

@@ -48,6 +48,7 @@ class DeliveryColumns:
     sending_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_by: Mapped[str | None] = mapped_column(String(255))  # the mail server that took it (host name)
     message_id: Mapped[str | None] = mapped_column(String(255))
     smtp_response: Mapped[str | None] = mapped_column(Text)
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -77,6 +78,7 @@ def claim(model, row_id: int, now: datetime, **values) -> bool:
 
 def mark_accepted(row, answer: str) -> None:
     row.delivery, row.accepted_at, row.smtp_response, row.next_attempt_at = Delivery.ACCEPTED, utcnow(), answer, None
+    row.accepted_by = current_app.extensions["mail"].server
 
 
 def mark_refused(row, answer: str) -> None:

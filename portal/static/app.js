@@ -49,6 +49,31 @@
     }
   }, true);
 
+  // A hint that belongs to one state of a checkbox (e.g. what unticking "App aktivieren" does)
+  // shows while the box is in that state: data-shown-when-unchecked="<checkbox id>".
+  document.addEventListener("change", function (event) {
+    if (event.target.type !== "checkbox" || !event.target.id) {
+      return;
+    }
+    document.querySelectorAll('[data-shown-when-unchecked="' + event.target.id + '"]').forEach(function (hint) {
+      hint.hidden = event.target.checked;
+    });
+  });
+
+  // A status that refreshes itself out of band keeps the disclosures the reader opened.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target;
+    if (!target.querySelectorAll || !event.detail.fragment) {
+      return;
+    }
+    target.querySelectorAll("details[id][open]").forEach(function (open) {
+      var fresh = event.detail.fragment.querySelector("#" + CSS.escape(open.id));
+      if (fresh) {
+        fresh.open = true;
+      }
+    });
+  });
+
   // A question that only makes sense once a required field is filled ("wirklich entziehen?") is not
   // asked while it is empty: the request goes straight to the server, which names what is missing.
   document.addEventListener("htmx:confirm", function (event) {
@@ -75,7 +100,8 @@
     if (!dialog.open) {
       dialog.showModal();
     }
-    var focus = dialog.querySelector("[aria-invalid=true]") || dialog.querySelector("input:not([type=hidden]), select, textarea");
+    var focus = dialog.querySelector("[aria-invalid=true]") || dialog.querySelector("[data-autofocus]") ||
+      dialog.querySelector("input:not([type=hidden]), select, textarea");
     if (focus) {
       focus.focus();
     }

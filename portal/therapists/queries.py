@@ -199,6 +199,15 @@ def list_therapists(group_id: int, params: ListParams, per_page: int) -> Therapi
     return TherapistPage(rows=_rows(found), total=total, page=page, per_page=per_page)
 
 
+def new_rows(group_id: int, therapist_ids: list[int]) -> list[TherapistRow]:
+    """The rows of these just-created therapists of the group whose app is not yet activated: the
+    list offers them their next steps."""
+    if not therapist_ids:
+        return []
+    conditions = [Therapist.group_id == group_id, Therapist.id.in_(therapist_ids), Therapist.app_enabled.is_(False)]
+    return _rows(db.session.execute(_page_query(conditions, SORTS["name"], False, len(therapist_ids), 0)).all())
+
+
 def therapist_row(therapist: Therapist) -> TherapistRow:
     """The list row of one therapist, e.g. to swap it in after the dialog saved it."""
     found = db.session.execute(_page_query([Therapist.id == therapist.id], SORTS["name"], False, 1, 0)).all()

@@ -1,4 +1,4 @@
-from flask import Blueprint, abort, current_app, render_template, url_for
+from flask import Blueprint, abort, current_app, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,11 +13,16 @@ from ..web import done, page_or_fragment, push_url
 from .forms import TherapistForm, WithdrawForm
 from .models import Therapist
 from .onboarding import onboarding_steps
-from .queries import ListParams, list_therapists, therapist_row
+from .queries import ListParams, list_therapists, new_rows, therapist_row
 from .readiness import checklist
 from .services import create_therapist, update_therapist, withdraw_authorisation
 
 bp = Blueprint("therapists", __name__, url_prefix="/therapeuten")
+NEW_KEPT = 5  # the therapists this browser created last, offered their next steps in the list
+
+
+def _new_ids() -> list[int]:
+    return [i for i in session.get("new_therapists", []) if isinstance(i, int)]
 
 
 def _group() -> PracticeGroup:
@@ -25,8 +30,9 @@ def _group() -> PracticeGroup:
     return current_user.group
 
 
-def _dialog(form: TherapistForm, therapist: Therapist | None, status: int = 200, withdraw_form=None):
-    context = {"form": form, "therapist": therapist}
+def _dialog(form: TherapistForm, therapist: Therapist | None, status: int = 200, withdraw_form=None,
+            step: str | None = None):
+    context = {"form": form, "therapist": therapist, "step": step}
     if therapist is not None:
         context.update(code=status_for(therapist.id), devices=devices_of(therapist.id), confirm_form=ConfirmForm(),
                        withdraw_form=withdraw_form or WithdrawForm(formdata=None), checks=checklist(therapist))
@@ -37,9 +43,10 @@ def _saved(message: str, category: str, therapist: Therapist | None = None):
     """After a save: the message and (for a known row) the new row, swapped in by htmx; else a redirect."""
     if not htmx:
         return done(message, category, url_for(".index"))
-    headers = {} if therapist else {"HX-Trigger": "therapists-changed"}
+    # a new row (not on the page yet) or one offered its next steps: the whole table refreshes
+    headers = {} if therapist and therapist.id not in _new_ids() else {"HX-Trigger": "therapists-changed"}
     return render_template("therapists/_saved.html", message=message, category=category,
-                           row=therapist_row(therapist) if therapist else None,
+                           row=therapist_row(therapist) if therapist else None, new_ids=_new_ids(),
                            licences_ok=therapist.group.app_licences_ok() if therapist else True), 200, headers
 
 
@@ -49,7 +56,9 @@ def index():
     params = ListParams.from_request()
     group = _group()
     page = list_therapists(group.id, params, current_app.config["THERAPISTS_PER_PAGE"])
-    context = {"page": page, "params": params, "practices": group.practices, "licences_ok": group.app_licences_ok()}
+    new_ids = _new_ids()
+    context = {"page": page, "params": params, "practices": group.practices, "licences_ok": group.app_licences_ok(),
+               "new_rows": new_rows(group.id, new_ids), "new_ids": new_ids}
     if htmx and not htmx.history_restore_request and htmx.target == "therapist-table":
         # a filter, sort or page link pushes the canonical URL; the table's own refresh does not
         headers = push_url(".index", **params.as_args()) if htmx.trigger != "therapist-table" else {}
@@ -71,6 +80,7 @@ def create():
         return _dialog(form, None, 422)
     result = create_therapist(current_user.group_id, form.to_data(), actor=current_user)
     db.session.commit()
+    session["new_therapists"] = [result.therapist.id, *_new_ids()][:NEW_KEPT]
     message, category = result.report(_("%(name)s wurde angelegt.", name=result.therapist.full_name))
     return _saved(message, category)
 
@@ -79,7 +89,8 @@ def create():
 @requires(Permission.VIEW_THERAPISTS)
 def edit(therapist_id: int):
     therapist = get_or_404(Therapist, therapist_id)
-    return _dialog(TherapistForm.of(_group(), therapist, formdata=None), therapist)
+    step = "app" if request.args.get("schritt") == "app" else None  # a new therapist's next step: "App aktivieren"
+    return _dialog(TherapistForm.of(_group(), therapist, formdata=None), therapist, step=step)
 
 
 @bp.post("/<int:therapist_id>")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from ..audit.services import apply_changes, record
 from ..codes.request import RequestOutcome, request_code, void_open_codes
-from ..devices.services import revoke_all
+from ..devices.services import revoke_all, signed_in_count
 from ..extensions import db
 from ..groups.models import Practice
 from ..i18n import N_, translate
@@ -20,16 +20,44 @@ from .models import Therapist
 FIELDS = ("first_name", "last_name", "email", "app_enabled")
 
 
+@dataclass(frozen=True)
+class Deactivation:
+    """What unticking "App aktivieren" did: the signed-in devices stop syncing (and keep what they
+    hold), the open codes are void."""
+
+    devices: int
+    codes_voided: int
+
+    @property
+    def message(self) -> str:
+        if self.devices:
+            devices = ngettext("Das angemeldete Gerät synchronisiert nicht mehr und zeigt weiter, was es schon "
+                               "geladen hat.",
+                               "Die %(num)s angemeldeten Geräte synchronisieren nicht mehr und zeigen weiter, was sie "
+                               "schon geladen haben.", self.devices)
+            back = translate(N_("Setzen Sie „App aktivieren“ wieder, synchronisieren sie ohne neuen Zugangscode "
+                                "weiter; einen neuen Code braucht es erst nach einer Abmeldung in der App."))
+        else:
+            devices = translate(N_("Kein Gerät ist angemeldet."))
+            back = ""
+        codes = translate(N_("Der offene Zugangscode ist nicht mehr gültig.")) if self.codes_voided else ""
+        return " ".join(part for part in (translate(N_("Die App ist deaktiviert:")), devices, back, codes) if part)
+
+
 @dataclass
 class SaveResult:
-    """What saving the dialog did: the therapist, the changed fields, and a code request if one was made."""
+    """What saving the dialog did: the therapist, the changed fields, and a code request if one was
+    made or what a deactivation did."""
 
     therapist: Therapist
     changes: dict = field(default_factory=dict)
     code: RequestOutcome | None = None
+    deactivation: Deactivation | None = None
 
     def report(self, saved: str) -> tuple[str, str]:
         """The page's message after the commit: what was saved, and what became of the code."""
+        if self.deactivation is not None:
+            return f"{saved} {self.deactivation.message}", "success"
         if self.code is None:
             return saved, "success"
         message, category = self.code.report()
@@ -81,7 +109,7 @@ def create_therapist(group_id: int, data: dict, actor=None) -> SaveResult:
             "app_enabled": therapist.app_enabled,
         },
     )
-    code = _authorisation_changed(therapist, actor) if therapist.app_enabled else None
+    code = _activated(therapist, actor) if therapist.app_enabled else None
     return SaveResult(therapist, code=code)
 
 
@@ -112,20 +140,29 @@ def update_therapist(therapist: Therapist, data: dict, actor=None) -> SaveResult
         therapist_id=therapist.id,
         details={"name": therapist.full_name, "changes": changes},
     )
-    code = _authorisation_changed(therapist, actor) if "app_enabled" in changes else None
+    if "app_enabled" in changes and not therapist.app_enabled:
+        return SaveResult(therapist, changes, deactivation=_deactivated(therapist))
+    code = _activated(therapist, actor) if "app_enabled" in changes else None
     return SaveResult(therapist, changes, code)
 
 
-def _authorisation_changed(therapist: Therapist, actor) -> RequestOutcome | None:
-    """Record the authorisation change; activating also requests an access code (rule 3)."""
+def _deactivated(therapist: Therapist) -> Deactivation:
+    """Unticking "App aktivieren": the devices are refused at their next sync (rule 8) and keep what
+    they hold; an open code could sign nobody in any more, so it is voided (and shown so)."""
+    done = Deactivation(signed_in_count(therapist.id), void_open_codes(therapist.id, utcnow()))
+    record("therapist.app_deactivated", group_id=therapist.group_id, therapist_id=therapist.id,
+           details={"name": therapist.full_name, "email": therapist.email, "codes_voided": done.codes_voided})
+    return done
+
+
+def _activated(therapist: Therapist, actor) -> RequestOutcome:
+    """Record the activation and request an access code (rule 3)."""
     record(
-        "therapist.app_activated" if therapist.app_enabled else "therapist.app_deactivated",
+        "therapist.app_activated",
         group_id=therapist.group_id,
         therapist_id=therapist.id,
         details={"name": therapist.full_name, "email": therapist.email},
     )
-    if not therapist.app_enabled:
-        return None
     therapist.withdrawn_at = None
     request_generation(therapist)  # nobody should wait for Saturday
     return request_code(therapist, actor)

@@ -20,11 +20,13 @@ def test_a_refused_address_leads_to_its_help_section(page, live_server, world, a
     sign_in(page, live_server, world.chef_a, f.PASSWORD)
     status = page.locator(f"#code-status-list-{world.therapist_a}")
     expect(status).to_contain_text("Adresse abgelehnt: 550 5.1.1 User unknown")
-    status.get_by_role("link", name="Hilfe zu diesem Status").click()
-    page.wait_for_url(f"{live_server}/hilfe/code-kommt-nicht-an#schreibweise")
-    expect(page.locator("#schreibweise")).to_be_in_viewport()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Die E-Mail mit dem Zugangscode kommt nicht an")
-    assert serious_accessibility_violations(page) == []
+    with page.context.expect_page() as opened:  # help opens beside the list, in a new tab
+        status.get_by_role("link", name="Hilfe zu diesem Status").click()
+    help_page = opened.value
+    help_page.wait_for_url(f"{live_server}/hilfe/code-kommt-nicht-an#schreibweise")
+    expect(help_page.locator("#schreibweise")).to_be_in_viewport()
+    expect(help_page.get_by_role("heading", level=1)).to_have_text("Die E-Mail mit dem Zugangscode kommt nicht an")
+    assert serious_accessibility_violations(help_page) == []
 
 
 def test_the_help_pages_have_no_serious_accessibility_violation(page, live_server):
