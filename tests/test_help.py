@@ -102,7 +102,7 @@ PHRASINGS = [
     ("Handy verloren Daten löschen", "/hilfe/deaktiviert-nutzt-weiter#entziehen"),
     ("deaktiviert aber nutzt App weiter", "/hilfe/deaktiviert-nutzt-weiter"),
     ("WLAN weg beim Check-in", "/hilfe/check-in-ohne-verbindung"),
-    ("Tablet offline", "/hilfe/check-in-ohne-verbindung#offline"),
+    ("Tablet offline", "/hilfe/check-in-ohne-verbindung#was-das-tablet-speichert"),
 ]
 
 

@@ -40,8 +40,8 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
      "zugestellt", "eingegangen", "arrive", "arrived", "received", "receive", "get", "got"),
     ("mail", "email", "e-mail", "mails", "nachricht", "post", "postfach", "message"),
     ("code", "zugangscode", "zugangscodes", "pin", "einmalcode"),
-    ("gerät", "handy", "telefon", "smartphone", "iphone", "android", "tablet", "ipad", "endgerät", "device",
-     "phone"),
+    ("gerät", "handy", "telefon", "smartphone", "iphone", "android", "endgerät", "device", "phone"),
+    ("tablet", "ipad", "terminal"),  # the check-in terminal at the counter, not a therapist's phone
     ("anmelden", "einloggen", "login", "log", "anmeldung", "reinkommen", "sign"),
     ("spam", "junk", "werbung", "unerwünscht"),
     ("absender", "adressbuch", "positivliste"),
@@ -150,7 +150,10 @@ def _score(section: _Section, wanted: list[str]) -> tuple[int, float]:
     """(how many of the words the section holds, how strongly): coverage first, then weight."""
     covered, weight = 0, 0.0
     for term in wanted:
-        title = 4.0 if _in(term, section.title_terms) else 2.0 if _in(term, section.page_terms) else 0.0
+        if _in(term, section.title_terms):  # a page's own title says most: the page is about it
+            title = 4.0 if section.anchor else 5.0
+        else:
+            title = 2.0 if _in(term, section.page_terms) else 0.0
         count = sum(n for word, n in section.body_terms.items() if _same(term, word))
         if not count and not title and len(term) >= 4:  # a part of a compound: "code" in "Zugangscode"
             count = int(any(term in word for word in section.body_terms if word != term))
