@@ -439,6 +439,94 @@ def test_the_second_step_and_the_reset_are_throttled_too(app, world):
     assert app.test_client().post("/passwort-vergessen", data={"email": "wer@auch.example"}).status_code == 429
 
 
+def _use_link(client, link, data):
+    """Open a link from a mail and send its form, wherever the portal puts that form."""
+    opened = client.get(link)
+    target = opened.headers["Location"] if opened.status_code in (302, 303) else link
+    return client.post(target, data=data)
+
+
+def _exhaust_the_accounts_limit_for_new_browsers(app, email):
+    limit = int(app.config["ACCOUNT_FAILURE_LIMIT"].split()[0])
+    for i in range(limit):
+        assert _attempt(app, email, f"falsch-{i}", f"198.51.100.{i}").status_code == 200
+    assert _attempt(app, email, f.PASSWORD, "198.51.100.250").status_code == 429
+
+
+@pytest.mark.parametrize("event", ["password_changed", "password_reset", "deactivated"])
+def test_a_known_browser_counts_as_new_after_a_password_change_a_reset_or_a_deactivation(app, as_user, world,
+                                                                                         smtp_sink, event):
+    owner = signed_in(app, world.therapeut_a)  # this browser is known for the account now
+    owner.post("/abmelden")
+    password = NEW_PASSWORD
+    if event == "password_changed":
+        changer = signed_in(app, world.therapeut_a)
+        changer.post("/konto/passwort", data={"current": f.PASSWORD, "password": NEW_PASSWORD, "repeat": NEW_PASSWORD})
+        changer.post("/abmelden")
+    elif event == "password_reset":
+        app.test_client().post("/passwort-vergessen", data={"email": world.therapeut_a})
+        run_jobs(app)
+        _use_link(app.test_client(), _link(_mails(smtp_sink)[-1]), {"password": NEW_PASSWORD, "repeat": NEW_PASSWORD})
+    else:
+        user_id = _user(app, world.therapeut_a).id
+        chef = as_user(world.chef_a)
+        chef.post(f"/benutzer/{user_id}/deaktivieren", headers=HX)
+        chef.post(f"/benutzer/{user_id}/aktivieren", headers=HX)
+        password = f.PASSWORD
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.email == world.therapeut_a)).check_password(password)
+    _exhaust_the_accounts_limit_for_new_browsers(app, world.therapeut_a)
+    assert _attempt(app, world.therapeut_a, password, "192.0.2.7", known_from=owner).status_code == 429
+    if event == "password_changed":  # the browser that set the new password stays known
+        assert _attempt(app, world.therapeut_a, password, "192.0.2.8", known_from=changer).status_code == 302
+
+
+def test_a_known_browser_raises_the_accounts_limit_but_never_lifts_it(app, world):
+    app.config.update(ACCOUNT_FAILURE_LIMIT="4 per 15 minutes", DEVICE_FAILURE_LIMIT="3 per 15 minutes",
+                      ACCOUNT_FAILURE_CEILING="8 per 15 minutes")
+    browsers = []
+    for _ in range(3):
+        browsers.append(signed_in(app, world.chef_a))
+        browsers[-1].post("/abmelden")
+    copy = app.test_client()  # the first browser's cookie, copied to another browser elsewhere
+    copy.set_cookie("portal_known", browsers[0].get_cookie("portal_known").value)
+    _exhaust_the_accounts_limit_for_new_browsers(app, world.chef_a)  # 4 wrong passwords from new browsers
+    for i in range(3):
+        assert _attempt(app, world.chef_a, f"kopie-{i}", "203.0.113.9", known_from=copy).status_code == 200
+    refused = _attempt(app, world.chef_a, f.PASSWORD, "203.0.113.9", known_from=copy)
+    assert refused.status_code == 429 and "Zu viele Versuche" in refused.get_data(as_text=True)  # its own lockout
+    assert _attempt(app, world.chef_a, f.PASSWORD, "192.0.2.7", known_from=browsers[0]).status_code == 429
+    assert _attempt(app, world.chef_a, "falsch", "192.0.2.7", known_from=browsers[1]).status_code == 200  # 8th
+    assert _attempt(app, world.chef_a, f.PASSWORD, "192.0.2.7", known_from=browsers[2]).status_code == 429
+    assert _attempt(app, world.chef_b, f.PASSWORD, "192.0.2.7", known_from=browsers[2]).status_code == 302
+
+
+def test_a_guesser_with_the_password_cannot_lock_the_owner_out_of_the_second_step(app, world):
+    owner = signed_in(app, world.support)  # the owner's browser, known for the account
+    owner.post("/abmelden")
+    limit = int(app.config["SECOND_FACTOR_LIMIT"].split()[0])
+    guesser = app.test_client()
+    guesser.environ_base["REMOTE_ADDR"] = "203.0.113.66"
+    assert guesser.post("/anmelden", data={"email": world.support, "password": f.PASSWORD}).status_code == 302
+    for _ in range(limit):
+        assert guesser.post("/anmelden/bestaetigen", data={"code": "000000"}).status_code == 200
+    code = totp_code(f.SUPPORT_TOTP_SECRET, app, world.support)
+    assert guesser.post("/anmelden/bestaetigen", data={"code": code}).status_code == 429
+    stranger = app.test_client()  # any new browser elsewhere waits too (per account)
+    stranger.environ_base["REMOTE_ADDR"] = "198.51.100.77"
+    stranger.post("/anmelden", data={"email": world.support, "password": f.PASSWORD})
+    assert stranger.post("/anmelden/bestaetigen", data={"code": code}).status_code == 429
+    login(owner, world.support)  # the owner's browser gets in
+    assert owner.get("/support").status_code == 200
+    copy = app.test_client()  # a copy of the owner's cookie has a lockout of its own
+    copy.set_cookie("portal_known", owner.get_cookie("portal_known").value)
+    copy.post("/anmelden", data={"email": world.support, "password": f.PASSWORD})
+    for _ in range(int(app.config["SECOND_FACTOR_DEVICE_LIMIT"].split()[0])):
+        assert copy.post("/anmelden/bestaetigen", data={"code": "000000"}).status_code == 200
+    assert copy.post("/anmelden/bestaetigen", data={"code": totp_code(f.SUPPORT_TOTP_SECRET, app,
+                                                                      world.support)}).status_code == 429
+
+
 # --- the mails -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kind", ["invitation", "reset"])

@@ -165,7 +165,7 @@ def change_password_view():
             db.session.commit()
             flash(_("Ihr Passwort wurde geändert.") + (" " + _("Ihre anderen Anmeldungen wurden beendet.")
                                                          if ended else ""), "success")
-            return redirect(url_for(".index"))
+            return throttle.remember_device(redirect(url_for(".index")), current_user)
     return _account_page(422, password_form=form)
 
 

@@ -122,7 +122,8 @@ def request_reset(email: str, link_base: str | None = None) -> None:
 
 
 def reset_password(mail: AccountMail, password: str) -> User:
-    """A new password through the reset link; every session of the user ends. The caller commits."""
+    """A new password through the reset link; every session of the user ends and every browser known
+    for the account counts as new. The caller commits."""
     user = mail.user
     if user is None or not user.active:
         raise AccountRefused("Dieser Link gilt nicht mehr. Bitte fordern Sie einen neuen an.")
@@ -130,6 +131,7 @@ def reset_password(mail: AccountMail, password: str) -> User:
         raise AccountRefused("Dieser Link wurde bereits verwendet.")
     user.set_password(password)
     user.password_changed_at = utcnow()
+    user.forget_known_browsers()
     ended = sessions.end_all(user.id, "Passwort zurückgesetzt")
     record("user.password_reset", group_id=user.group_id, actor=user,
            details={"user_id": user.id, "email": user.email, "sessions_ended": ended})
@@ -137,9 +139,11 @@ def reset_password(mail: AccountMail, password: str) -> User:
 
 
 def change_password(user: User, password: str) -> int:
-    """The user's new password; their other sessions end (this one stays). The caller commits."""
+    """The user's new password; their other sessions end (this one stays), and only this browser
+    stays known for the account (the caller remembers it anew). The caller commits."""
     user.set_password(password)
     user.password_changed_at = utcnow()
+    user.forget_known_browsers()
     ended = sessions.end_all(user.id, "Passwort geändert", keep=sessions.current())
     record("user.password_changed", group_id=user.group_id, actor=user,
            details={"user_id": user.id, "email": user.email, "sessions_ended": ended})
