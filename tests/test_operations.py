@@ -9,14 +9,21 @@ import json
 import logging
 import re
 import secrets
+import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 import sentry_sdk
 from sqlalchemy import text
+from werkzeug.serving import make_server
 
+from portal import create_app
+from portal.devtools import run
 from portal.devtools.embedded_redis import free_port
 from portal.extensions import db
 from portal.monitoring.logs import JsonFormatter, RequestIdFilter
@@ -24,7 +31,9 @@ from portal.monitoring.logs import JsonFormatter, RequestIdFilter
 from .conftest import make_app
 from .helpers import EMAIL, activate, run_jobs, signed_in
 
+ROOT = Path(__file__).resolve().parents[1]
 DOWN_REDIS = "redis://127.0.0.1:1/0"
+ANSI_STYLE = re.compile(r"\x1b\[[0-9;]*m")  # the development server colours its request lines
 TOKEN = "t0ken-for-the-scraper"
 
 
@@ -256,3 +265,56 @@ def test_metrics_count_answers_by_status_class_an_unhandled_error_too(migrated, 
     for status in ("5xx", "4xx"):
         key = f'portal_responses_total{{status="{status}"}}'
         assert after[key] == before.get(key, 0) + 1, status
+
+
+# --- the logs of the development server and of gunicorn ---------------------------------------------
+
+@pytest.fixture
+def dev_server(tmp_path, redis_url, monkeypatch):
+    """What bin/run serves: a development app (its logging set up as outside the tests), migrated
+    in this process the way bin/run does it, behind Werkzeug's development server, with two routes
+    that fail. Yields its address and a function returning what it wrote to stderr."""
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    saved_disabled = {logger: logger.disabled for logger in logging.root.manager.loggerDict.values()
+                      if isinstance(logger, logging.Logger)}
+    app = create_app("development", {"SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(tmp_path / "dev.db"),
+                                     "REDIS_URL": redis_url, "RATELIMIT_STORAGE_URI": redis_url})
+
+    def broken(token=None):
+        raise ZeroDivisionError("absichtlich kaputt")
+
+    app.add_url_rule("/kaputt", "kaputt", broken)
+    app.add_url_rule("/kaputt/<token>", "kaputt_mit_token", broken)
+    run.migrate_database(app)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", lambda: ANSI_STYLE.sub("", stream.getvalue())
+    server.shutdown()
+    thread.join(timeout=5)
+    root.handlers[:] = saved_handlers
+    root.setLevel(saved_level)
+    for logger, disabled in saved_disabled.items():
+        logger.disabled = disabled
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url), timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_an_unhandled_error_in_the_dev_server_is_logged_with_its_traceback(dev_server):
+    address, log = dev_server
+    assert _status(f"{address}/kaputt") == 500
+    text = log()
+    assert "Exception on /kaputt [GET]" in text and "Traceback (most recent call last)" in text
+    assert "ZeroDivisionError: absichtlich kaputt" in text and '"GET /kaputt HTTP/1.1" 500' in text
+    assert not logging.getLogger("portal").disabled and not logging.getLogger("rq.worker").disabled
