@@ -4,6 +4,7 @@ group's requirement, support's reset), throttling per account and per client, an
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import subprocess
@@ -203,6 +204,38 @@ def test_a_reset_link_expires_after_an_hour_and_only_the_newest_works(app, world
     assert app.test_client().get(first).status_code == 404
     clock.set(utcnow() + timedelta(minutes=61))
     assert app.test_client().get(second).status_code == 404
+
+
+def test_a_password_change_voids_every_open_reset_link(app, world, smtp_sink):
+    app.test_client().post("/passwort-vergessen", data={"email": world.therapeut_a})
+    run_jobs(app)
+    link = _link(_mails(smtp_sink)[-1])
+    owner = signed_in(app, world.therapeut_a)
+    owner.post("/konto/passwort", data={"current": f.PASSWORD, "password": NEW_PASSWORD, "repeat": NEW_PASSWORD})
+    assert app.test_client().get(link).status_code == 404  # sent before the change: void
+    app.test_client().post("/passwort-vergessen", data={"email": world.therapeut_a})  # still in the queue
+    owner.post("/konto/passwort", data={"current": NEW_PASSWORD, "password": "Sonnenhof-Praxis-2027",
+                                        "repeat": "Sonnenhof-Praxis-2027"})
+    run_jobs(app)
+    assert len(_mails(smtp_sink)) == 1  # the waiting one never left
+    with app.app_context():
+        mails = db.session.scalars(select(AccountMail).order_by(AccountMail.id)).all()
+        assert [(m.delivery, m.superseded_at is not None) for m in mails] == [("accepted", True), ("cancelled", True)]
+
+
+def test_a_forgotten_password_puts_no_address_into_redis_or_the_workers_log(app, world, smtp_sink, caplog):
+    addresses = (world.chef_a, "niemand@nirgends.example")
+    for email in addresses:
+        assert app.test_client().post("/passwort-vergessen", data={"email": email}).status_code == 200
+    [job] = app.task_queue.get_jobs()  # the known address's mail, by its id; nothing for the other
+    assert job.id.startswith("account-mail-") and all(type(arg) is int for arg in job.args)
+    keys = b" ".join(app.redis.scan_iter())
+    for email in addresses:
+        assert email not in job.description and email.encode() not in keys
+    with caplog.at_level(logging.INFO, logger="rq.worker"):
+        run_jobs(app)
+    assert job.id in caplog.text and not any(email in caplog.text for email in addresses)
+    assert [mail["To"] for mail in _mails(smtp_sink)] == [world.chef_a]
 
 
 def test_the_link_points_to_portal_url_whatever_the_host_header(migrated, database_url, redis_url, world,

@@ -29,7 +29,6 @@ from ..extensions import db, htmx, limiter
 from ..forms import ConfirmForm
 from ..timeutil import utcnow
 from .forms import ForgotPasswordForm, NewPasswordForm, PasswordChangeForm, PasswordConfirmForm, TotpForm
-from .jobs import hand_over_reset
 from .mails import valid_link
 from .models import MailKind
 from .services import (
@@ -37,6 +36,7 @@ from .services import (
     accept,
     change_password,
     end_sessions,
+    request_reset,
     reset_password,
     second_factor_changed,
 )
@@ -102,11 +102,13 @@ def join(token: str):
 @limiter.limit(lambda: current_app.config["RESET_REQUEST_LIMIT"], methods=["POST"])
 @limiter.limit(lambda: current_app.config["RESET_ADDRESS_LIMIT"], methods=["POST"], key_func=throttle.account_key)
 def forgot_password():
-    """The same answer, in the same time, whether the address has an account or not."""
+    """The same answer, in the same time, whether the address has an account or not. The address is
+    looked up here: the job that sends the mail carries only the mail's id."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         started = time.monotonic()
-        hand_over_reset(form.email.data)
+        request_reset(form.email.data)
+        db.session.commit()
         time.sleep(max(0.0, SAME_TIME - (time.monotonic() - started)))
         return render_template("accounts/forgot_sent.html", email=form.email.data)
     return render_template("accounts/forgot.html", form=form), 200 if request.method == "GET" else 422
