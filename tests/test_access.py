@@ -144,7 +144,8 @@ PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.set_language", 
                     # joining, the sign-in's second step, a forgotten password: before any sign-in
                     # (tests/test_accounts.py)
                     "auth.second_step", "auth.passkey_options", "auth.passkey_sign_in", "account.join",
-                    "account.forgot_password", "account.new_password"}
+                    "account.join_link", "account.forgot_password", "account.new_password",
+                    "account.new_password_link"}
 
 
 def _objects(app, world, group_id, practice_id, therapist_id):

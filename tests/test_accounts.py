@@ -38,6 +38,18 @@ def _link(message) -> str:
     return LINK.search(text).group(1).removeprefix("http://localhost")
 
 
+def _open(client, link) -> str:
+    """Open a link from a mail as a browser does: the token goes, the page's clean address stays."""
+    opened = client.get(link)
+    assert opened.status_code == 303, opened.get_data(as_text=True)[:300]
+    return opened.headers["Location"]
+
+
+def _use_link(client, link, data):
+    """Open a link from a mail and send its form."""
+    return client.post(_open(client, link), data=data)
+
+
 def _invite(app, client, email="neu@nord.example", role="therapeut"):
     answer = client.post("/benutzer/einladen", headers=HX, data={"email": email, "role": role})
     run_jobs(app)
@@ -68,20 +80,21 @@ def test_an_invitation_is_accepted_from_its_mail_once(app, as_user, world, smtp_
     listed = chef.get("/benutzer").get_data(as_text=True)
     assert "neu@nord.example" in listed and 'data-delivery="accepted"' in listed  # pending, mail accepted
     visitor = app.test_client()
-    join = visitor.get(link).get_data(as_text=True)
+    page = _open(visitor, link)
+    join = visitor.get(page).get_data(as_text=True)
     assert "Praxisgruppe „Praxisgruppe Nord“" in join and "neu@nord.example" in join
-    weak = visitor.post(link, data={"password": "passwortpasswort", "repeat": "passwortpasswort"})
+    weak = visitor.post(page, data={"password": "passwortpasswort", "repeat": "passwortpasswort"})
     assert weak.status_code == 422 and "zu verbreitet" in weak.get_data(as_text=True)
-    short = visitor.post(link, data={"password": "kurz", "repeat": "kurz"})
+    short = visitor.post(page, data={"password": "kurz", "repeat": "kurz"})
     assert "mindestens 12 Zeichen" in short.get_data(as_text=True)
-    differ = visitor.post(link, data={"password": NEW_PASSWORD, "repeat": NEW_PASSWORD + "x"})
+    differ = visitor.post(page, data={"password": NEW_PASSWORD, "repeat": NEW_PASSWORD + "x"})
     assert "stimmen nicht überein" in differ.get_data(as_text=True)
     assert _user(app, "neu@nord.example") is None  # nothing yet
-    joined = visitor.post(link, data={"password": NEW_PASSWORD, "repeat": NEW_PASSWORD})
+    joined = visitor.post(page, data={"password": NEW_PASSWORD, "repeat": NEW_PASSWORD})
     assert joined.status_code == 302 and visitor.get("/therapeuten").status_code == 200  # signed in
     user = _user(app, "neu@nord.example")
     assert (user.role, user.group_id, user.active) == (Role.THERAPEUT, world.group_a, True)
-    again = app.test_client().post(link, data={"password": NEW_PASSWORD, "repeat": NEW_PASSWORD})
+    again = app.test_client().get(link)
     assert again.status_code == 404 and "gilt nicht" in again.get_data(as_text=True)
     assert "neu@nord.example" not in chef.get("/benutzer").get_data(as_text=True).split("Offene Einladungen")[1]
     assert _actions(app) == ["user.invited", "user.joined"]
@@ -95,12 +108,13 @@ def test_an_expired_a_tampered_or_a_foreign_link_changes_nothing(app, as_user, w
     data = {"password": NEW_PASSWORD, "repeat": NEW_PASSWORD}
     tampered = link[:-3] + ("aaa" if not link.endswith("aaa") else "bbb")
     for wrong in (tampered, link.replace("/einladung/", "/passwort/neu/"), "/einladung/" + "x" * 500):
-        assert visitor.post(wrong, data=data).status_code == 404, wrong
+        assert visitor.get(wrong).status_code == 404, wrong
+    page = _open(visitor, link)
     clock.set(utcnow() + timedelta(hours=73))
-    assert visitor.post(link, data=data).status_code == 404
+    assert visitor.get(link).status_code == 404 and visitor.post(page, data=data).status_code == 404
     clock.set(None)
     assert _user(app, "neu@nord.example") is None
-    assert visitor.post(link, data=data).status_code == 302  # within its 72 hours it still works
+    assert visitor.post(page, data=data).status_code == 302  # within its 72 hours it still works
 
 
 def test_resending_replaces_the_link_and_withdrawing_voids_it(app, as_user, world, smtp_sink):
@@ -114,10 +128,33 @@ def test_resending_replaces_the_link_and_withdrawing_voids_it(app, as_user, worl
     run_jobs(app)
     second = _link(_mails(smtp_sink)[1])
     assert first != second and app.test_client().get(first).status_code == 404
-    assert app.test_client().get(second).status_code == 200
+    assert app.test_client().get(second).status_code == 303
     chef.post(f"/benutzer/einladungen/{invitation_id}/zurueckziehen", headers=HX)
     assert app.test_client().get(second).status_code == 404
     assert _actions(app) == ["user.invited", "user.invitation_resent", "user.invitation_withdrawn"]
+
+
+@pytest.mark.parametrize("kind", ["invitation", "reset"])
+def test_a_links_token_is_exchanged_for_the_session_and_a_clean_address(app, as_user, world, smtp_sink, kind):
+    if kind == "invitation":
+        _invite(app, as_user(world.chef_a))
+        clean = "/einladung"
+    else:
+        app.test_client().post("/passwort-vergessen", data={"email": world.therapeut_a})
+        run_jobs(app)
+        clean = "/passwort/neu"
+    link = _link(_mails(smtp_sink)[-1])
+    token = link.rsplit("/", 1)[1]
+    visitor = app.test_client()
+    opened = visitor.get(link)
+    assert opened.status_code == 303 and opened.headers["Location"] == clean  # the token leaves the address
+    page = visitor.get(clean)
+    assert page.status_code == 200 and token not in page.get_data(as_text=True)
+    stranger = app.test_client().get(clean)  # without the link's session: nothing to use
+    assert stranger.status_code == 404 and "Öffnen Sie den Link aus Ihrer E-Mail" in stranger.get_data(as_text=True)
+    done = visitor.post(clean, data={"password": NEW_PASSWORD, "repeat": NEW_PASSWORD})
+    assert done.status_code == 302 and token not in done.headers["Location"]
+    assert visitor.get(clean).status_code == 404 and app.test_client().get(link).status_code == 404  # used
 
 
 def test_inviting_an_address_with_an_account_elsewhere_tells_the_inviter_nothing(app, as_user, world, smtp_sink):
@@ -159,7 +196,7 @@ def test_support_creates_a_group_whose_first_chef_joins_by_mail(app, as_user, wo
     run_jobs(app)
     [mail] = _mails(smtp_sink)
     visitor = app.test_client()
-    assert visitor.post(_link(mail), data={"password": NEW_PASSWORD, "repeat": NEW_PASSWORD}).status_code == 302
+    assert _use_link(visitor, _link(mail), {"password": NEW_PASSWORD, "repeat": NEW_PASSWORD}).status_code == 302
     user = _user(app, "leitung@ost.example")
     with app.app_context():
         group = db.session.get(PracticeGroup, user.group_id)
@@ -187,12 +224,13 @@ def test_a_reset_answers_alike_for_any_address_and_ends_every_session(app, world
     assert mail["To"] == world.chef_a and mail["Subject"] == "Neues Passwort für das Therapeuten-App-Portal"
     link = _link(mail)
     visitor = app.test_client()
-    assert "Neues Passwort wählen" in visitor.get(link).get_data(as_text=True)
-    assert visitor.post(link, data={"password": NEW_PASSWORD, "repeat": NEW_PASSWORD}).status_code == 302
+    page = _open(visitor, link)
+    assert "Neues Passwort wählen" in visitor.get(page).get_data(as_text=True)
+    assert visitor.post(page, data={"password": NEW_PASSWORD, "repeat": NEW_PASSWORD}).status_code == 302
     assert old_browser.get("/therapeuten").status_code == 302  # signed out at once
     assert app.test_client().post("/anmelden", data={"email": world.chef_a, "password": f.PASSWORD}).status_code == 200
     login(app.test_client(), world.chef_a, NEW_PASSWORD)
-    assert app.test_client().post(link, data={"password": NEW_PASSWORD, "repeat": NEW_PASSWORD}).status_code == 404
+    assert app.test_client().get(link).status_code == 404
     assert _actions(app) == ["user.password_reset"]
 
 
@@ -470,13 +508,6 @@ def test_the_second_step_and_the_reset_are_throttled_too(app, world):
         client.environ_base["REMOTE_ADDR"] = f"203.0.113.{i}"
         assert client.post("/passwort-vergessen", data={"email": "wer@auch.example"}).status_code == 200
     assert app.test_client().post("/passwort-vergessen", data={"email": "wer@auch.example"}).status_code == 429
-
-
-def _use_link(client, link, data):
-    """Open a link from a mail and send its form, wherever the portal puts that form."""
-    opened = client.get(link)
-    target = opened.headers["Location"] if opened.status_code in (302, 303) else link
-    return client.post(target, data=data)
 
 
 def _exhaust_the_accounts_limit_for_new_browsers(app, email):

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
+from .. import url_secrets
 from ..auth import passkeys, second_factor, sessions, throttle
 from ..auth.models import Passkey, UserSession
 from ..auth.permissions import Permission, requires
@@ -75,13 +76,31 @@ def _own_key() -> str:
 
 # --- joining, and a new password by mail ----------------------------------------------------------
 
-@bp.route("/einladung/<token>", methods=["GET", "POST"])
+def _link_invalid(kind: MailKind, status: int = 404, message: str | None = None):
+    return render_template("accounts/link_invalid.html", invitation=kind == MailKind.INVITATION, message=message,
+                           from_mail=not url_secrets.held(kind.value)), status
+
+
+def _take_link(token: str, kind: MailKind, endpoint: str):
+    """A link from a mail: its token moves into this browser's session at once, and the browser on
+    to the page without it (nothing in the address bar, the history or an access log)."""
+    if valid_link(token, kind) is None:
+        return render_template("accounts/link_invalid.html", invitation=kind == MailKind.INVITATION), 404
+    return url_secrets.take(kind.value, token, endpoint)
+
+
+@bp.get("/einladung/<token>")
+def join_link(token: str):
+    return _take_link(token, MailKind.INVITATION, ".join")
+
+
+@bp.route("/einladung", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LINK_LIMIT"], methods=["POST"], deduct_when=_link_limited)
-def join(token: str):
-    """The invitation's link: choose a password, and be signed in."""
-    mail = valid_link(token, MailKind.INVITATION)
+def join():
+    """The invitation's page: choose a password, and be signed in."""
+    mail = valid_link(url_secrets.held(MailKind.INVITATION.value), MailKind.INVITATION)
     if mail is None or not mail.invitation.open:
-        return render_template("accounts/link_invalid.html", invitation=True), 404
+        return _link_invalid(MailKind.INVITATION)
     invitation = mail.invitation
     form = NewPasswordForm(email=invitation.email)
     if form.validate_on_submit():
@@ -89,7 +108,7 @@ def join(token: str):
             user = accept(mail, form.password.data)
         except AccountRefused as refused:
             db.session.rollback()
-            return render_template("accounts/link_invalid.html", invitation=True, message=str(refused)), 409
+            return _link_invalid(MailKind.INVITATION, 409, str(refused))
         db.session.commit()
         sessions.start(user)
         flash(_("Willkommen! Ihr Zugang für „%(group)s“ ist eingerichtet.", group=invitation.group.name), "success")
@@ -114,21 +133,27 @@ def forgot_password():
     return render_template("accounts/forgot.html", form=form), 200 if request.method == "GET" else 422
 
 
-@bp.route("/passwort/neu/<token>", methods=["GET", "POST"])
+@bp.get("/passwort/neu/<token>")
+def new_password_link(token: str):
+    return _take_link(token, MailKind.RESET, ".new_password")
+
+
+@bp.route("/passwort/neu", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LINK_LIMIT"], methods=["POST"], deduct_when=_link_limited)
-def new_password(token: str):
-    """The reset link: a new password; every session of the account ends."""
-    mail = valid_link(token, MailKind.RESET)
+def new_password():
+    """The reset link's page: a new password; every session of the account ends."""
+    mail = valid_link(url_secrets.held(MailKind.RESET.value), MailKind.RESET)
     if mail is None or mail.user is None or not mail.user.active:
-        return render_template("accounts/link_invalid.html", invitation=False), 404
+        return _link_invalid(MailKind.RESET)
     form = NewPasswordForm(email=mail.email)
     if form.validate_on_submit():
         try:
             reset_password(mail, form.password.data)
         except AccountRefused as refused:
             db.session.rollback()
-            return render_template("accounts/link_invalid.html", invitation=False, message=str(refused)), 409
+            return _link_invalid(MailKind.RESET, 409, str(refused))
         db.session.commit()
+        url_secrets.pop(MailKind.RESET.value)
         flash(_("Ihr neues Passwort gilt. Alle Anmeldungen Ihres Zugangs wurden beendet; bitte melden Sie sich "
                 "neu an."), "success")
         return redirect(url_for("auth.login"))
