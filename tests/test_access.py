@@ -122,6 +122,8 @@ ROUTES = [
     ("GET", "/konto/zweiter-faktor/app", ALL_ROLES),
     ("POST", "/konto/zweiter-faktor/app", ALL_ROLES),
     ("POST", "/konto/zweiter-faktor/app/entfernen", ALL_ROLES),
+    ("POST", "/konto/zweiter-faktor/app/bestaetigen/optionen", ALL_ROLES),
+    ("POST", "/konto/zweiter-faktor/app/bestaetigen", ALL_ROLES),
     ("POST", "/konto/zweiter-faktor/codes", ALL_ROLES),
     ("POST", "/konto/zweiter-faktor/passkey/optionen", ALL_ROLES),
     ("POST", "/konto/zweiter-faktor/passkey", ALL_ROLES),

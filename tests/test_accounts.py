@@ -442,6 +442,24 @@ def test_a_required_factor_cannot_be_removed_and_an_optional_one_only_with_the_p
                                   ).headers["Location"].endswith("/therapeuten")
 
 
+def test_replacing_the_authenticator_app_asks_for_the_password(app, world):
+    chef = signed_in(app, world.chef_a)
+    old_secret, _codes = _set_up_app(app, chef)
+    page = chef.get("/konto/zweiter-faktor/app").get_data(as_text=True)
+    assert 'name="password"' in page and 'autocomplete="current-password"' in page
+    new_secret = re.search(r'id="totp-key">([A-Z2-7 ]+)<', page).group(1).replace(" ", "")
+    code = pyotp.TOTP(new_secret).at(utcnow())
+    for data, message in (({"code": code}, "Bitte bestätigen Sie mit Ihrem Passwort."),
+                          ({"code": code, "password": "falsch"}, "Das Passwort stimmt nicht.")):
+        refused = chef.post("/konto/zweiter-faktor/app", data=data)
+        assert refused.status_code == 422 and message in refused.get_data(as_text=True)
+        assert _user(app, world.chef_a).totp_secret == old_secret  # the old app still counts
+    done = chef.post("/konto/zweiter-faktor/app", data={"code": code, "password": f.PASSWORD})
+    assert "Wiederherstellungscodes" in done.get_data(as_text=True)
+    assert _user(app, world.chef_a).totp_secret == new_secret
+    assert _actions(app) == ["second_factor.added", "second_factor.added"]
+
+
 def test_support_resets_a_users_second_factor_with_audit_and_mail(app, as_user, world, smtp_sink):
     chef = signed_in(app, world.chef_a)
     _set_up_app(app, chef)
