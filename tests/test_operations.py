@@ -222,8 +222,8 @@ def test_errors_reach_sentry_without_personal_data_or_codes(migrated, database_u
 
     client = app.test_client()
     client.set_cookie("session", f"sitzung-{cookie}")
-    assert client.get(f"/kaputt/{link_token}?email=anna.schmidt@praxis.example", headers={"Authorization": f"Bearer {bearer}"}
-                      ).status_code == 500
+    assert client.get(f"/kaputt/{link_token}?email=anna.schmidt@praxis.example",
+                      headers={"Authorization": f"Bearer {bearer}"}).status_code == 500
     app.task_queue.enqueue(explode, job_code)
     run_jobs(app)
     sentry_sdk.get_client().flush(timeout=5)
