@@ -65,6 +65,12 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
+def quiet_smtp_server() -> None:
+    """aiosmtpd (the bounce intake, the development mail sink) logs every line of a message at
+    DEBUG, a code mail a bounce quotes included: its logger stays at INFO, whatever LOG_LEVEL says."""
+    logging.getLogger("mail.log").setLevel(logging.INFO)
+
+
 def configure(log_format: str, level: str) -> None:
     """One handler on the root logger (RQ's worker then adds none of its own)."""
     handler = logging.StreamHandler()
