@@ -8,9 +8,12 @@ from flask import current_app
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# Logging: a process that set up its own (the portal's create_app, bin/run migrating in-process,
+# the tests) keeps it; alembic.ini's applies only to a bare run. Either way no logger that exists
+# already is disabled: fileConfig's default would silence the portal's, and a 500 would leave no
+# traceback.
+if not logging.getLogger().handlers:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 

@@ -51,6 +51,8 @@ ENVIRONMENT = {
     "PORTAL_URL": ("PORTAL_URL", str),
     "WEBAUTHN_RP_ID": ("WEBAUTHN_RP_ID", str),
     "ACCOUNT_FAILURE_LIMIT": ("ACCOUNT_FAILURE_LIMIT", str),
+    "DEVICE_FAILURE_LIMIT": ("DEVICE_FAILURE_LIMIT", str),
+    "ACCOUNT_FAILURE_CEILING": ("ACCOUNT_FAILURE_CEILING", str),
     "TERMINAL_RESULT_SECONDS": ("TERMINAL_RESULT_SECONDS", int),
     "TERMINAL_IDLE_SECONDS": ("TERMINAL_IDLE_SECONDS", int),
     "TERMINAL_OFFLINE_DAYS": ("TERMINAL_OFFLINE_DAYS", int),
@@ -135,11 +137,17 @@ class Config:
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
-    # Failed portal sign-ins allowed per client address, and per account, before it has to wait
-    # (a browser that signed in as the account before is exempt from both: auth/throttle.py).
+    # Failed portal sign-ins allowed per client address, and per account from browsers not known
+    # for it, before they have to wait. A browser known for the account (it signed in as it since
+    # the last new password) is held by neither but by a limit of its own, and by the account's
+    # ceiling, which counts every browser (auth/throttle.py). The same for the second step.
     LOGIN_FAILURE_LIMIT = "10 per 15 minutes"
     ACCOUNT_FAILURE_LIMIT = "10 per 15 minutes"
-    SECOND_FACTOR_LIMIT = "5 per 5 minutes"  # wrong second-factor codes per account
+    DEVICE_FAILURE_LIMIT = "10 per 15 minutes"  # wrong passwords from one known browser
+    ACCOUNT_FAILURE_CEILING = "30 per 15 minutes"  # wrong passwords of one account from all browsers
+    SECOND_FACTOR_LIMIT = "5 per 5 minutes"  # wrong second-factor codes per account from new browsers
+    SECOND_FACTOR_DEVICE_LIMIT = "5 per 5 minutes"  # from one known browser
+    SECOND_FACTOR_CEILING = "15 per 5 minutes"  # from all browsers
     SIGN_IN_FAILURE_AUDIT_THRESHOLD = 5  # wrong passwords of one account in 15 minutes the audit log hears of
     RESET_REQUEST_LIMIT = "10 per 15 minutes"  # "Passwort vergessen?" per client address
     RESET_ADDRESS_LIMIT = "3 per hour"  # and per address typed (known or not)

@@ -25,11 +25,19 @@ _WAITING = (JobStatus.CREATED, JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SC
             JobStatus.RATE_LIMITED, JobStatus.READY_TO_ENQUEUE)
 
 
+def _ids_only(args: tuple) -> None:
+    """A job's arguments are ids: Redis, RQ's job description and the worker's log line show them,
+    so an address, a code or a name must never be one (the spec's rule for every job)."""
+    if any(type(arg) is not int for arg in args):
+        raise TypeError("Aufträge tragen nur Ids (ganze Zahlen), keine Adressen, Codes oder Namen.")
+
+
 def enqueue(func: str, *args, job_id: str, delay: timedelta | None = None, **options) -> bool:
     """Hand a job to Redis now (``delay``: run it later, through the worker's scheduler).
 
     False when Redis does not answer: the caller's record stays as it is for the sweeper, and
     ``handover_failed()`` tells the page."""
+    _ids_only(args)
     options.setdefault("result_ttl", 0)
     request_id = current_request_id()
     if request_id:  # the worker's log lines about this job name the request that asked for it
@@ -51,6 +59,7 @@ def enqueue(func: str, *args, job_id: str, delay: timedelta | None = None, **opt
 def after_commit(func: str, *args, job_id: str, **options) -> None:
     """Enqueue the job once the current transaction commits; a rollback forgets it. The same job
     id asked for twice in one transaction is enqueued once."""
+    _ids_only(args)
     db.session.info.setdefault(_AFTER_COMMIT, {})[job_id] = (func, args, options)
 
 

@@ -122,6 +122,8 @@ ROUTES = [
     ("GET", "/konto/zweiter-faktor/app", ALL_ROLES),
     ("POST", "/konto/zweiter-faktor/app", ALL_ROLES),
     ("POST", "/konto/zweiter-faktor/app/entfernen", ALL_ROLES),
+    ("POST", "/konto/zweiter-faktor/app/bestaetigen/optionen", ALL_ROLES),
+    ("POST", "/konto/zweiter-faktor/app/bestaetigen", ALL_ROLES),
     ("POST", "/konto/zweiter-faktor/codes", ALL_ROLES),
     ("POST", "/konto/zweiter-faktor/passkey/optionen", ALL_ROLES),
     ("POST", "/konto/zweiter-faktor/passkey", ALL_ROLES),
@@ -147,7 +149,8 @@ PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.set_language", 
                     # joining, the sign-in's second step, a forgotten password: before any sign-in
                     # (tests/test_accounts.py)
                     "auth.second_step", "auth.passkey_options", "auth.passkey_sign_in", "account.join",
-                    "account.forgot_password", "account.new_password"}
+                    "account.join_link", "account.forgot_password", "account.new_password",
+                    "account.new_password_link"}
 
 
 def _objects(app, world, group_id, practice_id, therapist_id):

@@ -4,6 +4,7 @@ group's requirement, support's reset), throttling per account and per client, an
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import subprocess
@@ -37,6 +38,18 @@ def _link(message) -> str:
     return LINK.search(text).group(1).removeprefix("http://localhost")
 
 
+def _open(client, link) -> str:
+    """Open a link from a mail as a browser does: the token goes, the page's clean address stays."""
+    opened = client.get(link)
+    assert opened.status_code == 303, opened.get_data(as_text=True)[:300]
+    return opened.headers["Location"]
+
+
+def _use_link(client, link, data):
+    """Open a link from a mail and send its form."""
+    return client.post(_open(client, link), data=data)
+
+
 def _invite(app, client, email="neu@nord.example", role="therapeut"):
     answer = client.post("/benutzer/einladen", headers=HX, data={"email": email, "role": role})
     run_jobs(app)
@@ -67,20 +80,21 @@ def test_an_invitation_is_accepted_from_its_mail_once(app, as_user, world, smtp_
     listed = chef.get("/benutzer").get_data(as_text=True)
     assert "neu@nord.example" in listed and 'data-delivery="accepted"' in listed  # pending, mail accepted
     visitor = app.test_client()
-    join = visitor.get(link).get_data(as_text=True)
+    page = _open(visitor, link)
+    join = visitor.get(page).get_data(as_text=True)
     assert "Praxisgruppe „Praxisgruppe Nord“" in join and "neu@nord.example" in join
-    weak = visitor.post(link, data={"password": "passwortpasswort", "repeat": "passwortpasswort"})
+    weak = visitor.post(page, data={"password": "passwortpasswort", "repeat": "passwortpasswort"})
     assert weak.status_code == 422 and "zu verbreitet" in weak.get_data(as_text=True)
-    short = visitor.post(link, data={"password": "kurz", "repeat": "kurz"})
+    short = visitor.post(page, data={"password": "kurz", "repeat": "kurz"})
     assert "mindestens 12 Zeichen" in short.get_data(as_text=True)
-    differ = visitor.post(link, data={"password": NEW_PASSWORD, "repeat": NEW_PASSWORD + "x"})
+    differ = visitor.post(page, data={"password": NEW_PASSWORD, "repeat": NEW_PASSWORD + "x"})
     assert "stimmen nicht überein" in differ.get_data(as_text=True)
     assert _user(app, "neu@nord.example") is None  # nothing yet
-    joined = visitor.post(link, data={"password": NEW_PASSWORD, "repeat": NEW_PASSWORD})
+    joined = visitor.post(page, data={"password": NEW_PASSWORD, "repeat": NEW_PASSWORD})
     assert joined.status_code == 302 and visitor.get("/therapeuten").status_code == 200  # signed in
     user = _user(app, "neu@nord.example")
     assert (user.role, user.group_id, user.active) == (Role.THERAPEUT, world.group_a, True)
-    again = app.test_client().post(link, data={"password": NEW_PASSWORD, "repeat": NEW_PASSWORD})
+    again = app.test_client().get(link)
     assert again.status_code == 404 and "gilt nicht" in again.get_data(as_text=True)
     assert "neu@nord.example" not in chef.get("/benutzer").get_data(as_text=True).split("Offene Einladungen")[1]
     assert _actions(app) == ["user.invited", "user.joined"]
@@ -94,12 +108,13 @@ def test_an_expired_a_tampered_or_a_foreign_link_changes_nothing(app, as_user, w
     data = {"password": NEW_PASSWORD, "repeat": NEW_PASSWORD}
     tampered = link[:-3] + ("aaa" if not link.endswith("aaa") else "bbb")
     for wrong in (tampered, link.replace("/einladung/", "/passwort/neu/"), "/einladung/" + "x" * 500):
-        assert visitor.post(wrong, data=data).status_code == 404, wrong
+        assert visitor.get(wrong).status_code == 404, wrong
+    page = _open(visitor, link)
     clock.set(utcnow() + timedelta(hours=73))
-    assert visitor.post(link, data=data).status_code == 404
+    assert visitor.get(link).status_code == 404 and visitor.post(page, data=data).status_code == 404
     clock.set(None)
     assert _user(app, "neu@nord.example") is None
-    assert visitor.post(link, data=data).status_code == 302  # within its 72 hours it still works
+    assert visitor.post(page, data=data).status_code == 302  # within its 72 hours it still works
 
 
 def test_resending_replaces_the_link_and_withdrawing_voids_it(app, as_user, world, smtp_sink):
@@ -113,10 +128,33 @@ def test_resending_replaces_the_link_and_withdrawing_voids_it(app, as_user, worl
     run_jobs(app)
     second = _link(_mails(smtp_sink)[1])
     assert first != second and app.test_client().get(first).status_code == 404
-    assert app.test_client().get(second).status_code == 200
+    assert app.test_client().get(second).status_code == 303
     chef.post(f"/benutzer/einladungen/{invitation_id}/zurueckziehen", headers=HX)
     assert app.test_client().get(second).status_code == 404
     assert _actions(app) == ["user.invited", "user.invitation_resent", "user.invitation_withdrawn"]
+
+
+@pytest.mark.parametrize("kind", ["invitation", "reset"])
+def test_a_links_token_is_exchanged_for_the_session_and_a_clean_address(app, as_user, world, smtp_sink, kind):
+    if kind == "invitation":
+        _invite(app, as_user(world.chef_a))
+        clean = "/einladung"
+    else:
+        app.test_client().post("/passwort-vergessen", data={"email": world.therapeut_a})
+        run_jobs(app)
+        clean = "/passwort/neu"
+    link = _link(_mails(smtp_sink)[-1])
+    token = link.rsplit("/", 1)[1]
+    visitor = app.test_client()
+    opened = visitor.get(link)
+    assert opened.status_code == 303 and opened.headers["Location"] == clean  # the token leaves the address
+    page = visitor.get(clean)
+    assert page.status_code == 200 and token not in page.get_data(as_text=True)
+    stranger = app.test_client().get(clean)  # without the link's session: nothing to use
+    assert stranger.status_code == 404 and "Öffnen Sie den Link aus Ihrer E-Mail" in stranger.get_data(as_text=True)
+    done = visitor.post(clean, data={"password": NEW_PASSWORD, "repeat": NEW_PASSWORD})
+    assert done.status_code == 302 and token not in done.headers["Location"]
+    assert visitor.get(clean).status_code == 404 and app.test_client().get(link).status_code == 404  # used
 
 
 def test_inviting_an_address_with_an_account_elsewhere_tells_the_inviter_nothing(app, as_user, world, smtp_sink):
@@ -158,7 +196,7 @@ def test_support_creates_a_group_whose_first_chef_joins_by_mail(app, as_user, wo
     run_jobs(app)
     [mail] = _mails(smtp_sink)
     visitor = app.test_client()
-    assert visitor.post(_link(mail), data={"password": NEW_PASSWORD, "repeat": NEW_PASSWORD}).status_code == 302
+    assert _use_link(visitor, _link(mail), {"password": NEW_PASSWORD, "repeat": NEW_PASSWORD}).status_code == 302
     user = _user(app, "leitung@ost.example")
     with app.app_context():
         group = db.session.get(PracticeGroup, user.group_id)
@@ -187,12 +225,13 @@ def test_a_reset_answers_alike_for_any_address_and_ends_every_session(app, world
     assert mail["To"] == world.chef_a and mail["Subject"] == "Neues Passwort für das Therapeuten-App-Portal"
     link = _link(mail)
     visitor = app.test_client()
-    assert "Neues Passwort wählen" in visitor.get(link).get_data(as_text=True)
-    assert visitor.post(link, data={"password": NEW_PASSWORD, "repeat": NEW_PASSWORD}).status_code == 302
+    page = _open(visitor, link)
+    assert "Neues Passwort wählen" in visitor.get(page).get_data(as_text=True)
+    assert visitor.post(page, data={"password": NEW_PASSWORD, "repeat": NEW_PASSWORD}).status_code == 302
     assert old_browser.get("/therapeuten").status_code == 302  # signed out at once
     assert app.test_client().post("/anmelden", data={"email": world.chef_a, "password": f.PASSWORD}).status_code == 200
     login(app.test_client(), world.chef_a, NEW_PASSWORD)
-    assert app.test_client().post(link, data={"password": NEW_PASSWORD, "repeat": NEW_PASSWORD}).status_code == 404
+    assert app.test_client().get(link).status_code == 404
     assert _actions(app) == ["user.password_reset"]
 
 
@@ -204,6 +243,39 @@ def test_a_reset_link_expires_after_an_hour_and_only_the_newest_works(app, world
     assert app.test_client().get(first).status_code == 404
     clock.set(utcnow() + timedelta(minutes=61))
     assert app.test_client().get(second).status_code == 404
+
+
+def test_a_password_change_voids_every_open_reset_link(app, world, smtp_sink):
+    app.test_client().post("/passwort-vergessen", data={"email": world.therapeut_a})
+    run_jobs(app)
+    link = _link(_mails(smtp_sink)[-1])
+    owner = signed_in(app, world.therapeut_a)
+    owner.post("/konto/passwort", data={"current": f.PASSWORD, "password": NEW_PASSWORD, "repeat": NEW_PASSWORD})
+    assert app.test_client().get(link).status_code == 404  # sent before the change: void
+    app.test_client().post("/passwort-vergessen", data={"email": world.therapeut_a})  # still in the queue
+    owner.post("/konto/passwort", data={"current": NEW_PASSWORD, "password": "Sonnenhof-Praxis-2027",
+                                        "repeat": "Sonnenhof-Praxis-2027"})
+    run_jobs(app)
+    assert len(_mails(smtp_sink)) == 1  # the waiting one never left
+    with app.app_context():
+        mails = db.session.scalars(select(AccountMail).order_by(AccountMail.id)).all()
+        assert [(m.delivery, m.superseded_at is not None) for m in mails] == [("accepted", True), ("cancelled", True)]
+
+
+def test_a_forgotten_password_puts_no_address_into_redis_or_the_workers_log(app, world, smtp_sink, caplog):
+    addresses = (world.chef_a, "niemand@nirgends.example")
+    for email in addresses:
+        assert app.test_client().post("/passwort-vergessen", data={"email": email}).status_code == 200
+    [job] = app.task_queue.get_jobs()  # the known address's mail, by its id; nothing for the other
+    assert job.id.startswith("account-mail-") and all(type(arg) is int for arg in job.args)
+    keys = b" ".join(app.redis.scan_iter())
+    for email in addresses:
+        assert email not in job.description and email.encode() not in keys
+    with caplog.at_level(logging.INFO, logger="rq.worker"):
+        run_jobs(app)
+    worker_lines = " ".join(r.getMessage() for r in caplog.records if r.name.startswith("rq."))
+    assert job.id in worker_lines and not any(email in worker_lines for email in addresses)
+    assert [mail["To"] for mail in _mails(smtp_sink)] == [world.chef_a]
 
 
 def test_the_link_points_to_portal_url_whatever_the_host_header(migrated, database_url, redis_url, world,
@@ -372,6 +444,24 @@ def test_a_required_factor_cannot_be_removed_and_an_optional_one_only_with_the_p
                                   ).headers["Location"].endswith("/therapeuten")
 
 
+def test_replacing_the_authenticator_app_asks_for_the_password(app, world):
+    chef = signed_in(app, world.chef_a)
+    old_secret, _codes = _set_up_app(app, chef)
+    page = chef.get("/konto/zweiter-faktor/app").get_data(as_text=True)
+    assert 'name="password"' in page and 'autocomplete="current-password"' in page
+    new_secret = re.search(r'id="totp-key">([A-Z2-7 ]+)<', page).group(1).replace(" ", "")
+    code = pyotp.TOTP(new_secret).at(utcnow())
+    for data, message in (({"code": code}, "Bitte bestätigen Sie mit Ihrem Passwort."),
+                          ({"code": code, "password": "falsch"}, "Das Passwort stimmt nicht.")):
+        refused = chef.post("/konto/zweiter-faktor/app", data=data)
+        assert refused.status_code == 422 and message in refused.get_data(as_text=True)
+        assert _user(app, world.chef_a).totp_secret == old_secret  # the old app still counts
+    done = chef.post("/konto/zweiter-faktor/app", data={"code": code, "password": f.PASSWORD})
+    assert "Wiederherstellungscodes" in done.get_data(as_text=True)
+    assert _user(app, world.chef_a).totp_secret == new_secret
+    assert _actions(app) == ["second_factor.added", "second_factor.added"]
+
+
 def test_support_resets_a_users_second_factor_with_audit_and_mail(app, as_user, world, smtp_sink):
     chef = signed_in(app, world.chef_a)
     _set_up_app(app, chef)
@@ -438,6 +528,87 @@ def test_the_second_step_and_the_reset_are_throttled_too(app, world):
         client.environ_base["REMOTE_ADDR"] = f"203.0.113.{i}"
         assert client.post("/passwort-vergessen", data={"email": "wer@auch.example"}).status_code == 200
     assert app.test_client().post("/passwort-vergessen", data={"email": "wer@auch.example"}).status_code == 429
+
+
+def _exhaust_the_accounts_limit_for_new_browsers(app, email):
+    limit = int(app.config["ACCOUNT_FAILURE_LIMIT"].split()[0])
+    for i in range(limit):
+        assert _attempt(app, email, f"falsch-{i}", f"198.51.100.{i}").status_code == 200
+    assert _attempt(app, email, f.PASSWORD, "198.51.100.250").status_code == 429
+
+
+@pytest.mark.parametrize("event", ["password_changed", "password_reset", "deactivated"])
+def test_a_known_browser_counts_as_new_after_a_password_change_a_reset_or_a_deactivation(app, as_user, world,
+                                                                                         smtp_sink, event):
+    owner = signed_in(app, world.therapeut_a)  # this browser is known for the account now
+    owner.post("/abmelden")
+    password = NEW_PASSWORD
+    if event == "password_changed":
+        changer = signed_in(app, world.therapeut_a)
+        changer.post("/konto/passwort", data={"current": f.PASSWORD, "password": NEW_PASSWORD, "repeat": NEW_PASSWORD})
+        changer.post("/abmelden")
+    elif event == "password_reset":
+        app.test_client().post("/passwort-vergessen", data={"email": world.therapeut_a})
+        run_jobs(app)
+        _use_link(app.test_client(), _link(_mails(smtp_sink)[-1]), {"password": NEW_PASSWORD, "repeat": NEW_PASSWORD})
+    else:
+        user_id = _user(app, world.therapeut_a).id
+        chef = as_user(world.chef_a)
+        chef.post(f"/benutzer/{user_id}/deaktivieren", headers=HX)
+        chef.post(f"/benutzer/{user_id}/aktivieren", headers=HX)
+        password = f.PASSWORD
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.email == world.therapeut_a)).check_password(password)
+    _exhaust_the_accounts_limit_for_new_browsers(app, world.therapeut_a)
+    assert _attempt(app, world.therapeut_a, password, "192.0.2.7", known_from=owner).status_code == 429
+    if event == "password_changed":  # the browser that set the new password stays known
+        assert _attempt(app, world.therapeut_a, password, "192.0.2.8", known_from=changer).status_code == 302
+
+
+def test_a_known_browser_raises_the_accounts_limit_but_never_lifts_it(app, world):
+    app.config.update(ACCOUNT_FAILURE_LIMIT="4 per 15 minutes", DEVICE_FAILURE_LIMIT="3 per 15 minutes",
+                      ACCOUNT_FAILURE_CEILING="8 per 15 minutes")
+    browsers = []
+    for _ in range(3):
+        browsers.append(signed_in(app, world.chef_a))
+        browsers[-1].post("/abmelden")
+    copy = app.test_client()  # the first browser's cookie, copied to another browser elsewhere
+    copy.set_cookie("portal_known", browsers[0].get_cookie("portal_known").value)
+    _exhaust_the_accounts_limit_for_new_browsers(app, world.chef_a)  # 4 wrong passwords from new browsers
+    for i in range(3):
+        assert _attempt(app, world.chef_a, f"kopie-{i}", "203.0.113.9", known_from=copy).status_code == 200
+    refused = _attempt(app, world.chef_a, f.PASSWORD, "203.0.113.9", known_from=copy)
+    assert refused.status_code == 429 and "Zu viele Versuche" in refused.get_data(as_text=True)  # its own lockout
+    assert _attempt(app, world.chef_a, f.PASSWORD, "192.0.2.7", known_from=browsers[0]).status_code == 429
+    assert _attempt(app, world.chef_a, "falsch", "192.0.2.7", known_from=browsers[1]).status_code == 200  # 8th
+    assert _attempt(app, world.chef_a, f.PASSWORD, "192.0.2.7", known_from=browsers[2]).status_code == 429
+    assert _attempt(app, world.chef_b, f.PASSWORD, "192.0.2.7", known_from=browsers[2]).status_code == 302
+
+
+def test_a_guesser_with_the_password_cannot_lock_the_owner_out_of_the_second_step(app, world):
+    owner = signed_in(app, world.support)  # the owner's browser, known for the account
+    owner.post("/abmelden")
+    limit = int(app.config["SECOND_FACTOR_LIMIT"].split()[0])
+    guesser = app.test_client()
+    guesser.environ_base["REMOTE_ADDR"] = "203.0.113.66"
+    assert guesser.post("/anmelden", data={"email": world.support, "password": f.PASSWORD}).status_code == 302
+    for _ in range(limit):
+        assert guesser.post("/anmelden/bestaetigen", data={"code": "000000"}).status_code == 200
+    code = totp_code(f.SUPPORT_TOTP_SECRET, app, world.support)
+    assert guesser.post("/anmelden/bestaetigen", data={"code": code}).status_code == 429
+    stranger = app.test_client()  # any new browser elsewhere waits too (per account)
+    stranger.environ_base["REMOTE_ADDR"] = "198.51.100.77"
+    stranger.post("/anmelden", data={"email": world.support, "password": f.PASSWORD})
+    assert stranger.post("/anmelden/bestaetigen", data={"code": code}).status_code == 429
+    login(owner, world.support)  # the owner's browser gets in
+    assert owner.get("/support").status_code == 200
+    copy = app.test_client()  # a copy of the owner's cookie has a lockout of its own
+    copy.set_cookie("portal_known", owner.get_cookie("portal_known").value)
+    copy.post("/anmelden", data={"email": world.support, "password": f.PASSWORD})
+    for _ in range(int(app.config["SECOND_FACTOR_DEVICE_LIMIT"].split()[0])):
+        assert copy.post("/anmelden/bestaetigen", data={"code": "000000"}).status_code == 200
+    assert copy.post("/anmelden/bestaetigen", data={"code": totp_code(f.SUPPORT_TOTP_SECRET, app,
+                                                                      world.support)}).status_code == 429
 
 
 # --- the mails -----------------------------------------------------------------------------------

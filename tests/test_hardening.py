@@ -313,3 +313,17 @@ def test_practice_names_differ_in_more_than_case_umlauts_included(app, as_user, 
     assert "Eine Praxis mit diesem Namen gibt es" in duplicate.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count(Practice.id)).where(Practice.group_id == world.group_a)) == 3
+
+
+# --- issue 23: secrets in URLs ------------------------------------------------------------------------
+
+def test_the_pairing_code_of_a_qr_code_leaves_the_address_at_once(app, as_user, world):
+    html = as_user(world.chef_a).post("/kurse/terminals", data={"name": "Tresen", "key": "TAB-07"}).get_data(
+        as_text=True)
+    code = re.search(r'<code id="pairing-code">([A-Z0-9]{8})</code>', html).group(1)
+    tablet = app.test_client()
+    scanned = tablet.get(f"/terminal/koppeln?code={code}")  # the address the QR code holds
+    assert scanned.status_code == 303 and scanned.headers["Location"] == "/terminal/koppeln"
+    assert f'value="{code}"' in tablet.get("/terminal/koppeln").get_data(as_text=True)  # filled in, to confirm
+    assert tablet.post("/terminal/koppeln", data={"code": code}).status_code == 302
+    assert code not in tablet.get("/terminal/koppeln").get_data(as_text=True)

@@ -8,15 +8,26 @@ import io
 import json
 import logging
 import re
+import runpy
 import secrets
+import sys
 import threading
 import time
+import urllib.error
+import urllib.request
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import sentry_sdk
+from gunicorn.config import Config as GunicornConfig
 from sqlalchemy import text
+from werkzeug.serving import make_server
 
+from portal import create_app
+from portal.devtools import run
 from portal.devtools.embedded_redis import free_port
 from portal.extensions import db
 from portal.monitoring.logs import JsonFormatter, RequestIdFilter
@@ -24,7 +35,9 @@ from portal.monitoring.logs import JsonFormatter, RequestIdFilter
 from .conftest import make_app
 from .helpers import EMAIL, activate, run_jobs, signed_in
 
+ROOT = Path(__file__).resolve().parents[1]
 DOWN_REDIS = "redis://127.0.0.1:1/0"
+ANSI_STYLE = re.compile(r"\x1b\[[0-9;]*m")  # the development server colours its request lines
 TOKEN = "t0ken-for-the-scraper"
 
 
@@ -201,15 +214,16 @@ def test_errors_reach_sentry_without_personal_data_or_codes(migrated, database_u
     dsn, envelopes = sentry_ingest
     app = make_app(database_url, redis_url, SENTRY_DSN=dsn, PROPAGATE_EXCEPTIONS=False)
     web_code, job_code, bearer, cookie = (f"{secrets.randbelow(10 ** 6):06d}" for _ in range(4))
+    link_token = secrets.token_urlsafe(32)  # as a link from a mail carries it
 
-    @app.get("/kaputt")
-    def broken():
+    @app.get("/kaputt/<token>")
+    def broken(token):
         raise ValueError(f"Code {web_code} für anna.schmidt@praxis.example passt nicht")
 
     client = app.test_client()
     client.set_cookie("session", f"sitzung-{cookie}")
-    assert client.get("/kaputt?email=anna.schmidt@praxis.example", headers={"Authorization": f"Bearer {bearer}"}
-                      ).status_code == 500
+    assert client.get(f"/kaputt/{link_token}?email=anna.schmidt@praxis.example",
+                      headers={"Authorization": f"Bearer {bearer}"}).status_code == 500
     app.task_queue.enqueue(explode, job_code)
     run_jobs(app)
     sentry_sdk.get_client().flush(timeout=5)
@@ -218,10 +232,10 @@ def test_errors_reach_sentry_without_personal_data_or_codes(migrated, database_u
     values = [e["exception"]["values"][-1]["value"] for e in events]
     assert "Code [Ziffern] für [E-Mail] passt nicht" in values
     assert "Zustellung an [E-Mail] mit Code [Ziffern] gescheitert" in values
-    for secret in (web_code, job_code, bearer, cookie, "anna.schmidt"):
+    for secret in (web_code, job_code, bearer, cookie, "anna.schmidt", link_token):
         assert secret not in raw, secret
     web = next(e for e in events if "passt nicht" in e["exception"]["values"][-1]["value"])
-    assert web["request"]["url"].endswith("/kaputt") and "query_string" not in web["request"]
+    assert web["request"]["url"].endswith("/kaputt/[entfernt]") and "query_string" not in web["request"]
     assert "request_id" in web["tags"]
 
 
@@ -256,3 +270,94 @@ def test_metrics_count_answers_by_status_class_an_unhandled_error_too(migrated, 
     for status in ("5xx", "4xx"):
         key = f'portal_responses_total{{status="{status}"}}'
         assert after[key] == before.get(key, 0) + 1, status
+
+
+# --- the logs of the development server and of gunicorn ---------------------------------------------
+
+@pytest.fixture
+def dev_server(tmp_path, redis_url, monkeypatch):
+    """What bin/run serves: a development app (its logging set up as outside the tests), migrated
+    in this process the way bin/run does it, behind Werkzeug's development server, with two routes
+    that fail. Yields its address and a function returning what it wrote to stderr."""
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    saved_disabled = {logger: logger.disabled for logger in logging.root.manager.loggerDict.values()
+                      if isinstance(logger, logging.Logger)}
+    app = create_app("development", {"SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(tmp_path / "dev.db"),
+                                     "REDIS_URL": redis_url, "RATELIMIT_STORAGE_URI": redis_url})
+
+    def broken(token=None):
+        raise ZeroDivisionError("absichtlich kaputt")
+
+    app.add_url_rule("/kaputt", "kaputt", broken)
+    app.add_url_rule("/kaputt/<token>", "kaputt_mit_token", broken)
+    run.migrate_database(app)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", lambda: ANSI_STYLE.sub("", stream.getvalue())
+    server.shutdown()
+    thread.join(timeout=5)
+    root.handlers[:] = saved_handlers
+    root.setLevel(saved_level)
+    for logger, disabled in saved_disabled.items():
+        logger.disabled = disabled
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url), timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_an_unhandled_error_in_the_dev_server_is_logged_with_its_traceback(dev_server):
+    address, log = dev_server
+    assert _status(f"{address}/kaputt") == 500
+    text = log()
+    assert "Exception on /kaputt [GET]" in text and "Traceback (most recent call last)" in text
+    assert "ZeroDivisionError: absichtlich kaputt" in text and '"GET /kaputt HTTP/1.1" 500' in text
+    assert not logging.getLogger("portal").disabled and not logging.getLogger("rq.worker").disabled
+
+
+def test_the_dev_servers_log_leaves_out_the_secrets_urls_carry(dev_server):
+    address, log = dev_server
+    token = secrets.token_urlsafe(32)
+    for path in (f"/einladung/{token}", f"/passwort/neu/{token}", "/terminal/koppeln?code=ABCD2345",
+                 f"/kaputt/{token}"):
+        _status(address + path)
+    text = log()
+    assert token not in text and "ABCD2345" not in text
+    assert '"GET /einladung/[entfernt] HTTP/1.1" 404' in text and "/terminal/koppeln?code=[entfernt]" in text
+    assert "Exception on /kaputt/[entfernt] [GET]" in text
+
+
+def test_gunicorns_access_log_leaves_out_the_secrets_urls_carry(tmp_path, monkeypatch):
+    monkeypatch.setenv("GUNICORN_ACCESS_LOG", "1")
+    config = GunicornConfig()
+    for name, value in runpy.run_path(str(ROOT / "gunicorn.conf.py")).items():
+        if name in config.settings:
+            config.set(name, value)
+    config.set("accesslog", str(tmp_path / "access.log"))
+    config.set("errorlog", str(tmp_path / "error.log"))
+    logger = config.logger_class(config)
+    token = secrets.token_urlsafe(32)
+    for path, query in ((f"/einladung/{token}", ""), ("/terminal/koppeln", "code=ABCD2345")):
+        uri = path + (f"?{query}" if query else "")
+        environ = {"REQUEST_METHOD": "GET", "RAW_URI": uri, "PATH_INFO": path, "QUERY_STRING": query,
+                   "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "192.0.2.1", "HTTP_USER_AGENT": "Firefox",
+                   "HTTP_REFERER": f"https://portal.example{uri}"}
+        logger.access(SimpleNamespace(status="303 See Other", sent=0, headers=[]),
+                      SimpleNamespace(headers=[("Referer", environ["HTTP_REFERER"])]), environ, timedelta(0))
+    for log in (logger.access_log, logger.error_log):
+        for handler in log.handlers[:]:
+            log.removeHandler(handler)
+            handler.close()
+    text = (tmp_path / "access.log").read_text()
+    assert '"GET /einladung/[entfernt] HTTP/1.1" 303' in text and "GET /terminal/koppeln?code=[entfernt]" in text
+    assert token not in text and "ABCD2345" not in text

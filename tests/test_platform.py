@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
-from portal import create_app
+from portal import create_app, jobs
 from portal.audit.models import AuditLogIsAppendOnly
 from portal.audit.services import record
 from portal.devtools.demo import GROUP_NAME
@@ -133,6 +133,18 @@ def test_the_migrations_build_exactly_the_models_schema(app):
     with app.app_context(), db.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": include_name})
         assert compare_metadata(context, db.metadata) == []
+
+
+def test_a_job_carries_ids_and_nothing_else(app):
+    """The spec's rule for every job of the portal, kept where all of them are enqueued."""
+    with app.app_context():
+        for args in (("anna.schmidt@praxis.example",), (1, "123456"), (True,), (1.5,)):
+            with pytest.raises(TypeError, match="nur Ids"):
+                jobs.enqueue("portal.codes.jobs.send_code", *args, job_id="mit-daten")
+            with pytest.raises(TypeError, match="nur Ids"):
+                jobs.after_commit("portal.codes.jobs.send_code", *args, job_id="mit-daten")
+        assert jobs.enqueue("portal.codes.jobs.send_code", 7, job_id="nur-id")
+    assert app.task_queue.get_job_ids() == ["nur-id"]
 
 
 def test_create_user_cli_creates_the_group_when_missing(app):

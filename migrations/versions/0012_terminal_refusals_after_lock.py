@@ -2,7 +2,7 @@
 practice sees how many check-ins it refused (and when last).
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 """
 from alembic import op
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from portal.timeutil import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = '0012'
-down_revision = '0009'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from ..auth import passwords
 from ..auth.models import Role
@@ -47,8 +47,12 @@ class ForgotPasswordForm(FlaskForm):
 
 
 class TotpForm(FlaskForm):
+    """The authenticator app's first code; replacing an app also asks for the password (unless a
+    passkey confirmed it a moment ago: the view decides)."""
+
     code = StringField(_l("Code aus der App"), validators=[
         DataRequired(_l("Bitte geben Sie den Code ein, den die App zeigt.")), Length(max=20)], filters=[strip])
+    password = PasswordField(_l("Ihr Passwort"), validators=[Optional(), Length(max=200)])
 
 
 class InvitationForm(FlaskForm):

@@ -51,27 +51,35 @@ def base_url() -> str:
 
 
 def request_mail(kind: MailKind, email: str, *, group_id: int | None, user: User | None = None,
-                 invitation: Invitation | None = None, detail: str | None = None,
-                 link_base: str | None = None) -> AccountMail:
+                 invitation: Invitation | None = None, detail: str | None = None) -> AccountMail:
     """Record a mail to send once the caller commits. A new link mail voids the earlier unused
     ones of its user or invitation (only the newest link works)."""
     now = utcnow()
     if kind.has_link:
         owner = (AccountMail.invitation_id == invitation.id) if invitation else (AccountMail.user_id == user.id)
-        db.session.execute(update(AccountMail).where(owner, AccountMail.kind == kind, AccountMail.used_at.is_(None),
-                                                     AccountMail.superseded_at.is_(None))
-                           .values(superseded_at=now))
-        db.session.execute(update(AccountMail).where(owner, AccountMail.kind == kind,
-                                                     AccountMail.delivery.in_(WAITING))
-                           .values(delivery=Delivery.CANCELLED))
+        _void_links(owner, kind, now)
     mail = AccountMail(kind=kind, email=email, group_id=group_id, user_id=user.id if user else None,
                        invitation_id=invitation.id if invitation else None, requested_at=now,
-                       base_url=link_base or base_url(),
-                       detail=detail, delivery=Delivery.PENDING)
+                       base_url=base_url(), detail=detail, delivery=Delivery.PENDING)
     db.session.add(mail)
     db.session.flush()
     jobs.after_commit(SEND_JOB, mail.id, job_id=job_id(mail.id))
     return mail
+
+
+def _void_links(owner, kind: MailKind, now: datetime) -> None:
+    """Every unused link of this kind and owner stops working; one still waiting is never sent."""
+    db.session.execute(update(AccountMail).where(owner, AccountMail.kind == kind, AccountMail.used_at.is_(None),
+                                                 AccountMail.superseded_at.is_(None))
+                       .values(superseded_at=now))
+    db.session.execute(update(AccountMail).where(owner, AccountMail.kind == kind, AccountMail.delivery.in_(WAITING))
+                       .values(delivery=Delivery.CANCELLED))
+
+
+def void_reset_links(user: User) -> None:
+    """A new password (changed or reset): every open reset link of the account stops working, and a
+    reset mail still waiting is never sent. The caller commits."""
+    _void_links(AccountMail.user_id == user.id, MailKind.RESET, utcnow())
 
 
 def _context(mail: AccountMail, link: str, expires: datetime | None) -> dict:

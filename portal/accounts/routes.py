@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
+from .. import url_secrets
 from ..auth import passkeys, second_factor, sessions, throttle
 from ..auth.models import Passkey, UserSession
 from ..auth.permissions import Permission, requires
@@ -29,7 +30,6 @@ from ..extensions import db, htmx, limiter
 from ..forms import ConfirmForm
 from ..timeutil import utcnow
 from .forms import ForgotPasswordForm, NewPasswordForm, PasswordChangeForm, PasswordConfirmForm, TotpForm
-from .jobs import hand_over_reset
 from .mails import valid_link
 from .models import MailKind
 from .services import (
@@ -37,6 +37,7 @@ from .services import (
     accept,
     change_password,
     end_sessions,
+    request_reset,
     reset_password,
     second_factor_changed,
 )
@@ -44,6 +45,8 @@ from .services import (
 bp = Blueprint("account", __name__)
 SAME_TIME = 0.35  # seconds "Passwort vergessen?" takes whatever the address (no timing tells)
 TOTP_SETUP = "totp_setup"  # the Flask session's key for a secret not yet confirmed by a code
+PASSKEY_CONFIRMED = "totp_replace_confirmed_at"  # when a passkey confirmed replacing the app
+PASSKEY_CONFIRMATION_SECONDS = 5 * 60
 
 
 # what a user whose second factor is required but missing may still reach
@@ -75,13 +78,31 @@ def _own_key() -> str:
 
 # --- joining, and a new password by mail ----------------------------------------------------------
 
-@bp.route("/einladung/<token>", methods=["GET", "POST"])
+def _link_invalid(kind: MailKind, status: int = 404, message: str | None = None):
+    return render_template("accounts/link_invalid.html", invitation=kind == MailKind.INVITATION, message=message,
+                           from_mail=not url_secrets.held(kind.value)), status
+
+
+def _take_link(token: str, kind: MailKind, endpoint: str):
+    """A link from a mail: its token moves into this browser's session at once, and the browser on
+    to the page without it (nothing in the address bar, the history or an access log)."""
+    if valid_link(token, kind) is None:
+        return render_template("accounts/link_invalid.html", invitation=kind == MailKind.INVITATION), 404
+    return url_secrets.take(kind.value, token, endpoint)
+
+
+@bp.get("/einladung/<token>")
+def join_link(token: str):
+    return _take_link(token, MailKind.INVITATION, ".join")
+
+
+@bp.route("/einladung", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LINK_LIMIT"], methods=["POST"], deduct_when=_link_limited)
-def join(token: str):
-    """The invitation's link: choose a password, and be signed in."""
-    mail = valid_link(token, MailKind.INVITATION)
+def join():
+    """The invitation's page: choose a password, and be signed in."""
+    mail = valid_link(url_secrets.held(MailKind.INVITATION.value), MailKind.INVITATION)
     if mail is None or not mail.invitation.open:
-        return render_template("accounts/link_invalid.html", invitation=True), 404
+        return _link_invalid(MailKind.INVITATION)
     invitation = mail.invitation
     form = NewPasswordForm(email=invitation.email)
     if form.validate_on_submit():
@@ -89,7 +110,7 @@ def join(token: str):
             user = accept(mail, form.password.data)
         except AccountRefused as refused:
             db.session.rollback()
-            return render_template("accounts/link_invalid.html", invitation=True, message=str(refused)), 409
+            return _link_invalid(MailKind.INVITATION, 409, str(refused))
         db.session.commit()
         sessions.start(user)
         flash(_("Willkommen! Ihr Zugang für „%(group)s“ ist eingerichtet.", group=invitation.group.name), "success")
@@ -102,31 +123,39 @@ def join(token: str):
 @limiter.limit(lambda: current_app.config["RESET_REQUEST_LIMIT"], methods=["POST"])
 @limiter.limit(lambda: current_app.config["RESET_ADDRESS_LIMIT"], methods=["POST"], key_func=throttle.account_key)
 def forgot_password():
-    """The same answer, in the same time, whether the address has an account or not."""
+    """The same answer, in the same time, whether the address has an account or not. The address is
+    looked up here: the job that sends the mail carries only the mail's id."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         started = time.monotonic()
-        hand_over_reset(form.email.data)
+        request_reset(form.email.data)
+        db.session.commit()
         time.sleep(max(0.0, SAME_TIME - (time.monotonic() - started)))
         return render_template("accounts/forgot_sent.html", email=form.email.data)
     return render_template("accounts/forgot.html", form=form), 200 if request.method == "GET" else 422
 
 
-@bp.route("/passwort/neu/<token>", methods=["GET", "POST"])
+@bp.get("/passwort/neu/<token>")
+def new_password_link(token: str):
+    return _take_link(token, MailKind.RESET, ".new_password")
+
+
+@bp.route("/passwort/neu", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LINK_LIMIT"], methods=["POST"], deduct_when=_link_limited)
-def new_password(token: str):
-    """The reset link: a new password; every session of the account ends."""
-    mail = valid_link(token, MailKind.RESET)
+def new_password():
+    """The reset link's page: a new password; every session of the account ends."""
+    mail = valid_link(url_secrets.held(MailKind.RESET.value), MailKind.RESET)
     if mail is None or mail.user is None or not mail.user.active:
-        return render_template("accounts/link_invalid.html", invitation=False), 404
+        return _link_invalid(MailKind.RESET)
     form = NewPasswordForm(email=mail.email)
     if form.validate_on_submit():
         try:
             reset_password(mail, form.password.data)
         except AccountRefused as refused:
             db.session.rollback()
-            return render_template("accounts/link_invalid.html", invitation=False, message=str(refused)), 409
+            return _link_invalid(MailKind.RESET, 409, str(refused))
         db.session.commit()
+        url_secrets.pop(MailKind.RESET.value)
         flash(_("Ihr neues Passwort gilt. Alle Anmeldungen Ihres Zugangs wurden beendet; bitte melden Sie sich "
                 "neu an."), "success")
         return redirect(url_for("auth.login"))
@@ -165,7 +194,7 @@ def change_password_view():
             db.session.commit()
             flash(_("Ihr Passwort wurde geändert.") + (" " + _("Ihre anderen Anmeldungen wurden beendet.")
                                                          if ended else ""), "success")
-            return redirect(url_for(".index"))
+            return throttle.remember_device(redirect(url_for(".index")), current_user)
     return _account_page(422, password_form=form)
 
 
@@ -215,26 +244,67 @@ def second_factor_page():
 @limiter.limit(lambda: current_app.config["SECOND_FACTOR_LIMIT"], methods=["POST"], key_func=_own_key,
                deduct_when=_link_limited)
 def totp_setup():
-    """The authenticator app: its QR code and the key as text; the first right code switches it on."""
+    """The authenticator app: its QR code and the key as text; the first right code switches it on.
+    Replacing an app asks for the password too, or a passkey confirms it."""
     secret = session.get(TOTP_SETUP) or second_factor.new_secret()
     session[TOTP_SETUP] = secret
+    replacing = current_user.totp_secret is not None
+    by_passkey = replacing and _passkey_confirmed()
     form = TotpForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and (not replacing or by_passkey or _password_confirms(form.password)):
         step = second_factor.totp_step(secret, form.code.data)
         if step is not None:
-            replacing = current_user.totp_secret is not None
             current_user.totp_secret, current_user.totp_added_at, current_user.totp_last_step = secret, utcnow(), step
             codes = second_factor.new_recovery_codes(current_user)
             second_factor_changed(current_user, "second_factor.added",
                                   "Authenticator-App ersetzt" if replacing else "Authenticator-App eingerichtet")
             db.session.commit()
             session.pop(TOTP_SETUP, None)
+            session.pop(PASSKEY_CONFIRMED, None)
             return render_template("accounts/recovery_codes.html", codes=codes, first=True)
         form.code.errors.append(_("Dieser Code stimmt nicht. Prüfen Sie die Uhrzeit Ihres Telefons und geben Sie den "
                                   "aktuellen Code ein."))
     return render_template("accounts/totp_setup.html", form=form, key=second_factor.key_for_typing(secret),
-                           qr_png=second_factor.qr_code_png(current_user, secret)), \
-        200 if request.method == "GET" else 422
+                           qr_png=second_factor.qr_code_png(current_user, secret), replacing=replacing,
+                           by_passkey=by_passkey), 200 if request.method == "GET" else 422
+
+
+def _passkey_confirmed() -> bool:
+    confirmed_at = session.get(PASSKEY_CONFIRMED)
+    return isinstance(confirmed_at, int) and 0 <= time.time() - confirmed_at <= PASSKEY_CONFIRMATION_SECONDS
+
+
+def _password_confirms(field) -> bool:
+    """Whether the password typed into ``field`` is the user's (else the field says why)."""
+    if not field.data:
+        field.errors.append(_("Bitte bestätigen Sie mit Ihrem Passwort."))
+        return False
+    if not current_user.check_password(field.data):
+        field.errors.append(_("Das Passwort stimmt nicht."))
+        return False
+    return True
+
+
+@bp.post("/konto/zweiter-faktor/app/bestaetigen/optionen")
+@requires(Permission.OWN_ACCOUNT)
+def totp_passkey_options():
+    if not current_user.passkeys:
+        return jsonify(error=_("Ihr Zugang hat keinen Passkey. Bitte bestätigen Sie mit Ihrem Passwort.")), 400
+    return current_app.response_class(passkeys.authentication_options(current_user), mimetype="application/json")
+
+
+@bp.post("/konto/zweiter-faktor/app/bestaetigen")
+@requires(Permission.OWN_ACCOUNT)
+def totp_passkey_confirm():
+    """A passkey instead of the password before the authenticator app is replaced (for five minutes)."""
+    try:
+        passkeys.authenticate(current_user, passkeys.parse(request.get_data()))
+    except passkeys.PasskeyRefused as refused:
+        db.session.rollback()
+        return jsonify(error=str(refused)), 422
+    db.session.commit()
+    session[PASSKEY_CONFIRMED] = int(time.time())
+    return jsonify(redirect=url_for(".totp_setup"))
 
 
 def _confirmed() -> PasswordConfirmForm | None:

@@ -12,7 +12,7 @@ from ..auth.models import Role, User
 from ..extensions import db
 from ..groups.models import Licence, LicenceKind, PracticeGroup
 from ..timeutil import today_berlin, utcnow
-from .mails import request_mail, use_link
+from .mails import request_mail, use_link, void_reset_links
 from .models import AccountMail, Invitation, MailKind
 
 
@@ -113,16 +113,17 @@ def create_group(name: str, licences: list[LicenceKind], chef_email: str, actor)
     return group
 
 
-def request_reset(email: str, link_base: str | None = None) -> None:
+def request_reset(email: str) -> None:
     """"Passwort vergessen?": a link to an active account's address; nothing for any other. The
-    caller commits."""
+    caller commits; the mail's job then carries its id only."""
     user = user_by_email(email)
     if user is not None and user.active:
-        request_mail(MailKind.RESET, user.email, group_id=user.group_id, user=user, link_base=link_base)
+        request_mail(MailKind.RESET, user.email, group_id=user.group_id, user=user)
 
 
 def reset_password(mail: AccountMail, password: str) -> User:
-    """A new password through the reset link; every session of the user ends. The caller commits."""
+    """A new password through the reset link; every session of the user ends, every other open reset
+    link dies and every browser known for the account counts as new. The caller commits."""
     user = mail.user
     if user is None or not user.active:
         raise AccountRefused("Dieser Link gilt nicht mehr. Bitte fordern Sie einen neuen an.")
@@ -130,6 +131,8 @@ def reset_password(mail: AccountMail, password: str) -> User:
         raise AccountRefused("Dieser Link wurde bereits verwendet.")
     user.set_password(password)
     user.password_changed_at = utcnow()
+    user.forget_known_browsers()
+    void_reset_links(user)
     ended = sessions.end_all(user.id, "Passwort zurückgesetzt")
     record("user.password_reset", group_id=user.group_id, actor=user,
            details={"user_id": user.id, "email": user.email, "sessions_ended": ended})
@@ -137,9 +140,13 @@ def reset_password(mail: AccountMail, password: str) -> User:
 
 
 def change_password(user: User, password: str) -> int:
-    """The user's new password; their other sessions end (this one stays). The caller commits."""
+    """The user's new password; their other sessions end (this one stays), every open reset link
+    dies, and only this browser stays known for the account (the caller remembers it anew). The
+    caller commits."""
     user.set_password(password)
     user.password_changed_at = utcnow()
+    user.forget_known_browsers()
+    void_reset_links(user)
     ended = sessions.end_all(user.id, "Passwort geändert", keep=sessions.current())
     record("user.password_changed", group_id=user.group_id, actor=user,
            details={"user_id": user.id, "email": user.email, "sessions_ended": ended})

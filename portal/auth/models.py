@@ -42,6 +42,9 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # raised by a new password, a reset and a deactivation: every browser known for the account
+    # (auth/throttle.py) counts as new again
+    sign_in_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # the authenticator app's shared secret (base32), set once its first code was right
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_added_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -57,6 +60,10 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         self.password_hash = passwords.hash_password(password)
+
+    def forget_known_browsers(self) -> None:
+        """Browsers that signed in as this account before count as new from now on (the caller commits)."""
+        self.sign_in_epoch = (self.sign_in_epoch or 0) + 1
 
     def check_password(self, password: str) -> bool:
         """Whether the password is right; an old or weaker hash is replaced then (the caller commits)."""

@@ -54,10 +54,6 @@ def home_url_for(user) -> str:
     return url_for("therapists.index")
 
 
-def _failed(response) -> bool:
-    return response.status_code not in (200, 302) or g.get("sign_in_failed", False)
-
-
 @bp.get("/")
 @login_required
 def home():
@@ -72,10 +68,7 @@ def _signed_in(user: User, next_url: str | None):
 
 
 @bp.route("/anmelden", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_FAILURE_LIMIT"], methods=["POST"], deduct_when=_failed,
-               exempt_when=throttle.from_known_device)
-@limiter.limit(lambda: current_app.config["ACCOUNT_FAILURE_LIMIT"], methods=["POST"], key_func=throttle.account_key,
-               deduct_when=_failed, exempt_when=throttle.from_known_device)
+@throttle.PASSWORD.guard
 def login():
     if current_user.is_authenticated:
         return redirect(home_url_for(current_user))
@@ -102,15 +95,17 @@ def _pending_user() -> User | None:
     return user if user is not None and user.active and user.has_second_factor else None
 
 
-def _pending_key() -> str:
-    pending = session.get(PENDING)
-    return f"second-factor:{pending.get('user') if isinstance(pending, dict) else '-'}"
+def _pending_account() -> tuple[str, User | None]:
+    user = _pending_user()
+    return (str(user.id) if user is not None else "-"), user
+
+
+SECOND_FACTOR = throttle.Door("second-factor", _pending_account, "SECOND_FACTOR_LIMIT", "SECOND_FACTOR_DEVICE_LIMIT",
+                              "SECOND_FACTOR_CEILING")
 
 
 @bp.route("/anmelden/bestaetigen", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_FAILURE_LIMIT"], methods=["POST"], deduct_when=_failed)
-@limiter.limit(lambda: current_app.config["SECOND_FACTOR_LIMIT"], methods=["POST"], key_func=_pending_key,
-               deduct_when=_failed)
+@SECOND_FACTOR.guard
 def second_step():
     """The second step of a sign-in: a code of the authenticator app, a recovery code, or a passkey."""
     user = _pending_user()
@@ -141,7 +136,7 @@ def _second_factor_passed(user: User):
 
 
 @bp.post("/anmelden/passkey/optionen")
-@limiter.limit(lambda: current_app.config["SECOND_FACTOR_LIMIT"], key_func=_pending_key)
+@limiter.limit(lambda: current_app.config["SECOND_FACTOR_LIMIT"], exempt_when=SECOND_FACTOR.known)
 def passkey_options():
     user = _pending_user()
     if user is None or not user.passkeys:
@@ -150,7 +145,7 @@ def passkey_options():
 
 
 @bp.post("/anmelden/passkey")
-@limiter.limit(lambda: current_app.config["SECOND_FACTOR_LIMIT"], key_func=_pending_key, deduct_when=_failed)
+@SECOND_FACTOR.guard
 def passkey_sign_in():
     user = _pending_user()
     if user is None:

@@ -12,6 +12,7 @@ import click
 from aiosmtpd.controller import Controller
 from flask import Flask, current_app
 
+from ..monitoring.logs import quiet_smtp_server
 from .models import BounceKind, Intake
 from .parser import read
 from .services import accepts, take
@@ -62,6 +63,7 @@ class BounceReceiver:
         return self.controller.port
 
     def start(self) -> BounceReceiver:
+        quiet_smtp_server()
         self.controller.start()
         return self
 

@@ -59,8 +59,8 @@ def main(argv: list[str] | None = None) -> int:
               "zurück)")
 
     app = create_app()
+    migrate_database(app)
     with app.app_context():
-        upgrade(directory=str(ROOT / "migrations"))
         load_demo_data()
 
     with app.app_context():  # the demo's activated therapists get their databases right away
@@ -91,6 +91,13 @@ def main(argv: list[str] | None = None) -> int:
         for cleanup in reversed(cleanups):
             cleanup()
     return 0
+
+
+def migrate_database(app) -> None:
+    """The schema at the newest revision, migrated in this process before it serves; the portal's
+    log configuration stays as create_app set it (migrations/env.py leaves it alone)."""
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
 
 
 def _stop(process: subprocess.Popen) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
+from ..monitoring.logs import quiet_smtp_server
 from . import bounce_samples
 from .embedded_redis import free_port
 
@@ -86,6 +87,7 @@ class SmtpSink:
         return self.controller.port
 
     def start(self) -> SmtpSink:
+        quiet_smtp_server()
         self.controller.start()
         return self
 

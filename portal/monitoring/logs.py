@@ -1,7 +1,7 @@
 """Log lines as text or, with ``LOG_FORMAT=json``, one JSON object a line. Each carries the id of
 the request it belongs to: taken from a proxy's ``X-Request-ID`` (when it looks like one) or made
 here, sent back in the response, and handed to the jobs the request enqueues, so a worker's lines
-about a code mail name the click that asked for it."""
+about a code mail name the click that asked for it. No line carries a secret from a URL."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 
 from flask import Flask, g, has_request_context, request
 from rq import get_current_job
+
+from ..url_secrets import redact
 
 HEADER = "X-Request-ID"
 _VALID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
@@ -35,6 +37,18 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class RedactSecrets(logging.Filter):
+    """Each line without the secrets a URL may carry (a link's token, a pairing code): the
+    development server's request lines and Flask's "Exception on <path>" pass here too."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line = {
@@ -51,10 +65,17 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
+def quiet_smtp_server() -> None:
+    """aiosmtpd (the bounce intake, the development mail sink) logs every line of a message at
+    DEBUG, a code mail a bounce quotes included: its logger stays at INFO, whatever LOG_LEVEL says."""
+    logging.getLogger("mail.log").setLevel(logging.INFO)
+
+
 def configure(log_format: str, level: str) -> None:
     """One handler on the root logger (RQ's worker then adds none of its own)."""
     handler = logging.StreamHandler()
     handler.addFilter(RequestIdFilter())
+    handler.addFilter(RedactSecrets())
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "portal_handler", False)]:

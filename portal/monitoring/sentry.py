@@ -2,8 +2,8 @@
 
 Nothing personal leaves: no request bodies, cookies, query strings or local variables are sent,
 headers only from a short list, and every string of the event passes ``scrub``, which blanks
-e-mail addresses, runs of digits as long as an access code, and the values of keys that name a
-secret (code, password, token, …)."""
+e-mail addresses, runs of digits as long as an access code, the secrets a URL may carry (a link's
+token), and the values of keys that name a secret (code, password, token, …)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import re
 import sentry_sdk
 from flask import Flask
 
+from ..url_secrets import redact
 from ..version import VERSION
 from .logs import current_request_id
 
@@ -35,7 +36,7 @@ def scrubber(code_length: int):
         if isinstance(value, list | tuple):
             return [scrub(item) for item in value]
         if isinstance(value, str) and not TIMESTAMP.fullmatch(value):
-            return digits.sub("[Ziffern]", EMAIL.sub("[E-Mail]", value))
+            return digits.sub("[Ziffern]", EMAIL.sub("[E-Mail]", redact(value)))
         return value
 
     return scrub
@@ -50,7 +51,7 @@ def before_send_for(code_length: int):
             headers = request.get("headers") or {}
             event["request"] = {
                 "method": request.get("method"),
-                "url": (request.get("url") or "").split("?")[0],
+                "url": redact((request.get("url") or "").split("?")[0]),
                 "headers": {k: v for k, v in headers.items() if k.lower() in SAFE_HEADERS},
             }
         event.pop("user", None)

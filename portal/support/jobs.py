@@ -20,7 +20,6 @@ from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegis
 from sqlalchemy import select
 
 from .. import recurring
-from ..accounts.jobs import RESET_JOB
 from ..accounts.mails import SEND_JOB as ACCOUNT_MAIL_JOB
 from ..accounts.models import AccountMail
 from ..audit.services import record
@@ -63,7 +62,6 @@ class JobKind:
 JOB_KINDS: dict[str, JobKind] = {
     CODE_JOB: JobKind(N_("Zugangscode senden"), (CodeRequest.therapist_id, Therapist)),
     ACCOUNT_MAIL_JOB: JobKind(N_("E-Mail zum Benutzerkonto senden"), (AccountMail.group_id, PracticeGroup)),
-    RESET_JOB: JobKind(N_("„Passwort vergessen?“ bearbeiten")),
     GENERATE_JOB: JobKind(N_("Therapeuten-Datenbank erzeugen"), (Therapist.id, Therapist)),
     _path(generate_missing): JobKind(N_("Fehlende Therapeuten-Datenbanken erzeugen")),
     RUN_JOB: JobKind(N_("Script ausführen"), (ScriptRun.group_id, PracticeGroup)),

@@ -28,9 +28,13 @@ def create_user(email: str, role: Role | str, password: str, group_id: int | Non
 
 
 def set_user_active(user: User, active: bool) -> None:
+    """Deactivating ends every session at once, and no browser stays known for the account (a
+    reactivated user starts anew). The caller commits."""
     if user.active == active:
         return
     user.active = active
+    if not active:
+        user.forget_known_browsers()
     ended = 0 if active else sessions.end_all(user.id, "deaktiviert")
     record(
         "user.activated" if active else "user.deactivated",

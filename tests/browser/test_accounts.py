@@ -162,6 +162,38 @@ def test_a_passkey_through_chromiums_virtual_authenticator(page, live_server, wo
     assert credential["rpId"] == "localhost" and credential["signCount"] >= 1  # it signed the sign-in
 
 
+def test_replacing_the_authenticator_app_is_confirmed_with_a_passkey_instead_of_the_password(page, live_server,
+                                                                                             world, app):
+    base = live_server.replace("127.0.0.1", "localhost")  # a passkey needs a domain, not an IP address
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True, "hasUserVerification": True,
+        "isUserVerified": True, "automaticPresenceSimulation": True}})
+    sign_in(page, base, world.chef_a, f.PASSWORD)
+    page.goto(f"{base}/konto/zweiter-faktor/app")
+    first = page.locator("#totp-key").inner_text().replace(" ", "")
+    page.get_by_label("Code aus der App").fill(pyotp.TOTP(first).at(utcnow()))
+    page.get_by_role("button", name="Einrichten").click()
+    page.get_by_role("button", name="Ich habe die Codes gesichert").click()
+    page.goto(f"{base}/konto/zweiter-faktor")
+    page.get_by_role("button", name="Passkey hinzufügen").click()
+    expect(page.locator("ul.passkeys")).to_be_visible()
+    page.get_by_text("Neue Wiederherstellungscodes, App ersetzen oder entfernen").click()
+    page.get_by_role("link", name="Andere App oder neues Telefon einrichten").click()
+    expect(page.get_by_label("Ihr Passwort")).to_be_visible()
+    assert serious_accessibility_violations(page) == []
+    page.get_by_role("button", name="Mit Passkey bestätigen").click()
+    expect(page.locator(".notice.success")).to_contain_text("mit Ihrem Passkey bestätigt")
+    expect(page.get_by_label("Ihr Passwort")).to_have_count(0)
+    second = page.locator("#totp-key").inner_text().replace(" ", "")
+    page.get_by_label("Code aus der App").fill(pyotp.TOTP(second).at(utcnow()))
+    page.get_by_role("button", name="Ersetzen").click()
+    expect(page.get_by_role("button", name="Ich habe die Codes gesichert")).to_be_visible()
+    with app.app_context():
+        assert db.session.scalar(select(User.totp_secret).where(User.email == world.chef_a)) == second != first
+
+
 def test_support_is_kept_out_of_the_console_until_enrolled(page, live_server, world, app):
     with app.app_context():
         f.user(None, Role.SUPPORT, "neu@hersteller.example", totp_secret="")

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, redirect, render
 from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeSerializer
 
+from ... import url_secrets
 from ...auth.permissions import get_or_404
 from ...extensions import csrf, db, limiter
 from ...schedule.models import Course
@@ -104,7 +105,9 @@ def _refused(response) -> bool:
 @bp.route("/koppeln", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["TERMINAL_PAIRING_LIMIT"], methods=["POST"], deduct_when=_refused)
 def pair():
-    form = PairForm(code=request.args.get("code", ""))
+    if "code" in request.args:  # the QR code's address: the code moves into the session at once
+        return url_secrets.take("pairing-code", request.args["code"][:20], ".pair")
+    form = PairForm(code=url_secrets.pop("pairing-code"))
     error = None
     if form.validate_on_submit():
         result = pairing.pair(form.code.data)
