@@ -51,6 +51,7 @@ def test_an_invitation_is_accepted_from_its_mail(page, live_server, world, app, 
     invitee.goto(live_server + _link(smtp_sink))
     expect(invitee.get_by_role("heading", name="Willkommen im Therapeuten-App-Portal")).to_be_visible()
     assert serious_accessibility_violations(invitee) == []
+    invitee.get_by_label("Ihr Name").fill("Nina Neumann")
     invitee.locator("#password").fill("passwortpasswort")
     invitee.locator("#repeat").fill("passwortpasswort")
     invitee.get_by_role("button", name="Passwort speichern und anmelden").click()
