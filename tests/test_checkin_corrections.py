@@ -2,6 +2,7 @@
 no longer counted) or moved to another session of the day through the check-in rules; participants
 and prescriptions edited."""
 
+import re
 from datetime import date, time, timedelta
 
 import pytest
@@ -192,6 +193,44 @@ def test_a_prescription_is_corrected_within_what_was_taken(app, desk):
         event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "prescription.updated")).one()
         assert event.details["changes"] == {"units_approved": 20, "valid_months": 12, "payer": "TK"}
     assert _remaining(app, ids["petra"]) == 18
+
+
+def test_a_new_prescription_offers_the_kind_only_when_it_is_clear_and_takes_its_usual_terms(app, desk):
+    """Issue 24, items 12 and 14: the kind starts with "Bitte wählen …" unless the person's groups
+    are of one kind; Rehasport's 50 units in 18 months, Funktionstraining's 12 months."""
+    chef, ids = desk
+    page = chef.get(f"/kurse/teilnehmer/{ids['petra']}").get_data(as_text=True)  # Petra: a Rehasport group
+    kind = page.split('id="kind"', 1)[1].split("</select>", 1)[0]
+    assert re.search(r'<option[^>]* selected value="rehasport"', kind) and 'data-months="12"' in kind
+    assert 'value="50"' in page.split('id="units_approved"', 1)[1][:200]
+    membership = page.split('id="course_id"', 1)[1].split("</select>", 1)[0]
+    assert re.search(r'^[^<]*<option (selected )?value="">Bitte wählen …', membership) and not re.search(
+        r'selected value="\w', membership)
+    with app.app_context():
+        g = db.session.get(PracticeGroup, _group(app, ids))
+        karl = f.participant(g, "Karl", "Kurz", units=None)
+        db.session.commit()
+        karl_id = karl.id
+    page = chef.get(f"/kurse/teilnehmer/{karl_id}").get_data(as_text=True)  # in no group: no guess
+    kind = page.split('id="kind"', 1)[1].split("</select>", 1)[0]
+    assert re.search(r'^[^<]*<option (selected )?value="">Bitte wählen …', kind) and not re.search(
+        r'selected value="\w', kind)
+    unchosen = chef.post(f"/kurse/teilnehmer/{karl_id}/verordnungen", data={"kind": "", "units_approved": "",
+                                                                          "valid_months": ""})
+    assert unchosen.status_code == 422 and "Bitte wählen Sie Rehasport oder Funktionstraining." in \
+        unchosen.get_data(as_text=True)
+    for kind, terms in (("funktionstraining", (104, 12)), ("rehasport", (50, 18))):
+        chef.post(f"/kurse/teilnehmer/{karl_id}/verordnungen", data={"kind": kind, "units_approved": "",
+                                                                   "valid_months": "", "insurance_number": "X1"})
+        with app.app_context():
+            made = db.session.scalars(select(Prescription).where(Prescription.participant_id == karl_id)
+                                      .order_by(Prescription.id.desc())).first()
+            assert (made.kind, made.units_approved, made.valid_months, made.insurance_number) == (kind, *terms, "X1")
+
+
+def _group(app, ids) -> int:
+    with app.app_context():
+        return db.session.get(Participant, ids["petra"]).group_id
 
 
 def test_a_correction_leads_back_to_where_the_check_in_is_listed(app, desk):

@@ -251,7 +251,8 @@ def _participant(person: Participant, prescription_form=None, membership_form=No
         "checkin/participant.html", "checkin/_participant.html", status, participant=person, message=message,
         prescriptions=[(p, remaining_units(p)) for p in person.prescriptions],
         memberships=[c for c in courses if c.id in member_ids], attendances=attendances,
-        prescription_form=prescription_form or PrescriptionForm(formdata=None),
+        prescription_form=prescription_form or PrescriptionForm(
+            formdata=None, kinds=[c.kind for c in courses if c.id in member_ids]),
         membership_form=membership_form or MembershipForm(formdata=None,
                                                           courses=[c for c in courses if c.id not in member_ids]))
 
@@ -280,8 +281,8 @@ def add_prescription_view(participant_id: int):
     form = PrescriptionForm()
     if not form.validate_on_submit():
         return _participant(person, prescription_form=form, status=422)
-    add_prescription(person, form.kind.data, form.units_approved.data, form.valid_months.data, form.payer.data,
-                     current_user)
+    units, months = form.terms()
+    add_prescription(person, form.kind.data, units, months, form.payer.data, current_user, **form.payer_details())
     db.session.commit()
     return _participant(person, message=_("Die Verordnung ist gespeichert."))
 
@@ -316,7 +317,8 @@ def edit_prescription(prescription_id: int):
     if form.validate_on_submit():
         try:
             changed = update_prescription(prescription, current_user, units_approved=form.units_approved.data,
-                                          valid_months=form.valid_months.data, payer=form.payer.data)
+                                          valid_months=form.valid_months.data, payer=form.payer.data,
+                                          **form.payer_details())
         except CheckInRefused as refused:
             db.session.rollback()
             error = refused.message
@@ -443,8 +445,11 @@ def attendance_list(course_id: int):
 @bp.get("/anwesenheit/anzeigen")
 @requires(Permission.CHECK_IN)
 def attendance_choice():
-    """The chooser's form (course and month) leads to that list."""
-    course = get_or_404(Course, arg_id("kurs", translate(N_("Kurs"))) or 0)
+    """The chooser's form (course and month) leads to that list; without a course, back to the choice."""
+    chosen = arg_id("kurs", translate(N_("Kurs")))
+    if chosen is None:
+        return done(_("Bitte wählen Sie einen Kurs."), "warning", url_for(".attendance_index"))
+    course = get_or_404(Course, chosen)
     month = _month()
     return redirect(url_for(".attendance_list", course_id=course.id, monat=f"{month:%Y-%m}"))
 

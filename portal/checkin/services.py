@@ -363,9 +363,10 @@ def update_participant(person: Participant, actor, **values) -> list[str]:
 
 
 def update_prescription(prescription: Prescription, actor, *, units_approved: int, valid_months: int,
-                        payer: str) -> list[str]:
-    """Correct a prescription. The approved units cannot drop below those already taken, and the
-    validity may not end before a check-in that counts. The caller commits."""
+                        payer: str, **payer_details) -> list[str]:
+    """Correct a prescription (and its details for the payer: ``prescribed_on``, ``approved_on``,
+    ``approval_number``, ``insurance_number``). The approved units cannot drop below those already
+    taken, and the validity may not end before a check-in that counts. The caller commits."""
     used = used_units(prescription)
     if units_approved < used:
         raise CheckInRefused(translate(N_("Es sind bereits %(n)s Einheiten genommen; so viele müssen mindestens "
@@ -375,13 +376,18 @@ def update_prescription(prescription: Prescription, actor, *, units_approved: in
         raise CheckInRefused(translate(N_("Mit dieser Gültigkeit endete die Verordnung am %(day)s, vor der letzten "
                                           "Teilnahme am %(last)s."), day=date_filter(expires),
                                        last=date_filter(last)))
-    values = {"units_approved": units_approved, "valid_months": valid_months, "payer": payer or ""}
+    values = {"units_approved": units_approved, "valid_months": valid_months, "payer": payer or "", **payer_details}
     changed = list(apply_changes(prescription, values))
     if changed:
         record("prescription.updated", group_id=prescription.group_id, actor=actor,
                details={"prescription_id": prescription.id, "participant_id": prescription.participant_id,
-                        "changes": {name: values[name] for name in changed}})
+                        "changes": {name: _stored(values[name]) for name in changed}})
     return changed
+
+
+def _stored(value):
+    """A value as the audit log keeps it (JSON: a date as its ISO form)."""
+    return value.isoformat() if isinstance(value, date) else value
 
 
 
@@ -397,10 +403,12 @@ def create_participant(group_id: int, first_name: str, last_name: str, birth_dat
 
 
 def add_prescription(participant: Participant, kind: str, units_approved: int, valid_months: int, payer: str,
-                     actor) -> Prescription:
-    """Record a prescription (Verordnung) of the participant. The caller commits."""
+                     actor, **payer_details) -> Prescription:
+    """Record a prescription (Verordnung) of the participant, with what of its details for the
+    payer is known (see ``update_prescription``). The caller commits."""
     prescription = Prescription(group_id=participant.group_id, participant_id=participant.id, kind=kind,
-                                units_approved=units_approved, valid_months=valid_months, payer=payer or "")
+                                units_approved=units_approved, valid_months=valid_months, payer=payer or "",
+                                **payer_details)
     db.session.add(prescription)
     db.session.flush()
     record("prescription.created", group_id=participant.group_id, actor=actor,
