@@ -19,6 +19,7 @@ ACTIONS = {
     "appointment.added": N_("Termin zugeordnet"),
     "appointment.removed": N_("Termin entfernt"),
     "checkin.recorded": N_("Check-in erfasst"),
+    "checkin.added_later": N_("Check-in nachgetragen"),
     "checkin.cancelled": N_("Check-in storniert"),
     "checkin.moved": N_("Check-in verschoben"),
     "checkin.offline_refused": N_("Offline-Check-in zu klären"),

@@ -49,6 +49,14 @@ class CheckInForm(_SignedCheckIn):
     participant_id = HiddenField(validators=[DataRequired()])
 
 
+class LateCheckInForm(CheckInForm):
+    """A check-in forgotten on its day, entered afterwards in the portal: why, for the log."""
+
+    late_reason = TextAreaField(_l("Grund für den Nachtrag"), validators=[
+        DataRequired(_l("Bitte geben Sie an, warum der Check-in nachgetragen wird.")),
+        Length(max=300, message=AT_MOST)], filters=[strip])
+
+
 class TerminalCheckInForm(_SignedCheckIn):
     """The terminal's second step: the person is the one the first step identified, named by a
     signed, short-lived ticket (a posted participant id would let a tablet skip identification)."""

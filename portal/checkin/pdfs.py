@@ -235,7 +235,10 @@ def data_export(data: dict, group_name: str) -> bytes:
                  if p["expires_on"] else "")
         doc.facts([(translate(N_("Verordnung")), f"{CourseKind(p['kind']).label}, "
                     + translate(N_("%(units)s Einheiten"), units=p["units_approved"])
-                    + f", {translate(N_('Kostenträger'))}: {p['payer'] or '-'}{valid}")])
+                    + f", {translate(N_('Kostenträger'))}: {p['payer'] or '-'}{valid}"
+                    + "".join(f", {translate(label)}: {p[key]}" for key, label in (
+                        ("insurance_number", N_("Versichertennummer")), ("approval_number", N_("Genehmigungsnummer")))
+                        if p.get(key)))])
     columns = [(translate(N_("Datum")), 26), (translate(N_("Kurs")), 62), (translate(N_("Uhrzeit")), 20),
                (translate(N_("Hinweis")), 32), (translate(N_("Unterschrift")), 40)]
     doc.table_head(columns)
