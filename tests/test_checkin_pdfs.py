@@ -171,9 +171,8 @@ def _ink_sizes(reader) -> list[tuple[float, float]]:
     return sizes
 
 
-def test_the_proof_prints_the_payers_details_and_each_signature_fills_its_cell(app, world):
-    """Issue 24, item 14: Verordnungsdatum, Genehmigung and Versichertennummer on the proof when
-    given; the signature, not a scribble in a corner of its cell."""
+def _three_units(app, world) -> tuple[int, int]:
+    """Jörg Weiß signed three Mondays on the pad; Ute Urban's prescription has no payer details."""
     with app.app_context():
         g = db.session.get(PracticeGroup, world.group_a)
         course = f.course(g, g.practices[0], name="Rücken fit", weekday=0, start=time(9, 30))
@@ -183,23 +182,35 @@ def test_the_proof_prints_the_payers_details_and_each_signature_fills_its_cell(a
         for week in range(3):
             f.attendance(course.id, person.id, day=MONDAY + timedelta(weeks=week), signature_png=pad_signature(week))
         db.session.commit()
-        prescription_id, plain_id = person.prescriptions[0].id, other.prescriptions[0].id
+        return person.prescriptions[0].id, other.prescriptions[0].id
+
+
+def test_the_proof_prints_the_payers_details_when_given(app, world):
+    """Issue 24, item 14: Verordnungsdatum, Genehmigung and Versichertennummer on the proof."""
+    prescription_id, plain_id = _three_units(app, world)
     chef = signed_in(app, world.chef_a)
     saved = chef.post(f"/kurse/verordnungen/{prescription_id}/bearbeiten", data={
         "units_approved": "10", "valid_months": "18", "payer": "AOK Rheinland", "insurance_number": "A123456789",
         "prescribed_on": "2026-10-01", "approved_on": "2026-10-08", "approval_number": "G-2026-0042"})
     assert saved.status_code == 302
-    text, reader = _read(chef.get(f"/kurse/verordnungen/{prescription_id}/teilnahmenachweis.pdf"))
+    text, _reader = _read(chef.get(f"/kurse/verordnungen/{prescription_id}/teilnahmenachweis.pdf"))
     for line in ("Versichertennummer A123456789", "Verordnungsdatum 01.10.2026", "Genehmigungsdatum 08.10.2026",
                  "Genehmigungsnummer G-2026-0042"):
         assert line in text, line
-    sizes = _ink_sizes(reader)
-    assert len(sizes) == 3
-    for width, height in sizes:  # the cell is 60 x 14 mm: the ink reaches its height or its width
-        assert height >= 10 or width >= 50, (width, height)
     plain, _reader = _read(chef.get(f"/kurse/verordnungen/{plain_id}/teilnahmenachweis.pdf"))
     assert "Versichertennummer" not in plain and "Genehmigung" not in plain  # nothing given, nothing printed
     backwards = chef.post(f"/kurse/verordnungen/{prescription_id}/bearbeiten", data={
         "units_approved": "10", "valid_months": "18", "prescribed_on": "2026-10-08", "approved_on": "2026-10-01"})
     assert backwards.status_code == 422 and "Die Genehmigung kann nicht vor der Verordnung liegen." in \
         backwards.get_data(as_text=True)
+
+
+def test_each_signature_fills_its_cell_legibly(app, world):
+    """Issue 24, item 14: the signature, not a scribble in a corner of its cell."""
+    prescription_id, _plain_id = _three_units(app, world)
+    chef = signed_in(app, world.chef_a)
+    _text, reader = _read(chef.get(f"/kurse/verordnungen/{prescription_id}/teilnahmenachweis.pdf"))
+    sizes = _ink_sizes(reader)
+    assert len(sizes) == 3
+    for width, height in sizes:  # the cell is 60 x 14 mm: the ink reaches its height or its width
+        assert height >= 10 or width >= 50, (width, height)
