@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from portal.checkin.models import Attendance, Participant, Prescription
 from portal.extensions import db
-from portal.models import AuditEvent, PracticeGroup
+from portal.models import AuditEvent, Course, PracticeGroup
 from portal.timeutil import today_berlin
 
 from . import factories as f
@@ -261,7 +261,7 @@ def test_todays_page_lists_who_is_expected_beside_who_came(app, desk):
     chef, ids = desk
     with app.app_context():
         g = db.session.get(PracticeGroup, _group(app, ids))
-        back = db.session.get(f.Course, ids["back"])
+        back = db.session.get(Course, ids["back"])
         ute = f.participant(g, "Ute", "Urban", member_of=back)
         otto = f.participant(g, "Otto", "Ohne", member_of=back, units=None)  # no prescription
         karl = f.participant(g, "Karl", "Kurz")  # no member: a possible Springer
@@ -288,7 +288,7 @@ def test_the_reason_fields_appear_only_when_the_rules_ask_for_them(app, desk):
     chef, ids = desk
     with app.app_context():
         g = db.session.get(PracticeGroup, _group(app, ids))
-        ute = f.participant(g, "Ute", "Urban", member_of=db.session.get(f.Course, ids["heart"]))  # a Springer in "back"
+        ute = f.participant(g, "Ute", "Urban", member_of=db.session.get(Course, ids["heart"]))  # a Springer in "back"
         otto = f.participant(g, "Otto", "Ohne", units=None)
         db.session.commit()
         ute_id, otto_id = ute.id, otto.id
@@ -315,7 +315,7 @@ def test_a_forgotten_check_in_is_entered_on_its_day_with_a_reason_and_audited(ap
     day = _week_ago()
     with app.app_context():
         g = db.session.get(PracticeGroup, _group(app, ids))
-        ute = f.participant(g, "Ute", "Urban", member_of=db.session.get(f.Course, ids["back"]))
+        ute = f.participant(g, "Ute", "Urban", member_of=db.session.get(Course, ids["back"]))
         db.session.commit()
         ute_id = ute.id
     opened = chef.get(f"/kurse/tag?datum={day.isoformat()}")

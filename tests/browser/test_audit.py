@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from portal.audit.services import record
 from portal.extensions import db
-from portal.models import Practice, PracticeGroup, User
+from portal.models import Practice, PracticeGroup, Role, User
 from portal.timeutil import today_berlin
 
 from .. import factories as f
@@ -33,7 +33,9 @@ def test_the_protokoll_fits_1366_and_1024_pixels_with_long_details(page, live_se
         person = f.participant(group, first_name="Maximiliane-Friederike", last_name="Müller-Lüdenscheidt",
                                member_of=course)
         support = db.session.scalar(select(User).where(User.email == world.support))
+        desk = f.user(group, Role.THERAPEUT, "verwaltung.physiotherapiezentrumsonnenhof@praxisgruppe.example")
         for _ in range(3):
+            record("participant.created", group_id=world.group_a, actor=desk, details={"participant_id": person.id})
             record("code.sent", group_id=world.group_a, therapist_id=world.therapist_a, actor_label="Versanddienst",
                    details={"code_request_id": 1, "email": "anna.schmidt-mueller-luedenscheidt@praxisgruppe-sonnenhof"
                                                           ".example", "message_id": LONG_ID})
@@ -46,5 +48,5 @@ def test_the_protokoll_fits_1366_and_1024_pixels_with_long_details(page, live_se
         page.goto(f"{live_server}/protokoll")  # support, every group: the widest table
         assert page.locator("table.audit-log th", has_text="Praxisgruppe").count() == 1
         assert _clipped(page) == [], width
-        assert page.locator("table.audit-log").get_by_text("Maximiliane-Friederike Müller-Lüdenscheidt").count() == 3
+        assert page.locator("table.audit-log").get_by_text("Maximiliane-Friederike Müller-Lüdenscheidt").count() == 6
     assert serious_accessibility_violations(page) == []

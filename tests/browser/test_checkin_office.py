@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from portal.checkin.models import Participant
 from portal.extensions import db
+from portal.models import PracticeGroup
 
 from .. import factories as f
 from .conftest import serious_accessibility_violations, sign_in
@@ -44,7 +45,7 @@ def test_the_prescription_kind_switches_its_usual_terms_and_nothing_is_assigned_
     Rehasport 18 months (50 units), a typed number stays; "Zur Gruppe hinzufügen" without a choice
     assigns nothing."""
     with app.app_context():
-        g = db.session.get(f.PracticeGroup, world.group_a)
+        g = db.session.get(PracticeGroup, world.group_a)
         f.course(g, g.practices[0], name="Rücken fit")
         person = f.participant(g, "Karl", "Kurz", units=None)
         db.session.commit()

@@ -7,7 +7,7 @@ from datetime import timedelta
 from playwright.sync_api import expect
 
 from portal.extensions import db
-from portal.models import Course, PracticeGroup
+from portal.models import Course, Participant, PracticeGroup
 from portal.timeutil import today_berlin
 
 from .. import factories as f
@@ -72,4 +72,4 @@ def test_expected_and_came_side_by_side_reasons_on_demand_and_a_forgotten_check_
 
 def _id(app, last_name: str) -> int:
     with app.app_context():
-        return db.session.scalar(db.select(f.Participant.id).where(f.Participant.last_name == last_name))
+        return db.session.scalar(db.select(Participant.id).where(Participant.last_name == last_name))
