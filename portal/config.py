@@ -152,6 +152,7 @@ class Config:
     RESET_REQUEST_LIMIT = "10 per 15 minutes"  # "Passwort vergessen?" per client address
     RESET_ADDRESS_LIMIT = "3 per hour"  # and per address typed (known or not)
     LINK_LIMIT = "20 per 15 minutes"  # posts to invitation and reset links per client address
+    INVITATION_POLL_SECONDS = 20  # an open invitation's row on the users page looks again this often
     # Where the portal is reached: the links in invitation and reset mails (required in production,
     # so a forged Host header cannot put another site into a link) and the passkeys' origin.
     PORTAL_URL: str | None = None

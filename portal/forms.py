@@ -43,6 +43,17 @@ def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+def please_choose() -> SelectChoice:
+    """The first option of a select whose every other option is a real choice, so nothing is
+    chosen by accident (with ``optional_id`` or a required check, it stays an error)."""
+    return SelectChoice("", _("Bitte wählen …"))
+
+
+def optional_id(value) -> int | None:
+    """Coerce a select's value to an id; the "Bitte wählen …" placeholder is no choice (None)."""
+    return None if value in ("", None) else int(value)
+
+
 def enum_choices(members) -> list[SelectChoice]:
     """Select choices from labelled enum members (set per request: the labels are translated)."""
     return choices((member.value, member.label) for member in members)

@@ -90,10 +90,12 @@ def test_an_invitation_is_accepted_from_its_mail_once(app, as_user, world, smtp_
     differ = visitor.post(page, data={"password": NEW_PASSWORD, "repeat": NEW_PASSWORD + "x"})
     assert "stimmen nicht überein" in differ.get_data(as_text=True)
     assert _user(app, "neu@nord.example") is None  # nothing yet
-    joined = visitor.post(page, data={"password": NEW_PASSWORD, "repeat": NEW_PASSWORD})
+    nameless = visitor.post(page, data={"name": "  ", "password": NEW_PASSWORD, "repeat": NEW_PASSWORD})
+    assert nameless.status_code == 422 and "Bitte geben Sie Ihren Namen ein" in nameless.get_data(as_text=True)
+    joined = visitor.post(page, data={"name": " Nina  Neumann ", "password": NEW_PASSWORD, "repeat": NEW_PASSWORD})
     assert joined.status_code == 302 and visitor.get("/therapeuten").status_code == 200  # signed in
     user = _user(app, "neu@nord.example")
-    assert (user.role, user.group_id, user.active) == (Role.THERAPEUT, world.group_a, True)
+    assert (user.name, user.role, user.group_id, user.active) == ("Nina Neumann", Role.THERAPEUT, world.group_a, True)
     again = app.test_client().get(link)
     assert again.status_code == 404 and "gilt nicht" in again.get_data(as_text=True)
     assert "neu@nord.example" not in chef.get("/benutzer").get_data(as_text=True).split("Offene Einladungen")[1]
@@ -105,7 +107,7 @@ def test_an_expired_a_tampered_or_a_foreign_link_changes_nothing(app, as_user, w
     _invite(app, chef)
     link = _link(_mails(smtp_sink)[0])
     visitor = app.test_client()
-    data = {"password": NEW_PASSWORD, "repeat": NEW_PASSWORD}
+    data = {"name": "Nina Neumann", "password": NEW_PASSWORD, "repeat": NEW_PASSWORD}
     tampered = link[:-3] + ("aaa" if not link.endswith("aaa") else "bbb")
     for wrong in (tampered, link.replace("/einladung/", "/passwort/neu/"), "/einladung/" + "x" * 500):
         assert visitor.get(wrong).status_code == 404, wrong
@@ -196,7 +198,8 @@ def test_support_creates_a_group_whose_first_chef_joins_by_mail(app, as_user, wo
     run_jobs(app)
     [mail] = _mails(smtp_sink)
     visitor = app.test_client()
-    assert _use_link(visitor, _link(mail), {"password": NEW_PASSWORD, "repeat": NEW_PASSWORD}).status_code == 302
+    assert _use_link(visitor, _link(mail), {"name": "Olga Ost", "password": NEW_PASSWORD,
+                                            "repeat": NEW_PASSWORD}).status_code == 302
     user = _user(app, "leitung@ost.example")
     with app.app_context():
         group = db.session.get(PracticeGroup, user.group_id)
@@ -204,6 +207,64 @@ def test_support_creates_a_group_whose_first_chef_joins_by_mail(app, as_user, wo
         assert {str(licence.kind) for licence in group.licences} == {"sync", "app"}
     assert visitor.get("/benutzer").status_code == 200  # the new chef runs the group
     assert _actions(app) == ["group.created", "user.invited", "user.joined"]
+
+
+def _set_name(app, email, name) -> None:
+    with app.app_context():
+        db.session.scalar(select(User).where(User.email == email)).name = name
+        db.session.commit()
+
+
+def test_open_invitations_say_where_they_stand_in_words_nobody_mistakes(app, as_user, world, smtp_sink):
+    """Issue 24, item 6: "angenommen" meant the mail server took the mail; a chef read "joined"."""
+    chef = as_user(world.chef_a)
+    _invite(app, chef)
+    with app.app_context():
+        invitation_id = db.session.scalar(select(Invitation.id))
+    listed = chef.get("/benutzer").get_data(as_text=True).split("Offene Einladungen")[1]
+    assert "Einladung offen seit" in listed and "Mail zugestellt an Server" in listed
+    assert ">angenommen<" not in listed and "angenommen am" not in listed
+    row = chef.get(f"/benutzer/einladungen/{invitation_id}", headers=HX).get_data(as_text=True)
+    assert f'id="invitation-{invitation_id}"' in row and 'hx-trigger="load delay:20s"' in row  # it looks again
+    _use_link(app.test_client(), _link(_mails(smtp_sink)[0]), {"name": "Nina Neumann", "password": NEW_PASSWORD,
+                                                                "repeat": NEW_PASSWORD})
+    joined = chef.get(f"/benutzer/einladungen/{invitation_id}", headers=HX).get_data(as_text=True)
+    assert "angenommen am" in joined and "Nina Neumann ist jetzt Benutzer" in joined
+    assert "hx-trigger" not in joined and "Erneut senden" not in joined  # final: no more polling, no actions
+
+
+def test_the_front_desk_role_and_the_inviter_are_named_so_nobody_mixes_them_up(app, as_user, world, smtp_sink):
+    """Issue 24, item 9: "Praxisteam (therapeut)" beside "Therapeuten"; the inviter named by address."""
+    chef = as_user(world.chef_a)
+    page = chef.get("/benutzer").get_data(as_text=True)
+    assert "Praxisteam (therapeut)" not in page and "Empfang/Praxisteam" in page
+    assert "Die Einladung nennt Sie mit Ihrer E-Mail-Adresse, solange Ihr Name fehlt." in page
+    assert chef.post("/konto/name", data={"name": "  Claudia   Sommer "}).status_code == 302
+    _invite(app, chef)
+    [mail] = _mails(smtp_sink)
+    for part in ("plain", "html"):
+        text = mail.get_body((part,)).get_content()
+        assert "Claudia Sommer hat Sie in das Therapeuten-App-Portal" in text and world.chef_a not in text
+        assert "(Empfang/Praxisteam)" in text
+    join = app.test_client().get(_link(mail)).get_data(as_text=True)
+    assert "Claudia Sommer hat Sie in die Praxisgruppe" in join and "Empfang/Praxisteam" in join
+    assert 'autocomplete="name"' in join  # the invitee gives their name as they join
+    listed = chef.get("/benutzer").get_data(as_text=True)
+    assert "Claudia Sommer" in listed.split("Offene Einladungen")[1]
+    assert "Claudia Sommer" in chef.get("/konto").get_data(as_text=True)
+    assert _actions(app) == ["user.renamed", "user.invited"]
+    log = chef.get("/protokoll").get_data(as_text=True)
+    assert "Name geändert" in log and "Empfang/Praxisteam" in log  # the role in words, the actor by name
+
+
+def test_an_invitation_names_an_inviter_who_names_themselves_later(app, as_user, world, smtp_sink):
+    chef = as_user(world.chef_a)
+    _invite(app, chef)
+    assert world.chef_a in chef.get("/benutzer").get_data(as_text=True).split("Offene Einladungen")[1]
+    _set_name(app, world.chef_a, "Claudia Sommer")
+    assert "Claudia Sommer" in chef.get("/benutzer").get_data(as_text=True).split("Offene Einladungen")[1]
+    refused = chef.post("/konto/name", data={"name": ""})
+    assert refused.status_code == 422 and "Bitte geben Sie Ihren Namen ein" in refused.get_data(as_text=True)
 
 
 # --- a forgotten password ---------------------------------------------------------------------

@@ -10,7 +10,14 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from portal.checkin.models import Attendance, CourseMember, CourseSession, Participant, Prescription
-from portal.checkin.services import CheckInRefused, check_in, decode_signature, find_participant, preview
+from portal.checkin.services import (
+    CheckInRefused,
+    check_in,
+    decode_signature,
+    find_participant,
+    look_ahead,
+    preview,
+)
 from portal.extensions import db
 from portal.models import Course, CourseKind, PracticeGroup
 
@@ -146,6 +153,22 @@ def test_the_look_ahead_before_signing_names_what_to_ask_and_records_nothing(app
         assert preview(petra, db.session.get(Course, setup["back"]), MONDAY) is None
         db.session.commit()
         assert db.session.scalar(select(func.count(CourseSession.id))) == 0
+
+
+def test_the_portals_look_ahead_names_every_reason_the_rules_ask_for(app, setup):
+    """Issue 24, item 13: the portal shows a reason field only when the rules ask for it; a
+    Springer's third check-in in a week asks for both."""
+    _check_in(app, setup, day=MONDAY)
+    _check_in(app, setup, course="heart", day=MONDAY, springer_reason="Termin verlegt")
+    with app.app_context():
+        g = db.session.get(PracticeGroup, setup["group"])
+        friday = f.course(g, g.practices[0], name="Freitag", weekday=4, start=time(10))
+        petra, back = db.session.get(Participant, setup["petra"]), db.session.get(Course, setup["back"])
+        assert look_ahead(petra, back, MONDAY + timedelta(weeks=1)) == (None, [])
+        assert look_ahead(petra, friday, MONDAY + timedelta(days=4)) == (None, ["extra_reason", "springer_reason"])
+        refusal, needs = look_ahead(petra, db.session.get(Course, setup["water"]), MONDAY + timedelta(days=1))
+        assert refusal == "Für Funktionstraining liegt keine Verordnung vor." and needs == []
+        assert look_ahead(petra, back, MONDAY)[0] == "Petra Pohl ist für diesen Termin bereits eingecheckt."
 
 
 def test_the_first_check_in_of_a_day_creates_its_session_and_the_next_ones_join_it(app, setup):

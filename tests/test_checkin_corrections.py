@@ -2,6 +2,7 @@
 no longer counted) or moved to another session of the day through the check-in rules; participants
 and prescriptions edited."""
 
+import re
 from datetime import date, time, timedelta
 
 import pytest
@@ -9,11 +10,11 @@ from sqlalchemy import func, select
 
 from portal.checkin.models import Attendance, Participant, Prescription
 from portal.extensions import db
-from portal.models import AuditEvent, PracticeGroup
+from portal.models import AuditEvent, Course, PracticeGroup
 from portal.timeutil import today_berlin
 
 from . import factories as f
-from .helpers import SIGNATURE_URL
+from .helpers import HX, SIGNATURE_URL
 
 
 @pytest.fixture
@@ -194,6 +195,44 @@ def test_a_prescription_is_corrected_within_what_was_taken(app, desk):
     assert _remaining(app, ids["petra"]) == 18
 
 
+def test_a_new_prescription_offers_the_kind_only_when_it_is_clear_and_takes_its_usual_terms(app, desk):
+    """Issue 24, items 12 and 14: the kind starts with "Bitte wählen …" unless the person's groups
+    are of one kind; Rehasport's 50 units in 18 months, Funktionstraining's 12 months."""
+    chef, ids = desk
+    page = chef.get(f"/kurse/teilnehmer/{ids['petra']}").get_data(as_text=True)  # Petra: a Rehasport group
+    kind = page.split('id="kind"', 1)[1].split("</select>", 1)[0]
+    assert re.search(r'<option[^>]* selected value="rehasport"', kind) and 'data-months="12"' in kind
+    assert 'value="50"' in page.split('id="units_approved"', 1)[1][:200]
+    membership = page.split('id="course_id"', 1)[1].split("</select>", 1)[0]
+    assert re.search(r'^[^<]*<option (selected )?value="">Bitte wählen …', membership) and not re.search(
+        r'selected value="\w', membership)
+    with app.app_context():
+        g = db.session.get(PracticeGroup, _group(app, ids))
+        karl = f.participant(g, "Karl", "Kurz", units=None)
+        db.session.commit()
+        karl_id = karl.id
+    page = chef.get(f"/kurse/teilnehmer/{karl_id}").get_data(as_text=True)  # in no group: no guess
+    kind = page.split('id="kind"', 1)[1].split("</select>", 1)[0]
+    assert re.search(r'^[^<]*<option (selected )?value="">Bitte wählen …', kind) and not re.search(
+        r'selected value="\w', kind)
+    unchosen = chef.post(f"/kurse/teilnehmer/{karl_id}/verordnungen", data={"kind": "", "units_approved": "",
+                                                                          "valid_months": ""})
+    assert unchosen.status_code == 422 and "Bitte wählen Sie Rehasport oder Funktionstraining." in \
+        unchosen.get_data(as_text=True)
+    for kind, terms in (("funktionstraining", (104, 12)), ("rehasport", (50, 18))):
+        chef.post(f"/kurse/teilnehmer/{karl_id}/verordnungen", data={"kind": kind, "units_approved": "",
+                                                                   "valid_months": "", "insurance_number": "X1"})
+        with app.app_context():
+            made = db.session.scalars(select(Prescription).where(Prescription.participant_id == karl_id)
+                                      .order_by(Prescription.id.desc())).first()
+            assert (made.kind, made.units_approved, made.valid_months, made.insurance_number) == (kind, *terms, "X1")
+
+
+def _group(app, ids) -> int:
+    with app.app_context():
+        return db.session.get(Participant, ids["petra"]).group_id
+
+
 def test_a_correction_leads_back_to_where_the_check_in_is_listed(app, desk):
     chef, ids = desk
     today = chef.get(f"/kurse/teilnahmen/{ids['attendance']}").get_data(as_text=True)
@@ -208,3 +247,100 @@ def test_a_correction_leads_back_to_where_the_check_in_is_listed(app, desk):
     assert f'<a href="{monthly}">Anwesenheitsliste Rücken fit</a>' in page
     done = chef.post(f"/kurse/teilnahmen/{earlier_id}/stornieren", data={"reason": "Doppelt erfasst"})
     assert done.status_code == 302 and done.headers["Location"].endswith(monthly)
+
+
+# --- the day's sessions: who is expected, forgotten check-ins, the reasons the rules ask for ------
+
+def _week_ago() -> date:
+    return today_berlin() - timedelta(days=7)
+
+
+def test_todays_page_lists_who_is_expected_beside_who_came(app, desk):
+    """Issue 24, item 13: the members with a usable prescription are expected; who came is not
+    offered again; a member without a usable prescription is named apart."""
+    chef, ids = desk
+    with app.app_context():
+        g = db.session.get(PracticeGroup, _group(app, ids))
+        back = db.session.get(Course, ids["back"])
+        ute = f.participant(g, "Ute", "Urban", member_of=back)
+        otto = f.participant(g, "Otto", "Ohne", member_of=back, units=None)  # no prescription
+        karl = f.participant(g, "Karl", "Kurz")  # no member: a possible Springer
+        db.session.commit()
+        ute_id, otto_id, karl_id = ute.id, otto.id, karl.id
+    page = chef.get("/kurse/heute").get_data(as_text=True)
+    article = page.split(f'<article id="course-{ids["back"]}">')[1].split("</article>")[0]
+    expected = article.split('class="expected"')[1].split("</ul>")[0]
+    assert "Petra Pohl" in expected and "Ute Urban" in expected and "Otto" not in expected
+    assert "eingecheckt" in expected.split("Petra Pohl")[1].split("</li>")[0]  # Petra came
+    assert f"/kurse?kurs={ids['back']}&amp;person={ute_id}#checkin-{ids['back']}" in expected
+    assert "Mitglieder ohne gültige Verordnung (der Check-in würde abgelehnt): Otto Ohne" in article
+    offered = article.split('name="participant_id"')[1].split("</select>")[0]
+    assert f'value="{ids["petra"]}"' not in offered  # checked in: not offered again
+    assert offered.index(f'value="{ute_id}"') < offered.index("Weitere Teilnehmer") < offered.index(
+        f'value="{karl_id}"') and f'value="{otto_id}"' in offered
+    assert "<textarea" not in article  # no reason field until the rules ask for one
+    chosen = chef.get(f"/kurse/heute?kurs={ids['back']}&person={ute_id}").get_data(as_text=True)
+    form = chosen.split(f'<article id="course-{ids["back"]}">')[1].split("</article>")[0]
+    assert re.search(r"<details[^>]* open>", form) and f'<option value="{ute_id}" selected>' in form
+
+
+def test_the_reason_fields_appear_only_when_the_rules_ask_for_them(app, desk):
+    chef, ids = desk
+    with app.app_context():
+        g = db.session.get(PracticeGroup, _group(app, ids))
+        ute = f.participant(g, "Ute", "Urban", member_of=db.session.get(Course, ids["heart"]))  # a Springer in "back"
+        otto = f.participant(g, "Otto", "Ohne", units=None)
+        db.session.commit()
+        ute_id, otto_id = ute.id, otto.id
+    rules = f"/kurse/tag/{today_berlin().isoformat()}/{ids['back']}/pruefen"
+
+    def ask(person_id):
+        return chef.get(f"{rules}?participant_id={person_id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+
+    springer = ask(ute_id)
+    assert 'name="springer_reason"' in springer and 'name="extra_reason"' not in springer
+    assert "<textarea" not in ask("")
+    refused = ask(otto_id)
+    assert "Für Rehasport liegt keine Verordnung vor." in refused and "<textarea" not in refused
+    with app.app_context():
+        f.attendance(ids["heart"], ute_id, day=today_berlin())
+        db.session.commit()
+    heart_rules = f"/kurse/tag/{today_berlin().isoformat()}/{ids['heart']}/pruefen?participant_id={ute_id}"
+    assert "bereits eingecheckt" in chef.get(heart_rules).get_data(as_text=True)
+    assert _actions(app) == ["checkin.recorded"]  # looking ahead records nothing
+
+
+def test_a_forgotten_check_in_is_entered_on_its_day_with_a_reason_and_audited(app, desk):
+    chef, ids = desk
+    day = _week_ago()
+    with app.app_context():
+        g = db.session.get(PracticeGroup, _group(app, ids))
+        ute = f.participant(g, "Ute", "Urban", member_of=db.session.get(Course, ids["back"]))
+        db.session.commit()
+        ute_id = ute.id
+    opened = chef.get(f"/kurse/tag?datum={day.isoformat()}")
+    assert opened.status_code == 302 and opened.headers["Location"] == f"/kurse/tag/{day.isoformat()}"
+    page = chef.get(opened.headers["Location"]).get_data(as_text=True)
+    weekday = ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"][day.weekday()]
+    assert f"Kurse am {weekday}, {day:%d.%m.%Y}" in page and "Nachtrag" in page and 'name="late_reason"' in page
+    assert "Zu klären" not in page
+    url = f"/kurse/tag/{day.isoformat()}/{ids['back']}/einchecken"
+    nameless = chef.post(url, headers=HX, data={"participant_id": ute_id, "signature": SIGNATURE_URL})
+    assert nameless.status_code == 422 and "warum der Check-in nachgetragen wird" in nameless.get_data(as_text=True)
+    done = chef.post(url, headers=HX, data={"participant_id": ute_id, "signature": SIGNATURE_URL,
+                                            "late_reason": "Tablet war aus, Liste auf Papier"})
+    assert done.status_code == 200 and "Ute Urban ist eingecheckt" in done.get_data(as_text=True)
+    assert "nachgetragen: Tablet war aus, Liste auf Papier" in done.get_data(as_text=True)
+    with app.app_context():
+        attendance = db.session.scalars(select(Attendance).where(Attendance.participant_id == ute_id)).one()
+        assert (attendance.session.day, attendance.late_reason) == (day, "Tablet war aus, Liste auf Papier")
+        event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert event.action == "checkin.added_later" and event.details["late_reason"] == "Tablet war aus, Liste " \
+                                                                                          "auf Papier"
+    log = chef.get("/protokoll").get_data(as_text=True)
+    assert "Check-in nachgetragen" in log and "Grund für den Nachtrag:</span> Tablet war aus" in log
+    future = chef.get(f"/kurse/tag?datum={(today_berlin() + timedelta(days=7)).isoformat()}", follow_redirects=True)
+    assert "Für einen künftigen Tag lässt sich nichts nachtragen." in future.get_data(as_text=True)
+    assert chef.get(f"/kurse/tag/{(today_berlin() + timedelta(days=1)).isoformat()}").status_code == 404
+    assert chef.get("/kurse/tag/kein-datum").status_code == 404
+    assert chef.get(f"/kurse/tag/{today_berlin().isoformat()}").status_code == 404  # today is today's page

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import shutil
 import subprocess
 import unicodedata
@@ -198,3 +199,76 @@ def test_the_vendored_font_is_the_one_checked_with_its_licence():
         assert hashlib.sha256((fonts / name).read_bytes()).hexdigest() == digest, name
     assert "SIL Open Font License" in (fonts / "OFL.txt").read_text()
     assert pdfs.printable("李 Ł\u0301") == "? Ł\u0301"  # what the font lacks is marked, never dropped silently
+
+
+PLACED = re.compile(rb"([\d.]+) 0 0 ([\d.]+) [\d.]+ [\d.]+ cm /(I\w+) Do")
+MM = 72 / 25.4  # points per millimetre
+
+
+def pad_signature(seed: int) -> bytes:
+    """A signature as the pad really sends it: a few strokes in the middle of a wide white canvas."""
+    image = Image.new("RGB", (900, 260), "white")
+    ImageDraw.Draw(image).line([(330, 160), (400 + seed, 95), (470, 170), (560, 100 + seed)], fill="#10243e",
+                               width=5)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def _ink_sizes(reader) -> list[tuple[float, float]]:
+    """Each signature's ink as printed, in millimetres (width, height): the placed image times the
+    share of it that is ink."""
+    sizes = []
+    for page in reader.pages:
+        images = {image.name.rsplit(".", 1)[0]: image.image.convert("L") for image in page.images}
+        for width, height, name in PLACED.findall(page.get_contents().get_data()):
+            image = images[name.decode()]
+            left, top, right, bottom = image.point(lambda v: 255 if v < 195 else 0).getbbox()
+            sizes.append((float(width) / MM * (right - left) / image.width,
+                          float(height) / MM * (bottom - top) / image.height))
+    return sizes
+
+
+def _three_units(app, world) -> tuple[int, int]:
+    """Jörg Weiß signed three Mondays on the pad; Ute Urban's prescription has no payer details."""
+    with app.app_context():
+        g = db.session.get(PracticeGroup, world.group_a)
+        course = f.course(g, g.practices[0], name="Rücken fit", weekday=0, start=time(9, 30))
+        person = f.participant(g, "Jörg", "Weiß", units=10, member_of=course)
+        other = f.participant(g, "Ute", "Urban", units=10, member_of=course)
+        db.session.commit()
+        for week in range(3):
+            f.attendance(course.id, person.id, day=MONDAY + timedelta(weeks=week), signature_png=pad_signature(week))
+        db.session.commit()
+        return person.prescriptions[0].id, other.prescriptions[0].id
+
+
+def test_the_proof_prints_the_payers_details_when_given(app, world):
+    """Issue 24, item 14: Verordnungsdatum, Genehmigung and Versichertennummer on the proof."""
+    prescription_id, plain_id = _three_units(app, world)
+    chef = signed_in(app, world.chef_a)
+    saved = chef.post(f"/kurse/verordnungen/{prescription_id}/bearbeiten", data={
+        "units_approved": "10", "valid_months": "18", "payer": "AOK Rheinland", "insurance_number": "A123456789",
+        "prescribed_on": "2026-10-01", "approved_on": "2026-10-08", "approval_number": "G-2026-0042"})
+    assert saved.status_code == 302
+    text, _reader = _read(chef.get(f"/kurse/verordnungen/{prescription_id}/teilnahmenachweis.pdf"))
+    for line in ("Versichertennummer A123456789", "Verordnungsdatum 01.10.2026", "Genehmigungsdatum 08.10.2026",
+                 "Genehmigungsnummer G-2026-0042"):
+        assert line in text, line
+    plain, _reader = _read(chef.get(f"/kurse/verordnungen/{plain_id}/teilnahmenachweis.pdf"))
+    assert "Versichertennummer" not in plain and "Genehmigung" not in plain  # nothing given, nothing printed
+    backwards = chef.post(f"/kurse/verordnungen/{prescription_id}/bearbeiten", data={
+        "units_approved": "10", "valid_months": "18", "prescribed_on": "2026-10-08", "approved_on": "2026-10-01"})
+    assert backwards.status_code == 422 and "Die Genehmigung kann nicht vor der Verordnung liegen." in \
+        backwards.get_data(as_text=True)
+
+
+def test_each_signature_fills_its_cell_legibly(app, world):
+    """Issue 24, item 14: the signature, not a scribble in a corner of its cell."""
+    prescription_id, _plain_id = _three_units(app, world)
+    chef = signed_in(app, world.chef_a)
+    _text, reader = _read(chef.get(f"/kurse/verordnungen/{prescription_id}/teilnahmenachweis.pdf"))
+    sizes = _ink_sizes(reader)
+    assert len(sizes) == 3
+    for width, height in sizes:  # the cell is 60 x 14 mm: the ink reaches its height or its width
+        assert height >= 10 or width >= 50, (width, height)

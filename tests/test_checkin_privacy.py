@@ -139,6 +139,31 @@ def test_erasure_on_request_removes_everything_when_nothing_was_billed(app, worl
     assert [e[4]["participant_id"] for e in audit_entries(app, "participant.erased")] == [ids["participant"]]
 
 
+def test_the_payers_details_and_a_late_checkins_reason_are_exported_and_removed_in_time(app, world):
+    """Issue 24: the Versichertennummer and the rest of the payer's details are personal data too."""
+    ids = _person(app, world, "Greta", date(2014, 1, 6), attended=1)
+    with app.app_context():
+        prescription = db.session.get(Prescription, ids["prescription"])
+        prescription.insurance_number, prescription.approval_number = "A123456789", "G-42"
+        prescription.prescribed_on = date(2013, 12, 20)
+        db.session.scalars(select(Attendance)).one().late_reason = "Tablet war aus"
+        db.session.commit()
+    chef = signed_in(app, world.chef_a)
+    data = json.loads(chef.post(f"/kurse/teilnehmer/{ids['participant']}/datenauskunft", data={"format": "json"}).data)
+    assert (data["prescriptions"][0]["insurance_number"], data["prescriptions"][0]["prescribed_on"]) == (
+        "A123456789", "2013-12-20")
+    assert data["attendances"][0]["late_reason"] == "Tablet war aus"
+    pdf = chef.post(f"/kurse/teilnehmer/{ids['participant']}/datenauskunft", data={"format": "pdf"})
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Versichertennummer: A123456789" in text
+    with app.app_context():
+        assert retention_job()["anonymised"] == 1
+        prescription = db.session.get(Prescription, ids["prescription"])
+        assert (prescription.insurance_number, prescription.approval_number, prescription.prescribed_on) == (
+            "", "", None)
+        assert db.session.scalars(select(Attendance.late_reason)).one() is None
+
+
 def test_the_retention_job_removes_exactly_what_is_past_the_period(app, world):
     old = _person(app, world, "Alt", date(2014, 1, 6), attended=2)  # ended 07/2015: past 10 years
     unused = _person(app, world, "Leer", None)

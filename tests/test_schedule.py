@@ -1,5 +1,6 @@
 """Appointments and courses per therapist (rule 1)."""
 
+import re
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
@@ -120,3 +121,38 @@ def test_schedule_page_without_htmx_redirects_after_a_change(as_user, world):
         "practice_id": str(world.practice_a1)})
     assert response.status_code == 302
     assert response.headers["Location"] == f"/therapeuten/{world.therapist_a}/termine"
+
+
+def _selected(html: str, select_id: str) -> str | None:
+    """The value of the option a select starts with (its first when none is marked)."""
+    block = html.split(f'id="{select_id}"', 1)[1].split("</select>", 1)[0]
+    marked = re.search(r'<option selected value="([^"]*)"|<option value="([^"]*)" selected', block)
+    first = re.search(r'<option[^>]*value="([^"]*)"', block)
+    return next(value for value in marked.groups() if value is not None) if marked else first.group(1)
+
+
+def test_no_select_on_the_schedule_starts_with_a_real_choice(app, as_user, world):
+    """Issue 24, item 12: "Vorhandener Kurs", the course kind and weekday started on a real choice
+    and assigned by accident; the therapist's only practice was not preselected."""
+    with app.app_context():
+        g = db.session.get(PracticeGroup, world.group_a)
+        f.course(g, db.session.get(Practice, world.practice_a1), None, "Herzsport")
+        db.session.commit()
+    client = as_user(world.chef_a)
+    page = client.get(f"/therapeuten/{world.therapist_a}/termine").get_data(as_text=True)
+    for select_id in ("course_id", "kind", "course-weekday"):
+        assert _selected(page, select_id) == "", select_id
+    assert "Bitte wählen …" in page.split('id="course_id"', 1)[1].split("</select>")[0]
+    # Anna works only in "Praxis am Markt" (the group has two): that is the one sensible choice
+    assert _selected(page, "appointment-practice") == str(world.practice_a1)
+    assert _selected(page, "course-practice") == str(world.practice_a1)
+    unchosen = client.post(f"/therapeuten/{world.therapist_a}/kurse/zuordnen", headers=HX, data={"course_id": ""})
+    assert unchosen.status_code == 422 and "Bitte wählen Sie einen Kurs Ihrer Praxisgruppe." in unchosen.get_data(
+        as_text=True)
+    assert _count(app, AuditEvent) == 0
+    with app.app_context():  # two practices of her own: no preselection
+        anna = db.session.get(Therapist, world.therapist_a)
+        anna.practices.append(db.session.get(Practice, world.practice_a2))
+        db.session.commit()
+    page = client.get(f"/therapeuten/{world.therapist_a}/termine").get_data(as_text=True)
+    assert _selected(page, "appointment-practice") == ""

@@ -263,8 +263,8 @@ def test_the_log_reads_as_words_and_filters_by_a_therapist_name(app, as_user, wo
     assert "E-Mail: anna.schmidt@praxis.example → anna.neu@praxis.example" in html
     assert "App aktiv: nein → ja" in html
     link = f'href="/protokoll?therapist={world.therapist_a}"'
-    assert link in html and ">Schmidt, Anna</a>" in html
+    assert link in html and ">Anna Schmidt</a>" in html
     filtered = client.get(f"/protokoll?therapist={world.therapist_a}").get_data(as_text=True)
-    assert "Nur Einträge zu Schmidt, Anna" in filtered and "alle Therapeuten zeigen" in filtered
+    assert "Nur Einträge zu Anna Schmidt" in filtered and "alle Therapeuten zeigen" in filtered
     options = re.search(r'<select id="f-action".*?</select>', html, re.S).group(0)
     assert '<option value="therapist.updated" >Therapeut geändert</option>' in options

@@ -5,7 +5,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional, Validati
 
 from ..auth import passwords
 from ..auth.models import Role
-from ..forms import AT_MOST, EmailAddress, choices, strip
+from ..forms import AT_MOST, EmailAddress, choices, please_choose, strip
 
 GROUP_ROLES = (Role.THERAPEUT, Role.CHEF)
 
@@ -26,6 +26,29 @@ class NewPasswordForm(FlaskForm):
         problem = passwords.problem(field.data or "", self._email)
         if problem:
             raise ValidationError(problem)
+
+
+def _single_spaces(value):
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
+def _name_field() -> StringField:
+    return StringField(_l("Ihr Name"), validators=[
+        DataRequired(_l("Bitte geben Sie Ihren Namen ein, so wie Ihre Kollegen Sie kennen.")),
+        Length(max=120, message=AT_MOST)], filters=[_single_spaces])
+
+
+class JoinForm(NewPasswordForm):
+    """Accepting an invitation: the invitee's name (the portal names people by it, not by their
+    address) and their own password."""
+
+    name = _name_field()
+
+
+class NameForm(FlaskForm):
+    """"Mein Konto": the name the portal shows for this person (invitations, the Protokoll)."""
+
+    name = _name_field()
 
 
 class PasswordChangeForm(NewPasswordForm):
@@ -59,8 +82,10 @@ class InvitationForm(FlaskForm):
     email = EmailField(_l("E-Mail"), validators=[
         DataRequired(_l("Bitte geben Sie eine E-Mail-Adresse ein.")), Length(max=254, message=AT_MOST),
         EmailAddress()], filters=[strip])
-    role = SelectField(_l("Rolle"), invalid_choice_message=_l("Bitte wählen Sie eine Rolle."))
+    role = SelectField(_l("Rolle"), validators=[DataRequired(_l("Bitte wählen Sie eine Rolle."))],
+                       invalid_choice_message=_l("Bitte wählen Sie eine Rolle."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.role.choices = choices((role.value, f"{role.label} – {role.duty}") for role in GROUP_ROLES)
+        self.role.choices = [please_choose()] + choices((role.value, f"{role.label} – {role.duty}")
+                                                         for role in GROUP_ROLES)

@@ -88,7 +88,7 @@ def _context(mail: AccountMail, link: str, expires: datetime | None) -> dict:
         "email": mail.email, "link": link, "detail": mail.detail,
         "expires": datetime_filter(expires) if expires else None,
         "group_name": invitation.group.name if invitation else "",
-        "inviter": invitation.invited_by_label if invitation else "",
+        "inviter": invitation.inviter if invitation else "",
         "role": invitation.role.label if invitation else "",
     }
 

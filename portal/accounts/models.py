@@ -5,8 +5,10 @@ its keyed hash is stored, the plain token exists in the worker's memory and in t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -14,8 +16,8 @@ from ..auth.models import Role, User
 from ..columns import EnumText
 from ..extensions import db
 from ..groups.models import PracticeGroup
-from ..i18n import N_, LabelledEnum
-from ..outbox.delivery import DeliveryColumns
+from ..i18n import N_, LabelledEnum, clock_time, date_filter, datetime_filter, translate
+from ..outbox.delivery import Delivery, DeliveryColumns
 from ..timeutil import UTCDateTime, utcnow
 
 
@@ -34,6 +36,8 @@ class Invitation(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("portal_user.id", ondelete="SET NULL"))
 
     group: Mapped[PracticeGroup] = relationship()
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     mails: Mapped[list[AccountMail]] = relationship(back_populates="invitation", order_by="AccountMail.id")
 
     @property
@@ -43,6 +47,77 @@ class Invitation(db.Model):
     @property
     def latest_mail(self) -> AccountMail | None:
         return self.mails[-1] if self.mails else None
+
+    def status(self, now: datetime) -> InvitationStatus:
+        """Where the invitation stands now (see ``InvitationStatus``)."""
+        if self.accepted_at is not None:
+            return InvitationStatus("joined", translate(N_("angenommen am %(when)s"),
+                                                        when=datetime_filter(self.accepted_at)),
+                                    "ok", None, None, None, None)
+        if self.withdrawn_at is not None:
+            return InvitationStatus("withdrawn", translate(N_("zurückgezogen am %(when)s"),
+                                                           when=datetime_filter(self.withdrawn_at)),
+                                    "off", None, None, None, None)
+        mail = self.latest_mail
+        label = translate(N_("Einladung offen seit %(day)s"), day=date_filter(self.created_at))
+        poll = current_app.config["INVITATION_POLL_SECONDS"]
+        if mail is None:
+            return InvitationStatus("open", label, "info", None, None, None, poll)
+        words = self._mail_words(mail)
+        if mail.delivery in (Delivery.PENDING, Delivery.SENDING):
+            poll = min(poll, 2)
+        link = None
+        if mail.expires_at is not None:
+            expired = mail.expires_at <= now
+            link = (translate(N_("Link abgelaufen am %(when)s: bitte erneut senden"), when=datetime_filter(
+                mail.expires_at)) if expired else translate(N_("Link gültig bis %(when)s"),
+                                                               when=datetime_filter(mail.expires_at)))
+        tone = "ok" if mail.delivery == Delivery.ACCEPTED else mail.delivery.tone
+        return InvitationStatus("open", label, "info", words, tone, link, poll)
+
+    @staticmethod
+    def _mail_words(mail: AccountMail) -> str:
+        if mail.delivery == Delivery.RETRYING:
+            return translate(N_("Mail-Versand: neuer Versuch um %(time)s"),
+                             time=clock_time(mail.next_attempt_at)) if mail.next_attempt_at else translate(
+                N_("Mail-Versand: neuer Versuch geplant"))
+        return translate(_MAIL_WORDS[mail.delivery], when=datetime_filter(mail.accepted_at),
+                         answer=mail.smtp_response or "–")
+
+    @property
+    def inviter(self) -> str:
+        """Who invited, by name: the inviter's name as it is now when they have entered one since,
+        else what was known when they invited."""
+        person = self.invited_by
+        if person is not None and person.role != Role.SUPPORT and person.name:
+            return person.name
+        return self.invited_by_label
+
+
+@dataclass(frozen=True)
+class InvitationStatus:
+    """An invitation as the users page says it, in words nobody mistakes: whether the colleague
+    has joined ("angenommen am …", only then), how long it has been open, and where its mail is
+    ("Mail zugestellt an Server" is the receiving server, not the colleague), with when to look again."""
+
+    key: str  # open | joined | withdrawn
+    label: str
+    tone: str
+    mail: str | None  # the latest mail's way, in words
+    mail_tone: str | None
+    link: str | None  # until when its link works, or that it expired
+    poll_after: int | None  # seconds until the row may change by itself; None: final
+
+
+_MAIL_WORDS = {
+    Delivery.PENDING: N_("Mail wird gesendet"),
+    Delivery.SENDING: N_("Mail wird gesendet"),
+    Delivery.ACCEPTED: N_("Mail zugestellt an Server, %(when)s"),
+    Delivery.REFUSED: N_("Mail-Server hat die Adresse abgelehnt: %(answer)s"),
+    Delivery.FAILED: N_("Mail-Versand fehlgeschlagen: %(answer)s"),
+    Delivery.BOUNCED: N_("Zustellung gescheitert: %(answer)s"),
+    Delivery.CANCELLED: N_("Mail vor dem Versand ersetzt"),
+}
 
 
 class MailKind(LabelledEnum):

@@ -29,7 +29,15 @@ from ..auth.routes import home_url_for
 from ..extensions import db, htmx, limiter
 from ..forms import ConfirmForm
 from ..timeutil import utcnow
-from .forms import ForgotPasswordForm, NewPasswordForm, PasswordChangeForm, PasswordConfirmForm, TotpForm
+from .forms import (
+    ForgotPasswordForm,
+    JoinForm,
+    NameForm,
+    NewPasswordForm,
+    PasswordChangeForm,
+    PasswordConfirmForm,
+    TotpForm,
+)
 from .mails import valid_link
 from .models import MailKind
 from .services import (
@@ -37,6 +45,7 @@ from .services import (
     accept,
     change_password,
     end_sessions,
+    rename,
     request_reset,
     reset_password,
     second_factor_changed,
@@ -104,10 +113,10 @@ def join():
     if mail is None or not mail.invitation.open:
         return _link_invalid(MailKind.INVITATION)
     invitation = mail.invitation
-    form = NewPasswordForm(email=invitation.email)
+    form = JoinForm(email=invitation.email)
     if form.validate_on_submit():
         try:
-            user = accept(mail, form.password.data)
+            user = accept(mail, form.name.data, form.password.data)
         except AccountRefused as refused:
             db.session.rollback()
             return _link_invalid(MailKind.INVITATION, 409, str(refused))
@@ -171,6 +180,7 @@ def _account_page(status: int = 200, **forms):
     return render_template(
         "accounts/account.html", status=status,
         password_form=forms.get("password_form") or PasswordChangeForm(formdata=None, email=current_user.email),
+        name_form=forms.get("name_form") or NameForm(formdata=None, obj=current_user),
         confirm_form=ConfirmForm(), sessions=[sessions.describe(row, this) for row in live],
         recovery_left=second_factor.recovery_codes_left(current_user) if current_user.totp_secret else 0,
     ), status
@@ -180,6 +190,19 @@ def _account_page(status: int = 200, **forms):
 @requires(Permission.OWN_ACCOUNT)
 def index():
     return _account_page()
+
+
+@bp.post("/konto/name")
+@requires(Permission.OWN_ACCOUNT)
+def change_name():
+    """The name colleagues see: on invitations the person sends and in the Protokoll."""
+    form = NameForm()
+    if not form.validate_on_submit():
+        return _account_page(422, name_form=form)
+    changed = rename(current_user, form.name.data)
+    db.session.commit()
+    flash(_("Ihr Name ist gespeichert.") if changed else _("Es wurde nichts geändert."), "success")
+    return redirect(url_for(".index"))
 
 
 @bp.post("/konto/passwort")

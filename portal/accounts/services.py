@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, update
 
-from ..audit.services import record
+from ..audit.services import apply_changes, record
 from ..auth import sessions
 from ..auth.models import Role, User
 from ..extensions import db
@@ -41,7 +41,7 @@ def invite(group: PracticeGroup, email: str, role: Role, actor) -> Invitation:
     invitation = open_invitation(group.id, email)
     if invitation is None:
         invitation = Invitation(group_id=group.id, email=email, role=role, invited_by_id=getattr(actor, "id", None),
-                                invited_by_label=getattr(actor, "email", None) or "Kundenservice")
+                                invited_by_label=inviter_label(actor))
         db.session.add(invitation)
         db.session.flush()
     else:
@@ -50,6 +50,16 @@ def invite(group: PracticeGroup, email: str, role: Role, actor) -> Invitation:
     record("user.invited", group_id=group.id, actor=actor,
            details={"invitation_id": invitation.id, "email": email, "role": str(role)})
     return invitation
+
+
+def inviter_label(actor) -> str:
+    """How an invitation names who sent it: by name (the address only while no name is entered);
+    support as the vendor's Kundenservice."""
+    if actor is None:
+        return "Kundenservice"
+    if actor.role == Role.SUPPORT:
+        return f"{actor.name} (Kundenservice)" if actor.name else "Kundenservice"
+    return actor.display_name
 
 
 def _mail_invitation(invitation: Invitation, existing: User | None) -> None:
@@ -80,14 +90,15 @@ def withdraw(invitation: Invitation, actor) -> None:
            details={"invitation_id": invitation.id, "email": invitation.email})
 
 
-def accept(mail: AccountMail, password: str) -> User:
-    """Join with the invitation's link: the account with the chosen password. The caller commits."""
+def accept(mail: AccountMail, name: str, password: str) -> User:
+    """Join with the invitation's link: the account with the invitee's name and chosen password.
+    The caller commits."""
     invitation = mail.invitation
     if invitation is None or not invitation.open or user_by_email(invitation.email) is not None:
         raise AccountRefused("Diese Einladung gilt nicht mehr. Bitten Sie um eine neue.")
     if not use_link(mail):
         raise AccountRefused("Dieser Link wurde bereits verwendet.")
-    user = User(email=invitation.email, role=invitation.role, group_id=invitation.group_id, active=True,
+    user = User(email=invitation.email, name=name, role=invitation.role, group_id=invitation.group_id, active=True,
                 password_changed_at=utcnow())
     user.set_password(password)
     db.session.add(user)
@@ -111,6 +122,16 @@ def create_group(name: str, licences: list[LicenceKind], chef_email: str, actor)
            details={"name": group.name, "licences": [str(kind) for kind in licences]})
     invite(group, chef_email, Role.CHEF, actor)
     return group
+
+
+def rename(user: User, name: str) -> bool:
+    """The name the portal shows for the user ("Mein Konto"); False when it did not change. The
+    caller commits."""
+    changes = apply_changes(user, {"name": name})
+    if changes:
+        record("user.renamed", group_id=user.group_id, actor=user,
+               details={"user_id": user.id, "changes": changes})
+    return bool(changes)
 
 
 def request_reset(email: str) -> None:

@@ -9,9 +9,9 @@ from datetime import date, datetime, time, timedelta
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
-from ..auth.models import Role
+from ..auth.models import Role, User
 from ..auth.permissions import Permission, requires
 from ..errors import render_error
 from ..extensions import db
@@ -21,8 +21,9 @@ from ..sorting import sort_key
 from ..therapists.models import Therapist
 from ..timeutil import BERLIN
 from ..web import arg_day, arg_id, arg_page, csv_download, ignored_arguments, page_within
-from .labels import action_label, details_text
+from .labels import action_label, actor_name, actor_role, details_text, subject
 from .models import AuditEvent
+from .names import names_for
 
 bp = Blueprint("audit", __name__, url_prefix="/protokoll")
 PER_PAGE = 50
@@ -55,8 +56,10 @@ class AuditFilter:
             conditions.append(AuditEvent.group_id == self.group)
         if self.therapist is not None:
             conditions.append(AuditEvent.therapist_id == self.therapist)
-        if self.actor:
-            conditions.append(func.lower(AuditEvent.actor_label).contains(self.actor.lower(), autoescape=True))
+        if self.actor:  # the stored label (an address, "Terminal Tresen") or the user's name
+            named = select(User.id).where(func.lower(User.name).contains(self.actor.lower(), autoescape=True))
+            conditions.append(or_(func.lower(AuditEvent.actor_label).contains(self.actor.lower(), autoescape=True),
+                                  AuditEvent.actor_id.in_(named)))
         if self.action:
             conditions.append(AuditEvent.action == self.action)
         if self.since:
@@ -90,12 +93,13 @@ def index():
     group_names = {g.id: g.name for g in db.session.scalars(select(PracticeGroup))}
     shown = {e.therapist_id for e in entries if e.therapist_id} | ({filters.therapist} if filters.therapist else set())
     therapist_names = dict(db.session.execute(
-        select(Therapist.id, Therapist.last_name + ", " + Therapist.first_name).where(
+        select(Therapist.id, Therapist.first_name + " " + Therapist.last_name).where(
             Therapist.id.in_(shown), *([Therapist.group_id == filters.group] if filters.group is not None else []))
     ).all()) if shown else {}
     return render_template("audit/index.html", entries=entries, filters=filters, total=total, actions=actions,
                            groups=groups, group_names=group_names, therapist_names=therapist_names,
-                           action_label=action_label, details_text=details_text,
+                           action_label=action_label, details_text=details_text, subject=subject,
+                           actor_name=actor_name, actor_role=actor_role, names=names_for(entries),
                            pages=pages)
 
 

@@ -18,7 +18,8 @@ from . import passwords
 
 class Role(LabelledEnum):
     CHEF = "chef", N_("Praxisleitung (chef)"), N_("Therapeuten, Benutzer, Praxen und Scripts")
-    THERAPEUT = "therapeut", N_("Praxisteam (therapeut)"), N_("Therapeuten bearbeiten und einchecken")
+    # the front desk, not the therapists who use the app: named so nobody mixes the two up
+    THERAPEUT = "therapeut", N_("Empfang/Praxisteam"), N_("Therapeuten bearbeiten und Kurse einchecken")
     SUPPORT = "support", N_("Kundenservice"), N_("alle Praxisgruppen")
 
     def __init__(self, value: str, label: str, duty: str) -> None:
@@ -35,6 +36,7 @@ class User(UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120), default="", server_default="")  # "Claudia Sommer"
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(EnumText(Role))
     group_id: Mapped[int | None] = mapped_column(ForeignKey("practice_group.id", ondelete="CASCADE"), index=True)
@@ -53,6 +55,11 @@ class User(UserMixin, db.Model):
     group: Mapped[PracticeGroup | None] = relationship()
     passkeys: Mapped[list[Passkey]] = relationship(back_populates="user", order_by="Passkey.id",
                                                    cascade="all, delete-orphan")
+
+    @property
+    def display_name(self) -> str:
+        """How the portal names the person: their name, else (not entered yet) their address."""
+        return self.name or self.email
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

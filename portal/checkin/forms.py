@@ -3,12 +3,25 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..extensions import db
-from ..forms import A_NUMBER, AT_MOST, BIRTH_DATE, INVALID_DATE, choices, enum_choices, strip
+from ..forms import (
+    A_NUMBER,
+    AT_MOST,
+    BIRTH_DATE,
+    INVALID_DATE,
+    DateBetween,
+    choices,
+    optional_id,
+    please_choose,
+    strip,
+)
+from ..i18n import weekday_filter
 from ..schedule.models import CourseKind
-from .models import Participant, Terminal
+from ..timeutil import today_berlin
+from .models import PRESCRIPTION_DEFAULTS, Participant, Terminal
 
 
 class PairForm(FlaskForm):
@@ -34,6 +47,14 @@ class CheckInForm(_SignedCheckIn):
     """The portal's manual check-in: the person is chosen from the list."""
 
     participant_id = HiddenField(validators=[DataRequired()])
+
+
+class LateCheckInForm(CheckInForm):
+    """A check-in forgotten on its day, entered afterwards in the portal: why, for the log."""
+
+    late_reason = TextAreaField(_l("Grund für den Nachtrag"), validators=[
+        DataRequired(_l("Bitte geben Sie an, warum der Check-in nachgetragen wird.")),
+        Length(max=300, message=AT_MOST)], filters=[strip])
 
 
 class TerminalCheckInForm(_SignedCheckIn):
@@ -85,25 +106,69 @@ class ParticipantForm(FlaskForm):
             raise ValidationError(_("Dieser Chip ist schon einer anderen Person zugeordnet."))
 
 
-class PrescriptionForm(FlaskForm):
-    kind = SelectField(_l("Art"), invalid_choice_message=_l("Bitte wählen Sie Rehasport oder Funktionstraining."))
-    units_approved = IntegerField(_l("Genehmigte Einheiten"), default=50, invalid_value_message=A_NUMBER,
-                                  validators=[InputRequired(A_NUMBER), NumberRange(min=1, max=500)])
-    valid_months = IntegerField(_l("Gültig (Monate ab der ersten Teilnahme)"), default=18,
-                                invalid_value_message=A_NUMBER,
-                                validators=[InputRequired(A_NUMBER), NumberRange(min=1, max=60)])
+_KIND = _l("Bitte wählen Sie Rehasport oder Funktionstraining.")
+PAYER_DETAILS = ("prescribed_on", "approved_on", "approval_number", "insurance_number")
+
+
+class _PayerDetails(FlaskForm):
+    """What the payer's proof asks for, when the practice has it: each optional, printed on the
+    Teilnahmenachweis when given."""
+
+    prescribed_on = DateField(_l("Verordnungsdatum"), validators=[Optional(), DateBetween(latest=today_berlin)],
+                              invalid_value_message=INVALID_DATE)
+    approved_on = DateField(_l("Genehmigungsdatum"), validators=[Optional(), DateBetween(latest=today_berlin)],
+                            invalid_value_message=INVALID_DATE)
+    approval_number = StringField(_l("Genehmigungsnummer"), validators=[Length(max=40, message=AT_MOST)],
+                                  filters=[strip])
+    insurance_number = StringField(_l("Versichertennummer"), validators=[Length(max=30, message=AT_MOST)],
+                                   filters=[strip])
+
+    def validate_approved_on(self, field) -> None:
+        if field.data and self.prescribed_on.data and field.data < self.prescribed_on.data:
+            raise ValidationError(_("Die Genehmigung kann nicht vor der Verordnung liegen."))
+
+    def payer_details(self) -> dict:
+        """The four fields as the prescription stores them (no date: None, no number: "")."""
+        return {name: getattr(self, name).data or (None if name.endswith("_on") else "") for name in PAYER_DETAILS}
+
+
+class PrescriptionForm(_PayerDetails):
+    """A new prescription. The units and months start as the kind's usual ones (the page's script
+    switches them with the kind); left empty, they are the kind's usual ones."""
+
+    kind = SelectField(_l("Art"), validators=[DataRequired(_KIND)], invalid_choice_message=_KIND)
+    units_approved = IntegerField(_l("Genehmigte Einheiten"), invalid_value_message=A_NUMBER,
+                                  validators=[Optional(), NumberRange(min=1, max=500)])
+    valid_months = IntegerField(_l("Gültig (Monate ab der ersten Teilnahme)"), invalid_value_message=A_NUMBER,
+                                validators=[Optional(), NumberRange(min=1, max=60)])
     payer = StringField(_l("Kostenträger"), validators=[Length(max=120, message=AT_MOST)], filters=[strip])
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, kinds=(), **kwargs):
+        """``kinds``: the course kinds of the person's groups; exactly one is preselected."""
         super().__init__(*args, **kwargs)
-        self.kind.choices = enum_choices(CourseKind)
+        self.kind.choices = [please_choose()] + [
+            SelectChoice(kind.value, kind.label, render_kw={"data-units": PRESCRIPTION_DEFAULTS[kind][0],
+                                                            "data-months": PRESCRIPTION_DEFAULTS[kind][1]})
+            for kind in CourseKind]
+        kinds = set(kinds)
+        if kwargs.get("formdata", True) is None and len(kinds) == 1:
+            (kind,) = kinds
+            self.kind.data = kind.value
+            self.units_approved.data, self.valid_months.data = PRESCRIPTION_DEFAULTS[kind]
+
+    def terms(self) -> tuple[int, int]:
+        """The units and months to store: as typed, else the kind's usual ones."""
+        units, months = PRESCRIPTION_DEFAULTS[CourseKind(self.kind.data)]
+        return self.units_approved.data or units, self.valid_months.data or months
 
 
-class PrescriptionEditForm(FlaskForm):
+class PrescriptionEditForm(_PayerDetails):
     """Correcting a prescription: its kind stays (check-ins were counted under it)."""
 
-    units_approved = PrescriptionForm.units_approved
-    valid_months = PrescriptionForm.valid_months
+    units_approved = IntegerField(_l("Genehmigte Einheiten"), invalid_value_message=A_NUMBER,
+                                  validators=[InputRequired(A_NUMBER), NumberRange(min=1, max=500)])
+    valid_months = IntegerField(_l("Gültig (Monate ab der ersten Teilnahme)"), invalid_value_message=A_NUMBER,
+                                validators=[InputRequired(A_NUMBER), NumberRange(min=1, max=60)])
     payer = PrescriptionForm.payer
 
 
@@ -113,12 +178,8 @@ class CancelForm(FlaskForm):
                                        Length(max=300, message=AT_MOST)], filters=[strip])
 
 
-def _optional_id(value) -> int | None:
-    return None if value in ("", None) else int(value)
-
-
 class MoveForm(FlaskForm):
-    course_id = SelectField(_l("Anderer Termin am selben Tag"), coerce=_optional_id,
+    course_id = SelectField(_l("Anderer Termin am selben Tag"), coerce=optional_id,
                             validators=[DataRequired(_l("Bitte wählen Sie einen Termin."))],
                             invalid_choice_message=_l("Bitte wählen Sie einen Termin."),
                             invalid_value_message=_l("Bitte wählen Sie einen Termin."))
@@ -127,8 +188,8 @@ class MoveForm(FlaskForm):
 
     def __init__(self, *args, courses=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.course_id.choices = choices([("", _("Bitte wählen …"))]
-                                         + [(c.id, f"{c.start_time:%H:%M} – {c.name}") for c in courses])
+        self.course_id.choices = [please_choose()] + choices((c.id, f"{c.start_time:%H:%M} – {c.name}")
+                                                             for c in courses)
 
 
 class ResolveForm(FlaskForm):
@@ -139,11 +200,14 @@ class ResolveForm(FlaskForm):
     note = TextAreaField(_l("Warum nicht zählen?"), validators=[Length(max=300, message=AT_MOST)], filters=[strip])
 
 
+_COURSE_GROUP = _l("Bitte wählen Sie eine Kursgruppe.")
+
+
 class MembershipForm(FlaskForm):
-    course_id = SelectField(_l("Kursgruppe"), coerce=int,
-                            invalid_choice_message=_l("Bitte wählen Sie eine Kursgruppe."),
-                            invalid_value_message=_l("Bitte wählen Sie eine Kursgruppe."))
+    course_id = SelectField(_l("Kursgruppe"), coerce=optional_id, validators=[InputRequired(_COURSE_GROUP)],
+                            invalid_choice_message=_COURSE_GROUP, invalid_value_message=_COURSE_GROUP)
 
     def __init__(self, *args, courses=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.course_id.choices = choices((c.id, c.name) for c in courses)
+        self.course_id.choices = [please_choose()] + choices(
+            (c.id, f"{c.name} ({c.kind.label}, {weekday_filter(c.weekday)} {c.start_time:%H:%M})") for c in courses)

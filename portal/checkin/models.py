@@ -54,6 +54,11 @@ class Participant(db.Model):
         return f"{self.first_name} {self.last_name[:1]}." if self.last_name else self.first_name
 
 
+# What a new prescription of each kind usually says (framework agreement): Rehasport 50 units in
+# 18 months; Funktionstraining 12 months with one or two units a week, so up to 104 units.
+PRESCRIPTION_DEFAULTS = {CourseKind.REHASPORT: (50, 18), CourseKind.FUNKTIONSTRAINING: (104, 12)}
+
+
 class Prescription(db.Model):
     """A Verordnung: approved units of one course type, valid for some months from the first session."""
 
@@ -66,6 +71,11 @@ class Prescription(db.Model):
     units_approved: Mapped[int] = mapped_column(Integer, default=50)
     valid_months: Mapped[int] = mapped_column(Integer, default=18)
     payer: Mapped[str] = mapped_column(String(120), default="")
+    # what the payer's proof asks for, when the practice has it: all optional
+    prescribed_on: Mapped[date | None] = mapped_column(Date)  # Verordnungsdatum
+    approved_on: Mapped[date | None] = mapped_column(Date)  # Genehmigungsdatum
+    approval_number: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    insurance_number: Mapped[str] = mapped_column(String(30), default="", server_default="")  # Versichertennummer
     first_session_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -123,6 +133,7 @@ class Attendance(db.Model):
     springer: Mapped[bool] = mapped_column(Boolean, default=False)
     springer_reason: Mapped[str | None] = mapped_column(Text)
     extra_reason: Mapped[str | None] = mapped_column(Text)  # a third session in one week
+    late_reason: Mapped[str | None] = mapped_column(Text)  # entered after the session's day: why
     terminal_id: Mapped[int | None] = mapped_column(ForeignKey("terminal.id", ondelete="SET NULL"))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("portal_user.id", ondelete="SET NULL"))
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -16,6 +16,7 @@ from pathlib import Path
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, XPos, YPos
+from PIL import Image
 
 from ..groups.models import Practice
 from ..i18n import N_, date_filter, month_name_filter, time_filter, translate
@@ -29,8 +30,9 @@ FONT_DIR = Path(__file__).resolve().parents[1] / "fonts"
 FONT_FILES = {"": "NotoSans-Regular.ttf", "B": "NotoSans-Bold.ttf", "I": "NotoSans-Italic.ttf"}
 MARGIN = 15
 ROW = 14  # mm per unit row: room for a signature
-SIGNATURE = (34, 12)  # mm, width and height of a signature in a row
 SMALLEST = 6.5  # pt: a table's text is set down to this size before it leaves its column
+PAD = 1  # mm between a signature and its cell's border
+INK = 60  # of 255: how dark a pixel must be to count as ink when a signature is cropped
 
 
 @cache
@@ -136,17 +138,34 @@ class _Document(FPDF):
             self.boxed(width, value)
         x = self.get_x()
         self.cell(columns[-1][1], ROW, "", border=1)
-        self.signature(signature, x + 1, y + 1)
+        self.signature(signature, x + PAD, y + PAD, columns[-1][1] - 2 * PAD)
         self.ln()
 
-    def signature(self, png: bytes | None, x: float, y: float) -> None:
+    def signature(self, png: bytes | None, x: float, y: float, width: float) -> None:
+        """The signature as large as its cell allows, cropped to its ink and centred."""
         try:
-            self.image(io.BytesIO(png or b""), x=x, y=y, w=SIGNATURE[0], h=SIGNATURE[1], keep_aspect_ratio=True)
+            self.image(io.BytesIO(ink_only(png or b"")), x=x, y=y, w=width, h=ROW - 2 * PAD, keep_aspect_ratio=True)
         except Exception:  # noqa: BLE001 - an unreadable image is said so, the proof still prints
             self.set_xy(x, y + 3)
             self.set_font(FONT, "I", 8)
-            self.cell(SIGNATURE[0], 5, printable(translate(N_("Unterschrift nicht lesbar"))))
+            self.cell(width, 5, printable(translate(N_("Unterschrift nicht lesbar"))))
             self.set_font(FONT, "", 9)
+
+
+def ink_only(png: bytes) -> bytes:
+    """The signature pad's PNG cropped to its strokes: the pad leaves wide white (or transparent)
+    margins, which would shrink the name to a scribble in a table row. A blank pad stays as it is."""
+    with Image.open(io.BytesIO(png)) as image:
+        flat = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image.convert("RGBA")).convert("L")
+    box = flat.point(lambda value: 255 if value < 255 - INK else 0).getbbox()
+    if box is None:
+        return png
+    margin = max(2, (box[3] - box[1]) // 20)
+    left, top, right, bottom = box
+    out = io.BytesIO()
+    flat.crop((max(0, left - margin), max(0, top - margin), min(flat.width, right + margin),
+               min(flat.height, bottom + margin))).save(out, "PNG")
+    return out.getvalue()
 
 
 def _birth(person: Participant) -> str:
@@ -167,6 +186,15 @@ def _practices(attendances: list[Attendance]) -> list[tuple[str, str]]:
     return [(label if n == 0 else "", _practice(practice)) for n, practice in enumerate(practices)]
 
 
+def _payer_details(prescription: Prescription) -> list[tuple[str, str]]:
+    """The rows of what the payer's proof asks for, those the practice entered."""
+    rows = [(N_("Versichertennummer"), prescription.insurance_number),
+            (N_("Verordnungsdatum"), date_filter(prescription.prescribed_on)),
+            (N_("Genehmigungsdatum"), date_filter(prescription.approved_on)),
+            (N_("Genehmigungsnummer"), prescription.approval_number)]
+    return [(translate(label), value) for label, value in rows if value]
+
+
 def participation_proof(prescription: Prescription, attendances: list[Attendance], group_name: str,
                         remaining: int) -> bytes:
     """The "Teilnahmenachweis" of one prescription."""
@@ -180,6 +208,7 @@ def participation_proof(prescription: Prescription, attendances: list[Attendance
         (translate(N_("Verordnung")), f"{prescription.kind.label}, "
                                       + translate(N_("%(units)s Einheiten"), units=prescription.units_approved)),
         (translate(N_("Kostenträger")), prescription.payer or "-"),
+        *_payer_details(prescription),
         (translate(N_("Gültig bis")), date_filter(valid) if valid else translate(
             N_("%(n)s Monate ab der ersten Teilnahme"), n=prescription.valid_months)),
     ])
@@ -247,7 +276,10 @@ def data_export(data: dict, group_name: str) -> bytes:
                  if p["expires_on"] else "")
         doc.facts([(translate(N_("Verordnung")), f"{CourseKind(p['kind']).label}, "
                     + translate(N_("%(units)s Einheiten"), units=p["units_approved"])
-                    + f", {translate(N_('Kostenträger'))}: {p['payer'] or '-'}{valid}")])
+                    + f", {translate(N_('Kostenträger'))}: {p['payer'] or '-'}{valid}"
+                    + "".join(f", {translate(label)}: {p[key]}" for key, label in (
+                        ("insurance_number", N_("Versichertennummer")), ("approval_number", N_("Genehmigungsnummer")))
+                        if p.get(key)))])
     columns = [(translate(N_("Datum")), 26), (translate(N_("Kurs")), 62), (translate(N_("Uhrzeit")), 20),
                (translate(N_("Hinweis")), 32), (translate(N_("Unterschrift")), 40)]
     doc.table_head(columns)

@@ -86,13 +86,16 @@ def export(person: Participant, actor, fmt: str) -> dict:
                         if person.restricted_at else None},
         "prescriptions": [{"id": p.id, "kind": p.kind.value, "units_approved": p.units_approved,
                            "valid_months": p.valid_months, "payer": p.payer,
+                           "insurance_number": p.insurance_number, "approval_number": p.approval_number,
+                           "prescribed_on": p.prescribed_on.isoformat() if p.prescribed_on else None,
+                           "approved_on": p.approved_on.isoformat() if p.approved_on else None,
                            "first_session_on": p.first_session_on.isoformat() if p.first_session_on else None,
                            "expires_on": p.expires_on().isoformat() if p.expires_on() else None}
                           for p in person.prescriptions],
         "course_groups": [{"id": c.id, "name": c.name} for c in groups],
         "attendances": [{"id": a.id, "day": s.day.isoformat(), "time": s.start_time.strftime("%H:%M"),
                          "course": c.name, "prescription_id": a.prescription_id, "springer": a.springer,
-                         "reason": a.springer_reason or a.extra_reason,
+                         "reason": a.springer_reason or a.extra_reason, "late_reason": a.late_reason,
                          "checked_in_at": a.checked_in_at.isoformat(timespec="seconds"),
                          "cancelled_at": a.cancelled_at.isoformat(timespec="seconds") if a.cancelled_at else None,
                          "cancel_reason": a.cancel_reason,
@@ -203,9 +206,10 @@ def apply_retention(today: date | None = None) -> RetentionReport:
         if signed:
             db.session.execute(update(Attendance).where(Attendance.participant_id == person.id)
                                .values(signature_png=b"", springer_reason=None, extra_reason=None,
-                                       cancel_reason=None))
+                                       cancel_reason=None, late_reason=None))
             db.session.execute(delete(OfflineCheckIn).where(OfflineCheckIn.participant_id == person.id))
-            db.session.execute(update(Prescription).where(Prescription.participant_id == person.id).values(payer=""))
+            db.session.execute(update(Prescription).where(Prescription.participant_id == person.id).values(
+                payer="", insurance_number="", approval_number="", prescribed_on=None, approved_on=None))
             mark_stale_for_participants([person.id])
             db.session.execute(delete(CourseMember).where(CourseMember.participant_id == person.id))
             person.first_name, person.last_name = "", ANONYMOUS

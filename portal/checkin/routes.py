@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import date
+from datetime import date, timedelta
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -19,12 +19,13 @@ from ..forms import ConfirmForm
 from ..groups.models import LicenceKind, PracticeGroup
 from ..i18n import N_, date_filter, translate
 from ..schedule.models import Course
-from ..timeutil import today_berlin
-from ..web import arg_id, arg_month, csv_download, done, ignored_arguments, page_or_fragment, parse_id
+from ..timeutil import EARLIEST_DAY, today_berlin
+from ..web import arg_day, arg_id, arg_month, csv_download, done, ignored_arguments, page_or_fragment, parse_id
 from . import importer, offline, pdfs, privacy
 from .forms import (
     CancelForm,
     CheckInForm,
+    LateCheckInForm,
     MembershipForm,
     MoveForm,
     ParticipantForm,
@@ -45,6 +46,7 @@ from .services import (
     create_participant,
     day_overview,
     decode_signature,
+    look_ahead,
     move_attendance,
     participants_of,
     remaining_units,
@@ -59,53 +61,133 @@ RECENT_ATTENDANCES = 30  # on a participant's page; the monthly lists and the Da
 
 # --- today's courses and the manual check-in --------------------------------------------------------
 
-def _today(status: int = 200, message: str | None = None, category: str = "success", form=None,
-           open_course: int | None = None, open_item: int | None = None, open_action: str | None = None):
-    """The page; after a refused check-in its course's form stays open with what was entered, and
-    after a refused resolution of a "Zu klären" item the message and what was typed stay at the item."""
+def _day_page(day: date, status: int = 200, message: str | None = None, category: str = "success", form=None,
+              open_course: int | None = None, open_item: int | None = None, open_action: str | None = None,
+              needs=(), refusal: str | None = None):
+    """The courses of a day with who is expected and who came, each with a check-in in the portal
+    (another day's is a "Nachtrag" with its reason); today's page also lists "Zu klären". After a
+    refused check-in its course's form stays open with what was entered and the reasons the rules
+    ask for; after a refused resolution of a "Zu klären" item the message and what was typed stay
+    at the item."""
+    today = day == today_berlin()
     if message and not htmx and open_course is None and open_item is None:
-        return done(message, category, url_for(".today"))
-    return page_or_fragment("checkin/today.html", "checkin/_today.html", status, day=today_berlin(),
-                            sessions=day_overview(current_user.group_id, today_berlin()),
+        return done(message, category, url_for(".today") if today else url_for(".day_page", datum=day.isoformat()))
+    blank = CheckInForm(formdata=None) if today else LateCheckInForm(formdata=None)
+    return page_or_fragment("checkin/today.html", "checkin/_today.html", status, day=day, today=today,
+                            sessions=day_overview(current_user.group_id, day),
                             participants=[p for p in participants_of(current_user.group_id) if p.restricted_at is None],
-                            blank=CheckInForm(formdata=None),
-                            form=form, open_course=open_course, message=message, category=category,
-                            to_clarify=offline.open_items(current_user.group_id), open_item=open_item,
-                            open_action=open_action,
+                            blank=blank, form=form, open_course=open_course, needs=needs, refusal=refusal,
+                            today_iso=today_berlin().isoformat(), previous_day=day - timedelta(days=1),
+                            next_day=day + timedelta(days=1),
+                            message=message, category=category,
+                            to_clarify=offline.open_items(current_user.group_id) if today else [],
+                            open_item=open_item, open_action=open_action,
                             resolve_form=ResolveForm(formdata=None), signature_of=offline.signature_base64)
+
+
+def _today(*args, **kwargs):
+    return _day_page(today_berlin(), *args, **kwargs)
+
+
+def _chosen(day: date):
+    """A course and person named in the address (a name in the list of those expected): that
+    course's check-in opens with the person chosen and the reasons the rules ask for."""
+    course_id, person_id = arg_id("kurs", translate(N_("Kurs"))), arg_id("person", translate(N_("Person")))
+    if course_id is None or person_id is None:
+        return {}
+    course, person = get_or_404(Course, course_id, weekday=day.weekday()), get_or_404(Participant, person_id)
+    refusal, needs = look_ahead(person, course, day)
+    form = (CheckInForm if day == today_berlin() else LateCheckInForm)(formdata=None, participant_id=str(person.id))
+    return {"form": form, "open_course": course.id, "needs": needs, "refusal": refusal}
 
 
 @bp.get("/heute")
 @bp.get("")
 @requires(Permission.CHECK_IN)
 def today():
-    """The check-in start page: today's courses with who checked in, and a manual check-in."""
-    return _today()
+    """The check-in start page: today's courses with who is expected and who checked in, and a
+    manual check-in."""
+    return _today(**_chosen(today_berlin()))
+
+
+def _past_day(datum: str) -> date:
+    """The day of a "Nachtrag" page: a valid date before today (else 404)."""
+    try:
+        day = date.fromisoformat(datum) if len(datum) == 10 else None
+    except ValueError:
+        day = None
+    if day is None or not EARLIEST_DAY <= day < today_berlin():
+        abort(404)
+    return day
+
+
+@bp.get("/tag")
+@requires(Permission.CHECK_IN)
+def open_day():
+    """"Anderen Tag öffnen": today's page, or a past day's for a forgotten check-in."""
+    day = arg_day("datum", translate(N_("Datum")))
+    if day is None or day == today_berlin():
+        return redirect(url_for(".today"))
+    if day > today_berlin():
+        return done(_("Für einen künftigen Tag lässt sich nichts nachtragen."), "warning", url_for(".today"))
+    return redirect(url_for(".day_page", datum=day.isoformat()))
+
+
+@bp.get("/tag/<datum>")
+@requires(Permission.CHECK_IN)
+def day_page(datum: str):
+    """A past day's courses, to enter a check-in that was forgotten (with its reason, audited)."""
+    day = _past_day(datum)
+    return _day_page(day, **_chosen(day))
+
+
+@bp.get("/tag/<datum>/<int:course_id>/pruefen")
+@requires(Permission.CHECK_IN)
+def check_in_rules(datum: str, course_id: int):
+    """The check-in form's look ahead once a person is chosen, before they sign: the reasons the
+    rules ask for (only those fields appear), or why the rules would refuse. Records nothing."""
+    day = date.fromisoformat(datum) if datum == today_berlin().isoformat() else _past_day(datum)
+    course = get_or_404(Course, course_id, weekday=day.weekday())
+    person_id = parse_id(request.args.get("participant_id", ""))
+    refusal, needs = look_ahead(get_or_404(Participant, person_id), course, day) if person_id else (None, [])
+    return render_template("checkin/_checkin_rules.html", course=course, needs=needs, refusal=refusal,
+                           entered=CheckInForm(formdata=None))
+
+
+def _check_in(day: date, course_id: int, form):
+    """A check-in recorded in the portal, through the same service as the terminal."""
+    course = get_or_404(Course, course_id, weekday=day.weekday())
+    if parse_id(form.participant_id.data) is None:
+        return _day_page(day, 422, _("Bitte wählen Sie eine Person."), "error", form, course.id)
+    person = get_or_404(Participant, form.participant_id.data)
+    if not form.validate():
+        return _day_page(day, 422, _("Bitte prüfen Sie die Angaben."), "error", form, course.id)
+    try:
+        result = check_in(person, course, day, decode_signature(form.signature.data or ""),
+                          springer_reason=form.springer_reason.data, extra_reason=form.extra_reason.data,
+                          late_reason=form.data.get("late_reason"), user=current_user)
+    except CheckInRefused as refused:
+        db.session.rollback()
+        return _day_page(day, 422, refused.message, "error", form, course.id, needs=[refused.need] if refused.need
+                         else [])
+    db.session.commit()
+    return _day_page(day, message=ngettext("%(name)s ist eingecheckt; noch %(num)s Einheit.",
+                                           "%(name)s ist eingecheckt; noch %(num)s Einheiten.",
+                                           result.remaining_units, name=person.full_name))
 
 
 @bp.post("/heute/<int:course_id>/einchecken")
 @requires(Permission.CHECK_IN)
 def manual_check_in(course_id: int):
-    """A check-in recorded in the portal, through the same service as the terminal."""
-    day = today_berlin()
-    course = get_or_404(Course, course_id, weekday=day.weekday())
-    form = CheckInForm()
-    if parse_id(form.participant_id.data) is None:
-        return _today(422, _("Bitte wählen Sie eine Person."), "error", form, course.id)
-    person = get_or_404(Participant, form.participant_id.data)
-    if not form.validate():
-        return _today(422, _("Bitte prüfen Sie die Angaben."), "error", form, course.id)
-    try:
-        result = check_in(person, course, day, decode_signature(form.signature.data or ""),
-                          springer_reason=form.springer_reason.data, extra_reason=form.extra_reason.data,
-                          user=current_user)
-    except CheckInRefused as refused:
-        db.session.rollback()
-        return _today(422, refused.message, "error", form, course.id)
-    db.session.commit()
-    return _today(message=ngettext("%(name)s ist eingecheckt; noch %(num)s Einheit.",
-                                   "%(name)s ist eingecheckt; noch %(num)s Einheiten.", result.remaining_units,
-                                   name=person.full_name))
+    """A check-in today at the front desk."""
+    return _check_in(today_berlin(), course_id, CheckInForm())
+
+
+@bp.post("/tag/<datum>/<int:course_id>/einchecken")
+@requires(Permission.CHECK_IN)
+def late_check_in(datum: str, course_id: int):
+    """A check-in forgotten on its day, entered afterwards with the reason."""
+    return _check_in(_past_day(datum), course_id, LateCheckInForm())
 
 
 @bp.post("/zu-klaeren/<int:item_id>/<any(uebernehmen, verwerfen):action>")
@@ -251,7 +333,8 @@ def _participant(person: Participant, prescription_form=None, membership_form=No
         "checkin/participant.html", "checkin/_participant.html", status, participant=person, message=message,
         prescriptions=[(p, remaining_units(p)) for p in person.prescriptions],
         memberships=[c for c in courses if c.id in member_ids], attendances=attendances,
-        prescription_form=prescription_form or PrescriptionForm(formdata=None),
+        prescription_form=prescription_form or PrescriptionForm(
+            formdata=None, kinds=[c.kind for c in courses if c.id in member_ids]),
         membership_form=membership_form or MembershipForm(formdata=None,
                                                           courses=[c for c in courses if c.id not in member_ids]))
 
@@ -280,8 +363,8 @@ def add_prescription_view(participant_id: int):
     form = PrescriptionForm()
     if not form.validate_on_submit():
         return _participant(person, prescription_form=form, status=422)
-    add_prescription(person, form.kind.data, form.units_approved.data, form.valid_months.data, form.payer.data,
-                     current_user)
+    units, months = form.terms()
+    add_prescription(person, form.kind.data, units, months, form.payer.data, current_user, **form.payer_details())
     db.session.commit()
     return _participant(person, message=_("Die Verordnung ist gespeichert."))
 
@@ -316,7 +399,8 @@ def edit_prescription(prescription_id: int):
     if form.validate_on_submit():
         try:
             changed = update_prescription(prescription, current_user, units_approved=form.units_approved.data,
-                                          valid_months=form.valid_months.data, payer=form.payer.data)
+                                          valid_months=form.valid_months.data, payer=form.payer.data,
+                                          **form.payer_details())
         except CheckInRefused as refused:
             db.session.rollback()
             error = refused.message
@@ -443,8 +527,11 @@ def attendance_list(course_id: int):
 @bp.get("/anwesenheit/anzeigen")
 @requires(Permission.CHECK_IN)
 def attendance_choice():
-    """The chooser's form (course and month) leads to that list."""
-    course = get_or_404(Course, arg_id("kurs", translate(N_("Kurs"))) or 0)
+    """The chooser's form (course and month) leads to that list; without a course, back to the choice."""
+    chosen = arg_id("kurs", translate(N_("Kurs")))
+    if chosen is None:
+        return done(_("Bitte wählen Sie einen Kurs."), "warning", url_for(".attendance_index"))
+    course = get_or_404(Course, chosen)
     month = _month()
     chosen = request.args.get("monat") if ignored_arguments() else f"{month:%Y-%m}"  # the list names a bad one
     return redirect(url_for(".attendance_list", course_id=course.id, monat=chosen))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -47,12 +47,16 @@ class CheckInResult:
 
 @dataclass(frozen=True)
 class DaySession:
-    """A course meeting on a day: its session row once somebody checked in, and who did."""
+    """A course meeting on a day: its session row once somebody checked in, who did, and who is
+    expected: the group's members with a prescription of the course's kind that a check-in that
+    day could count against (members without one are listed apart: the rules would refuse them)."""
 
     course: Course
     day: date
     session: CourseSession | None
     attendances: list[Attendance]
+    expected: list[Participant] = field(default_factory=list)
+    without_prescription: list[Participant] = field(default_factory=list)
 
     @property
     def active(self) -> list[Attendance]:
@@ -62,6 +66,17 @@ class DaySession:
     @property
     def springers(self) -> int:
         return sum(1 for attendance in self.active if attendance.springer)
+
+    @property
+    def came(self) -> dict[int, Attendance]:
+        """Who is checked in (and counts), by participant id: they are not offered again."""
+        return {attendance.participant_id: attendance for attendance in self.active}
+
+    @property
+    def awaited(self) -> list[Participant]:
+        """The expected who have not checked in yet."""
+        came = self.came
+        return [person for person in self.expected if person.id not in came]
 
 
 def courses_on(group_id: int, day: date) -> list[Course]:
@@ -81,9 +96,30 @@ def day_overview(group_id: int, day: date) -> list[DaySession]:
         for attendance in db.session.scalars(select(Attendance).where(
                 Attendance.session_id.in_([s.id for s in sessions.values()])).order_by(Attendance.checked_in_at)):
             attendances.setdefault(attendance.session_id, []).append(attendance)
+    members = _members(courses, day)
     return [DaySession(course, day, sessions.get(course.id),
-                       attendances.get(sessions[course.id].id, []) if course.id in sessions else [])
+                       attendances.get(sessions[course.id].id, []) if course.id in sessions else [],
+                       *members.get(course.id, ([], [])))
             for course in courses]
+
+
+def _members(courses: list[Course], day: date) -> dict[int, tuple[list[Participant], list[Participant]]]:
+    """Per course: its members a check-in that day could count for (a usable prescription of the
+    course's kind), and those it could not; people whose processing is restricted are neither."""
+    rows = db.session.execute(
+        select(CourseMember.course_id, Participant).join(Participant, Participant.id == CourseMember.participant_id)
+        .where(CourseMember.course_id.in_([c.id for c in courses]), Participant.restricted_at.is_(None))).all()
+    usable_kinds: dict[int, set[str]] = {}
+    if rows:
+        for prescription, used in with_units_used(Prescription.participant_id.in_({p.id for _, p in rows})):
+            if usable(prescription, used, day):
+                usable_kinds.setdefault(prescription.participant_id, set()).add(prescription.kind)
+    kinds = {course.id: course.kind for course in courses}
+    found: dict[int, tuple[list[Participant], list[Participant]]] = {}
+    for course_id, person in sorted(rows, key=lambda row: (sort_key(row[1].last_name), sort_key(row[1].first_name))):
+        expected, without = found.setdefault(course_id, ([], []))
+        (expected if kinds[course_id] in usable_kinds.get(person.id, ()) else without).append(person)
+    return found
 
 
 def existing_session(course: Course, day: date) -> CourseSession | None:
@@ -271,10 +307,31 @@ def preview(participant: Participant, course: Course, day: date) -> CheckInRefus
     return None
 
 
+def look_ahead(participant: Participant, course: Course, day: date) -> tuple[str | None, list[str]]:
+    """The portal's look ahead, when a person is chosen and before they sign: a refusal no reason
+    would lift (its message), else the reasons the rules ask for ("springer_reason",
+    "extra_reason": a Springer's third check-in in a week needs both). Records nothing."""
+    try:
+        evaluate(participant, course, day, springer_reason="?", extra_reason="?")
+    except CheckInRefused as refused:
+        return refused.message, []
+    given: dict[str, str] = {}
+    while True:
+        try:
+            evaluate(participant, course, day, **given)
+            return None, list(given)
+        except CheckInRefused as refused:
+            if not refused.need or refused.need in given:
+                return refused.message, list(given)
+            given[refused.need] = "?"
+
+
 def check_in(participant: Participant, course: Course, day: date, signature_png: bytes, *,
              springer_reason: str | None = None, extra_reason: str | None = None,
-             terminal=None, user=None, now: datetime | None = None, at_terminal: bool | None = None) -> CheckInResult:
+             terminal=None, user=None, now: datetime | None = None, at_terminal: bool | None = None,
+             late_reason: str | None = None) -> CheckInResult:
     """Record one attendance with its signature, or refuse with a German reason (see ``evaluate``).
+    A check-in entered after its day ("Nachtrag") keeps why, and the log says it was added later.
     The caller commits."""
     now = now or utcnow()
     decision = evaluate(participant, course, day, springer_reason=springer_reason, extra_reason=extra_reason,
@@ -287,14 +344,15 @@ def check_in(participant: Participant, course: Course, day: date, signature_png:
                             prescription_id=prescription.id, checked_in_at=now, signature_png=signature_png,
                             springer=springer, springer_reason=(springer_reason or "").strip() or None,
                             extra_reason=(extra_reason or "").strip() or None,
+                            late_reason=(late_reason or "").strip() or None,
                             terminal_id=terminal.id if terminal else None, recorded_by_id=user.id if user else None)
     db.session.add(attendance)
     db.session.flush()
-    record("checkin.recorded", group_id=session.group_id, actor=user,
-           actor_label=None if user else (f"Terminal {terminal.name}" if terminal else None),
+    record("checkin.added_later" if attendance.late_reason else "checkin.recorded", group_id=session.group_id,
+           actor=user, actor_label=None if user else (f"Terminal {terminal.name}" if terminal else None),
            details={"attendance_id": attendance.id, "participant_id": participant.id, "session_id": session.id,
                     "course": course.name, "springer": springer, "springer_reason": attendance.springer_reason,
-                    "extra_reason": attendance.extra_reason})
+                    "extra_reason": attendance.extra_reason, "late_reason": attendance.late_reason})
     return CheckInResult(attendance, decision.remaining - 1, prescription.expires_on())
 
 
@@ -370,9 +428,10 @@ def update_participant(person: Participant, actor, **values) -> list[str]:
 
 
 def update_prescription(prescription: Prescription, actor, *, units_approved: int, valid_months: int,
-                        payer: str) -> list[str]:
-    """Correct a prescription. The approved units cannot drop below those already taken, and the
-    validity may not end before a check-in that counts. The caller commits."""
+                        payer: str, **payer_details) -> list[str]:
+    """Correct a prescription (and its details for the payer: ``prescribed_on``, ``approved_on``,
+    ``approval_number``, ``insurance_number``). The approved units cannot drop below those already
+    taken, and the validity may not end before a check-in that counts. The caller commits."""
     used = used_units(prescription)
     if units_approved < used:
         raise CheckInRefused(translate(N_("Es sind bereits %(n)s Einheiten genommen; so viele müssen mindestens "
@@ -382,13 +441,18 @@ def update_prescription(prescription: Prescription, actor, *, units_approved: in
         raise CheckInRefused(translate(N_("Mit dieser Gültigkeit endete die Verordnung am %(day)s, vor der letzten "
                                           "Teilnahme am %(last)s."), day=date_filter(expires),
                                        last=date_filter(last)))
-    values = {"units_approved": units_approved, "valid_months": valid_months, "payer": payer or ""}
+    values = {"units_approved": units_approved, "valid_months": valid_months, "payer": payer or "", **payer_details}
     changed = list(apply_changes(prescription, values))
     if changed:
         record("prescription.updated", group_id=prescription.group_id, actor=actor,
                details={"prescription_id": prescription.id, "participant_id": prescription.participant_id,
-                        "changes": {name: values[name] for name in changed}})
+                        "changes": {name: _stored(values[name]) for name in changed}})
     return changed
+
+
+def _stored(value):
+    """A value as the audit log keeps it (JSON: a date as its ISO form)."""
+    return value.isoformat() if isinstance(value, date) else value
 
 
 
@@ -404,10 +468,12 @@ def create_participant(group_id: int, first_name: str, last_name: str, birth_dat
 
 
 def add_prescription(participant: Participant, kind: str, units_approved: int, valid_months: int, payer: str,
-                     actor) -> Prescription:
-    """Record a prescription (Verordnung) of the participant. The caller commits."""
+                     actor, **payer_details) -> Prescription:
+    """Record a prescription (Verordnung) of the participant, with what of its details for the
+    payer is known (see ``update_prescription``). The caller commits."""
     prescription = Prescription(group_id=participant.group_id, participant_id=participant.id, kind=kind,
-                                units_approved=units_approved, valid_months=valid_months, payer=payer or "")
+                                units_approved=units_approved, valid_months=valid_months, payer=payer or "",
+                                **payer_details)
     db.session.add(prescription)
     db.session.flush()
     record("prescription.created", group_id=participant.group_id, actor=actor,

@@ -21,6 +21,8 @@ USERS = (
     ("empfang@sonnenhof.example", Role.THERAPEUT),
     ("support@kundenservice.example", Role.SUPPORT),
 )
+NAMES = {"chef@sonnenhof.example": "Claudia Sommer", "empfang@sonnenhof.example": "Tim Berger",
+         "support@kundenservice.example": "Sven Kundendienst"}
 THERAPISTS = [
     ("Anna", "Schmidt", True, True), ("Jonas", "Becker", True, True), ("Lea", "Wagner", False, True),
     ("Maximilian", "Hoffmann", True, True), ("Sophie", "Schulz", False, True), ("Paul", "Koch", False, False),
@@ -47,7 +49,7 @@ def load_demo_data() -> PracticeGroup:
         group = _create_group()
     for email, role in USERS:
         if db.session.scalar(select(User).where(User.email == email)) is None:
-            user = User(email=email, role=role, group_id=None if role == Role.SUPPORT else group.id)
+            user = User(email=email, name=NAMES[email], role=role, group_id=None if role == Role.SUPPORT else group.id)
             user.set_password(PASSWORD)
             db.session.add(user)
     db.session.commit()

@@ -19,7 +19,7 @@ from pathlib import Path
 from flask_migrate import upgrade
 
 from portal import create_app, jobs
-from portal.devtools.demo import PASSWORD, USERS, load_demo_data
+from portal.devtools.demo import NAMES, PASSWORD, USERS, load_demo_data
 from portal.devtools.embedded_redis import EmbeddedRedis, free_port, redis_answers
 from portal.devtools.smtp_sink import UNDELIVERABLE_DOMAIN, SmtpSink
 
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Mails:    http://{args.host}:{args.port}/dev/mails (was die SMTP-Sammelstelle empfangen hat)")
     print("Demo-Anmeldungen (Passwort für alle: " + PASSWORD + "):")
     for email, role in USERS:
-        print(f"  {role.value:<10} {email}")
+        print(f"  {role.value:<10} {email:<31} {NAMES[email]}")
     print("  (support richtet bei der ersten Anmeldung einen zweiten Faktor ein: Authenticator-App oder Passkey.)")
     print("Beenden mit Strg+C.")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -24,6 +24,7 @@ from ..therapists.forms import WithdrawForm
 from ..therapists.models import Therapist
 from ..therapists.readiness import checklist
 from ..therapists.services import withdraw_authorisation
+from ..timeutil import utcnow
 from ..web import done, page_or_fragment, push_url
 from .forms import NewGroupForm
 from .jobs import overview, requeue_failed
@@ -97,7 +98,8 @@ def _group_page(group: PracticeGroup, forms: dict | None = None, status: int = 2
         .order_by(Invitation.created_at.desc())).all()
     return render_template("support/group.html", group=group, users=users, invitations=invitations,
                            licence_rows=licence_rows, confirm_form=ConfirmForm(),
-                           invitation_form=forms.get("invitation") or InvitationForm(formdata=None), **extra), status
+                           invitation_form=forms.get("invitation") or InvitationForm(formdata=None), now=utcnow(),
+                           **extra), status
 
 
 @bp.get("/gruppen/<int:group_id>")

@@ -1,7 +1,7 @@
 """The group's portal users: invite by e-mail (nobody sets another person's password), re-send or
 withdraw an invitation, (de)activate a user, require a second factor of everyone."""
 
-from flask import Blueprint, abort, url_for
+from flask import Blueprint, abort, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from ..extensions import db, htmx
 from ..forms import ConfirmForm
 from ..groups.models import PracticeGroup
 from ..sorting import sort_key
+from ..timeutil import utcnow
 from ..web import done, page_or_fragment
 from .forms import GroupSecurityForm
 from .services import set_second_factor_required, set_user_active
@@ -34,7 +35,7 @@ def _render(form=None, status=200, message=None, category="success"):
     return page_or_fragment("users/index.html", "users/_users.html", status, users=users, invitations=invitations,
                             group=group, form=form or InvitationForm(formdata=None),
                             security_form=GroupSecurityForm(formdata=None, obj=group),
-                            confirm_form=ConfirmForm(), message=message, category=category)
+                            confirm_form=ConfirmForm(), message=message, category=category, now=utcnow())
 
 
 @bp.get("")
@@ -58,6 +59,14 @@ def invite_view():
     db.session.commit()
     return _render(message=_("Einladung an %(email)s ist unterwegs. Der Link darin gilt 72 Stunden.",
                              email=invitation.email))
+
+
+@bp.get("/einladungen/<int:invitation_id>")
+@requires(Permission.MANAGE_USERS)
+def invitation_row(invitation_id: int):
+    """One invitation's row, for its own polling: joined, its mail's way, its link's time."""
+    return render_template("users/_invitation_row.html", invitation=get_or_404(Invitation, invitation_id),
+                           now=utcnow())
 
 
 @bp.post("/einladungen/<int:invitation_id>/<any(erneut, zurueckziehen):action>")

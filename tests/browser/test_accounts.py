@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 import pyotp
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -51,6 +52,7 @@ def test_an_invitation_is_accepted_from_its_mail(page, live_server, world, app, 
     invitee.goto(live_server + _link(smtp_sink))
     expect(invitee.get_by_role("heading", name="Willkommen im Therapeuten-App-Portal")).to_be_visible()
     assert serious_accessibility_violations(invitee) == []
+    invitee.get_by_label("Ihr Name").fill("Nina Neumann")
     invitee.locator("#password").fill("passwortpasswort")
     invitee.locator("#repeat").fill("passwortpasswort")
     invitee.get_by_role("button", name="Passwort speichern und anmelden").click()
@@ -245,3 +247,32 @@ def test_throttling_speaks_german_and_says_when_to_try_again(page, live_server, 
         page.get_by_role("button", name="Anmelden").click()
     assert answer.value.status == 429 and int(answer.value.headers["retry-after"]) > 0
     expect(page.get_by_text("Zu viele Versuche")).to_be_visible()
+
+
+@pytest.mark.portal_config(INVITATION_POLL_SECONDS=1)
+def test_an_open_invitation_updates_itself_until_the_colleague_has_joined(page, live_server, world, app, smtp_sink):
+    """Issue 24, item 6: the row says where the invitation stands and changes by itself, like the
+    code status: the mail taken by the server, then "angenommen am …" once the colleague joined."""
+    sign_in(page, live_server, world.chef_a, f.PASSWORD)
+    page.goto(f"{live_server}/benutzer")
+    page.locator("#email").fill("neu@nord.example")
+    page.get_by_label("Rolle").select_option("therapeut")
+    page.get_by_role("button", name="Einladen").click()
+    row = page.locator("table.invitations tbody tr")
+    expect(row).to_contain_text("Einladung offen seit")
+    expect(row).to_contain_text("Mail wird gesendet")
+    run_jobs(app)
+    expect(row).to_contain_text("Mail zugestellt an Server")  # no reload: the row looked again
+    expect(row).not_to_contain_text("angenommen")
+    context, invitee = _new_browser(page)
+    invitee.goto(live_server + _link(smtp_sink))
+    invitee.get_by_label("Ihr Name").fill("Nina Neumann")
+    invitee.locator("#password").fill(NEW_PASSWORD)
+    invitee.locator("#repeat").fill(NEW_PASSWORD)
+    invitee.get_by_role("button", name="Passwort speichern und anmelden").click()
+    expect(invitee).to_have_url(f"{live_server}/therapeuten")
+    context.close()
+    expect(row).to_contain_text("angenommen am")
+    expect(row).to_contain_text("Nina Neumann ist jetzt Benutzer.")
+    expect(row.get_by_role("button", name="Erneut senden")).to_have_count(0)
+    assert serious_accessibility_violations(page) == []

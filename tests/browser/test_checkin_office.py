@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from portal.checkin.models import Participant
 from portal.extensions import db
+from portal.models import PracticeGroup
 
 from .. import factories as f
 from .conftest import serious_accessibility_violations, sign_in
@@ -36,3 +37,40 @@ def test_a_csv_import_with_a_bad_line_shows_it_and_saves_only_on_confirmation(pa
     page.get_by_role("button", name="Daten löschen").click()
     expect(page.locator("#flash")).to_contain_text("Die Daten von Jörg Weiß sind gelöscht.")
     expect(page.locator("main")).not_to_contain_text("Weiß, Jörg")
+
+
+def test_the_prescription_kind_switches_its_usual_terms_and_nothing_is_assigned_by_accident(page, live_server,
+                                                                                             world, app):
+    """Issue 24, items 12 and 14 in the browser: Funktionstraining fills 12 months (104 units),
+    Rehasport 18 months (50 units), a typed number stays; "Zur Gruppe hinzufügen" without a choice
+    assigns nothing."""
+    with app.app_context():
+        g = db.session.get(PracticeGroup, world.group_a)
+        f.course(g, g.practices[0], name="Rücken fit")
+        person = f.participant(g, "Karl", "Kurz", units=None)
+        db.session.commit()
+        url = f"{live_server}/kurse/teilnehmer/{person.id}"
+    sign_in(page, live_server, world.therapeut_a, f.PASSWORD)
+    page.goto(url)
+    kind, units, months = page.get_by_label("Art"), page.get_by_label("Genehmigte Einheiten"), page.get_by_label(
+        "Gültig (Monate ab der ersten Teilnahme)")
+    expect(kind).to_have_value("")
+    kind.select_option("funktionstraining")
+    expect(months).to_have_value("12")
+    expect(units).to_have_value("104")
+    kind.select_option("rehasport")
+    expect(months).to_have_value("18")
+    expect(units).to_have_value("50")
+    units.fill("30")  # the prescription says 30: switching the kind keeps it
+    kind.select_option("funktionstraining")
+    expect(units).to_have_value("30")
+    expect(months).to_have_value("12")
+    page.get_by_label("Versichertennummer").fill("A123456789")
+    page.get_by_role("button", name="Verordnung speichern").click()
+    expect(page.locator(".notice")).to_contain_text("Die Verordnung ist gespeichert.")
+    expect(page.locator("[data-remaining]")).to_have_text("30 / 30")
+    expect(page.get_by_label("Kursgruppe")).to_have_value("")
+    page.get_by_role("button", name="Zur Gruppe hinzufügen").click()
+    expect(page.locator(".field-error")).to_contain_text("Bitte wählen Sie eine Kursgruppe.")
+    expect(page.locator("main")).to_contain_text("Noch in keiner Gruppe.")
+    assert serious_accessibility_violations(page) == []

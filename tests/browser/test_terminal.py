@@ -14,6 +14,7 @@ from .conftest import serious_accessibility_violations, sign_in
 
 def sign_on_the_pad(page, pad=None):
     pad = pad or page.locator("#signature-pad")
+    pad.scroll_into_view_if_needed()  # the mouse reaches only what the window shows
     box = pad.bounding_box()
     page.mouse.move(box["x"] + 40, box["y"] + 120)
     page.mouse.down()

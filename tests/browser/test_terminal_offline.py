@@ -178,7 +178,7 @@ def test_a_mistaken_check_in_is_cancelled_and_another_moved(page, live_server, w
     page.get_by_label("Grund für die Teilnahme als Springer").fill("Falsch zugeordnet")
     page.get_by_role("button", name="Verschieben").click()
     expect(page.locator(".notice.success")).to_contain_text("Karl Kern ist jetzt bei „Rücken fit“")
-    expect(back.locator("li:not(.cancelled)")).to_contain_text("Karl Kern")
+    expect(back.locator("ul.checked-in li:not(.cancelled)")).to_contain_text("Karl Kern")
     expect(heart.locator("li.cancelled")).to_contain_text("Verschoben nach „Rücken fit“")
 
 
