@@ -154,7 +154,7 @@ def test_a_links_token_is_exchanged_for_the_session_and_a_clean_address(app, as_
     assert page.status_code == 200 and token not in page.get_data(as_text=True)
     stranger = app.test_client().get(clean)  # without the link's session: nothing to use
     assert stranger.status_code == 404 and "Öffnen Sie den Link aus Ihrer E-Mail" in stranger.get_data(as_text=True)
-    done = visitor.post(clean, data={"password": NEW_PASSWORD, "repeat": NEW_PASSWORD})
+    done = visitor.post(clean, data={"name": "Nina Neumann", "password": NEW_PASSWORD, "repeat": NEW_PASSWORD})
     assert done.status_code == 302 and token not in done.headers["Location"]
     assert visitor.get(clean).status_code == 404 and app.test_client().get(link).status_code == 404  # used
 
@@ -246,7 +246,8 @@ def test_the_front_desk_role_and_the_inviter_are_named_so_nobody_mixes_them_up(a
         text = mail.get_body((part,)).get_content()
         assert "Claudia Sommer hat Sie in das Therapeuten-App-Portal" in text and world.chef_a not in text
         assert "(Empfang/Praxisteam)" in text
-    join = app.test_client().get(_link(mail)).get_data(as_text=True)
+    visitor = app.test_client()
+    join = visitor.get(_open(visitor, _link(mail))).get_data(as_text=True)
     assert "Claudia Sommer hat Sie in die Praxisgruppe" in join and "Empfang/Praxisteam" in join
     assert 'autocomplete="name"' in join  # the invitee gives their name as they join
     listed = chef.get("/benutzer").get_data(as_text=True)
