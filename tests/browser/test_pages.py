@@ -1,6 +1,6 @@
 """A crawl through the portal with the demo data, as chef, therapeut, support and the terminal:
 every page it reaches is valid HTML (the Nu HTML Checker; only htmx's own hx-* attributes are
-let through) and fits a 1366 px laptop and a 1024 px tablet without scrolling sideways."""
+let through) and fits a 1366 px laptop, a 1024 px tablet and a 390 px phone without scrolling sideways."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from .. import factories as f
 from ..helpers import run_jobs
 from .conftest import sign_in, vnu_jar
 
-WIDTHS = (1366, 1024)
+WIDTHS = (1366, 1024, 390)
 SIGNATURE = (Path(__file__).parents[2] / "portal/static/icons/terminal-192.png").read_bytes()  # any PNG
 PER_PATTERN = 2  # pages of one shape (ids replaced) visited per role
 SKIP = re.compile(r"^/(static|dev)/|\.csv(\?|$)|^/api/")
@@ -73,6 +73,14 @@ def _overflow(page) -> int:
     return page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
 
 
+STICKING_OUT = """() => [...document.querySelectorAll('body *')].filter(el => {
+    const box = el.getBoundingClientRect();
+    return box.width > 0 && box.right > document.documentElement.clientWidth + 1
+        && ![...el.children].some(child => child.getBoundingClientRect().right >= box.right);
+  }).slice(0, 3).map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+        + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : ''))"""
+
+
 class Crawl:
     def __init__(self, base: str, folder) -> None:
         self.base, self.folder = base, folder
@@ -93,7 +101,7 @@ class Crawl:
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})
             if (extra := _overflow(page)) > 0:
-                self.too_wide.append(f"{label} at {width} px: {extra} px too wide")
+                self.too_wide.append(f"{label} at {width} px: {extra} px too wide ({page.evaluate(STICKING_OUT)})")
         page.set_viewport_size({"width": WIDTHS[0], "height": 900})
 
     def run(self, page, *starts: str, limit: int = 60) -> None:
