@@ -5,7 +5,7 @@ import csv
 import io
 import re
 import unicodedata
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from portal.checkin.models import Attendance, Terminal
 from portal.extensions import db
 from portal.models import Practice, PracticeGroup
-from portal.timeutil import clock, today_berlin, utcnow
+from portal.timeutil import BERLIN, clock, today_berlin, utcnow
 
 from . import factories as f
 from .helpers import HX, register_and_pair
@@ -209,6 +209,7 @@ def test_another_groups_terminal_cannot_check_in_here(app, as_user, world, cours
 def test_the_signature_step_checks_in_only_whom_the_first_step_identified(app, as_user, world, course_day):
     """A posted participant id, another course's or tablet's ticket, a forged or an old ticket: all
     refused, nobody checked in, no name given away."""
+    clock.set(datetime.combine(today_berlin(), time(12), BERLIN))  # eleven minutes later is still today
     tablet, _ = register_and_pair(app, as_user(world.chef_a))
     back, heart = _course_id(tablet, "Rücken fit"), _course_id(tablet, "Herzsport")
     sign = tablet.post(f"/terminal/kurs/{back}", data={"chip": "4711"}).get_data(as_text=True)

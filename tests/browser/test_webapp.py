@@ -216,7 +216,7 @@ def test_deactivation_a_missing_licence_withdrawal_and_signing_out_offline(phone
                                                                           smtp_sink):
     app.config["ACCESS_CODE_RESEND_COOLDOWN_SECONDS"] = 0  # the portal sends three codes within seconds
     page = phone.new_page()
-    page.clock.install()
+    page.clock.install(time=datetime.combine(today_berlin(), time(12), BERLIN))  # "Heute" stays today throughout
     page.goto(f"{live_server}/app/")
     sign_in(page, code_from_the_practice(app, anna, smtp_sink))
     with page.expect_request(re.compile(r"/api/app/v1/sync$")):  # 3: every 15 minutes while the app is open
