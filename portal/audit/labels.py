@@ -10,6 +10,10 @@ from ..i18n import N_, translate
 ACTIONS = {
     "appointment.added": N_("Termin zugeordnet"),
     "appointment.removed": N_("Termin entfernt"),
+    "calendar.subscribed": N_("Kalender abonniert"),
+    "calendar.uploaded": N_("Kalenderdatei übernommen"),
+    "calendar.imported": N_("Kalender abgeglichen"),
+    "calendar.removed": N_("Kalender entfernt"),
     "checkin.recorded": N_("Check-in erfasst"),
     "checkin.cancelled": N_("Check-in storniert"),
     "checkin.moved": N_("Check-in verschoben"),
@@ -98,6 +102,8 @@ DETAILS = {
     "session_id": N_("Kurstermin"), "invitation_id": N_("Einladung"), "change": N_("Änderung"),
     "sessions": N_("Anmeldungen"), "sessions_ended": N_("beendete Anmeldungen"), "failures": N_("Fehlversuche"),
     "licences": N_("Lizenzen"), "starts_at": N_("Beginn"), "user_id": N_("Benutzer"),
+    "calendar_id": N_("Kalender-Nr."), "calendar": N_("Kalender"), "added": N_("neu"), "changed": N_("geändert"),
+    "removed": N_("entfernt"), "skipped": N_("übersprungen"), "appointments": N_("Termine"),
 }
 
 
