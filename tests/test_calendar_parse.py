@@ -94,6 +94,18 @@ def test_practice_software_feed_with_floating_times_durations_and_broken_events(
     assert reading.skipped_count == 2
 
 
+def test_descriptions_attendees_alarms_and_other_components_change_nothing():
+    """Real exports carry much that is no appointment (left out before parsing)."""
+    extra = ("DESCRIPTION:Bitte Handtuch mitbringen\\nund Überweisung\r\n  (zweite Zeile, gefaltet)\r\n"
+             "ATTENDEE;CN=Anna Schmidt;PARTSTAT=ACCEPTED:mailto:anna@praxis.example\r\n"
+             "X-MICROSOFT-CDO-BUSYSTATUS:BUSY\r\nBEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT15M\r\n"
+             "DESCRIPTION:Erinnerung\r\nEND:VALARM\r\n")
+    plain = feed("google")
+    full = plain.replace(b"SUMMARY:", extra.encode() + b"SUMMARY:").replace(
+        b"END:VCALENDAR", b"BEGIN:VTODO\r\nUID:todo-1\r\nSUMMARY:Rezepte\r\nEND:VTODO\r\nEND:VCALENDAR")
+    assert berlin(read(full, START, END)) == berlin(read(plain, START, END))
+
+
 def test_the_same_file_reads_the_same_keys_twice_and_an_event_without_uid_keeps_its_stand_in():
     body = feed("practice").replace(b"UID:termin-100231@praxissoftware.example\r\n", b"")
     first, second = read(body, START, END), read(body, START, END)

@@ -11,6 +11,7 @@ appointments. A broken event is skipped and named; the rest of the file still co
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -93,6 +94,33 @@ def read(body: bytes, start: datetime, end: datetime) -> Reading:
     return reading
 
 
+# What an appointment needs; everything else (descriptions, attendees, alarms, vendor X- lines) is
+# left out before parsing, which is most of the work for real exports.
+_KEPT_PROPERTIES = frozenset({
+    "BEGIN", "END", "VERSION", "PRODID", "CALSCALE", "METHOD", "X-WR-TIMEZONE", "UID", "SEQUENCE", "SUMMARY",
+    "STATUS", "TRANSP", "DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "EXRULE", "RECURRENCE-ID",
+    "TZID", "TZOFFSETFROM", "TZOFFSETTO", "TZNAME", "X-LIC-LOCATION",
+})
+_KEPT_COMPONENTS = frozenset({"VCALENDAR", "VEVENT", "VTIMEZONE", "STANDARD", "DAYLIGHT"})
+_NAME = re.compile(r"[A-Za-z0-9-]*")
+_FOLD = re.compile(r"\r?\n[ \t]")
+
+
+def _essentials(text: str) -> str:
+    """The file unfolded and without the lines and components no appointment is made of."""
+    kept, dropping = [], 0
+    for line in _FOLD.sub("", text).replace("\r\n", "\n").split("\n"):
+        name = _NAME.match(line).group(0).upper()
+        if name in ("BEGIN", "END"):
+            component = line[len(name) + 1:].strip().upper()
+            if component not in _KEPT_COMPONENTS or dropping:
+                dropping = max(0, dropping + (1 if name == "BEGIN" else -1))
+                continue
+        if not dropping and name in _KEPT_PROPERTIES:
+            kept.append(line)
+    return "\r\n".join(kept) + "\r\n"
+
+
 def _parse(body: bytes) -> icalendar.Calendar:
     if b"BEGIN:VCALENDAR" not in body[:4096].upper():
         raise NotACalendar("no BEGIN:VCALENDAR")
@@ -101,7 +129,7 @@ def _parse(body: bytes) -> icalendar.Calendar:
     except UnicodeDecodeError:
         text = body.decode("cp1252", errors="replace")  # older practice software writes Windows-1252
     try:
-        calendar = icalendar.Calendar.from_ical(text)
+        calendar = icalendar.Calendar.from_ical(_essentials(text))
     except Exception as exc:  # noqa: BLE001 - the parser raises several kinds for a file that is not iCalendar
         raise NotACalendar(str(exc)) from exc
     if calendar.name != "VCALENDAR":

@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("CALENDAR_ALLOW_PRIVATE_HOSTS", "1")
     feeds = FeedServer({demo_calendar.PATH: lambda: demo_calendar.sample_feed(today_berlin())}).start()
     cleanups.append(feeds.stop)
-    print(f"Kalender: {feeds.url(demo_calendar.PATH)} (Beispielkalender der Praxis am Markt)")
+    print(f"Kalender: Beispielkalender der Praxis am Markt auf 127.0.0.1:{feeds.port} (abonniert für Marie Richter)")
 
     app = create_app()
     with app.app_context():
