@@ -327,6 +327,7 @@ def test_the_address_is_shown_masked_and_never_logged_audited_or_queued(calendar
 @pytest.mark.parametrize(("address", "message"), [
     ("kalender", "Bitte geben Sie die vollständige Kalenderadresse ein"),
     ("ftp://example.org/kalender.ics", "Bitte geben Sie die vollständige Kalenderadresse ein"),
+    ("https://example.org/kalender\x01.ics", "Bitte geben Sie die vollständige Kalenderadresse ein"),
     ("", "Bitte geben Sie die Adresse des Kalenders ein."),
 ])
 def test_a_bad_address_is_refused_in_german(calendar_app, as_user, world, feeds, address, message):

@@ -41,7 +41,7 @@ def normalise(text: str, allow_private: bool = False) -> str:
     an IP literal in a private, loopback or link-local range (both allowed with ``allow_private``;
     a host name is checked after DNS resolution, when fetched)."""
     text = text.strip()
-    if not text or len(text) > MAX_LENGTH or any(ch.isspace() for ch in text):
+    if not text or len(text) > MAX_LENGTH or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text):
         raise AddressError("address_invalid")
     try:
         parts = urlsplit(text)

@@ -133,6 +133,9 @@ def _request(url: str, etag, last_modified, guard: Guard, deadline: float):
     except (OSError, http.client.HTTPException) as exc:
         connection.close()
         raise FetchError("bad_response", host=host) from exc
+    except ValueError:  # http.client refuses control characters; its message would quote the address
+        connection.close()
+        raise FetchError("address_invalid") from None
     return connection, response, sock
 
 
