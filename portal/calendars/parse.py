@@ -70,23 +70,16 @@ def read(body: bytes, start: datetime, end: datetime) -> Reading:
     except Exception as exc:  # noqa: BLE001 - a calendar-wide flaw (e.g. CALSCALE) makes it no calendar we can read
         raise NotACalendar(str(exc)) from exc
     seen: set[tuple[str, str]] = set()
-    facts: dict[int, _Facts] = {}
     for series in query.series:
         try:
-            occurrences = list(series.between(start, end))
+            found = [_entry(occurrence, start, end) for occurrence in series.between(start, end)]
         except Exception as exc:  # noqa: BLE001 - one broken event must not cost the others
-            events.skip_series(series.uid, exc)
-            continue
-        try:
-            found = [_entry(occurrence, facts.get(id(occurrence.event)) or facts.setdefault(
-                id(occurrence.event), _facts(occurrence.event)), start, end) for occurrence in occurrences]
-        except Exception as exc:  # noqa: BLE001 - a broken value in one event must not cost the others
             events.skip_series(series.uid, exc)
             continue
         for entry in found:
             if entry is None:
                 continue
-            if (entry.uid, entry.recurrence) in seen:
+            if (entry.uid, entry.recurrence) in seen:  # the appointment's key must stay unique
                 reading.skip(entry.uid, entry.title, "duplicate")
                 continue
             seen.add((entry.uid, entry.recurrence))
@@ -138,18 +131,18 @@ def _parse(body: bytes) -> icalendar.Calendar:
 
 
 class _Event(EventAdapter):
-    """The library's event adapter, remembering its component (the occurrence's own SUMMARY,
-    STATUS and TRANSP: a moved occurrence may have its own)."""
+    """The library's event adapter, with what its component says for all its occurrences (a
+    moved occurrence has a component, and so its SUMMARY, STATUS and TRANSP, of its own)."""
 
     def __init__(self, component) -> None:
         super().__init__(component)
-        self.event = component
+        self.facts = _facts(component)
 
 
 class _Occurrence(Occurrence):
     def __init__(self, adapter: _Event, start=None, end=None, sequence: int = -1) -> None:
         super().__init__(adapter, start, end, sequence)
-        self.event = adapter.event
+        self.facts = adapter.facts
 
 
 class _Series(Series):
@@ -233,11 +226,11 @@ def _facts(event) -> _Facts:
     )
 
 
-def _entry(occurrence: _Occurrence, facts: _Facts, start: datetime, end: datetime) -> Entry | None:
+def _entry(occurrence: _Occurrence, start: datetime, end: datetime) -> Entry | None:
     """The appointment an occurrence means, or None when it is none (all-day, free, cancelled,
     outside the window). Its recurrence key: "" for a single event; else the occurrence's original
     start in UTC (a moved occurrence's RECURRENCE-ID, or the start a rule gave it)."""
-    begins, ends = occurrence.start, occurrence.end
+    facts, begins, ends = occurrence.facts, occurrence.start, occurrence.end
     if not facts.counts or not isinstance(begins, datetime):  # cancelled, free or all-day
         return None
     starts_at = as_utc(begins)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import bindparam, exists, func, select
 
 from ..extensions import db
+from ..schedule.models import Appointment
 from ..timeutil import UTCDateTime, utcnow
 from .models import FAILING_WARNING_AFTER, CalendarKind, CalendarSubscription
-from .services import appointment_counts
 
 
 def _failing_before():
@@ -27,6 +27,15 @@ def failing_condition():
 def calendar_failing(therapist_id_column):
     """SQL: the therapist has a calendar failing for more than a day (the list's row warning)."""
     return exists().where(CalendarSubscription.therapist_id == therapist_id_column, failing_condition())
+
+
+def appointment_counts(calendar_ids: list[int]) -> dict[int, int]:
+    """How many appointments each calendar delivered (the removal's confirmation names it)."""
+    if not calendar_ids:
+        return {}
+    return dict(db.session.execute(select(Appointment.calendar_id, func.count(Appointment.id))
+                                   .where(Appointment.calendar_id.in_(calendar_ids))
+                                   .group_by(Appointment.calendar_id)).all())
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from .. import jobs
 from ..audit.services import record
@@ -128,15 +128,6 @@ def remove(calendar: CalendarSubscription, actor) -> int:
         _schedule_changed(calendar.therapist_id)
     db.session.delete(calendar)
     return count
-
-
-def appointment_counts(calendar_ids: list[int]) -> dict[int, int]:
-    """How many appointments each calendar delivered (the removal's confirmation names it)."""
-    if not calendar_ids:
-        return {}
-    return dict(db.session.execute(select(Appointment.calendar_id, func.count(Appointment.id))
-                                   .where(Appointment.calendar_id.in_(calendar_ids))
-                                   .group_by(Appointment.calendar_id)).all())
 
 
 def refresh(calendar_id: int) -> str:
