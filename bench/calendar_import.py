@@ -13,6 +13,7 @@ appointment row either. Each run starts from an empty calendar.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -102,20 +103,23 @@ class RowWrites:
             self.rows += max(cursor.rowcount, 0)
 
 
-def timed(app, calendar_id: int, body: bytes, start, end, forget_hash: bool = False) -> tuple[float, int, int]:
-    """(seconds, appointment rows written, appointments in the calendar) of one import + commit."""
+def timed(app, calendar_id: int, body: bytes, start, end,
+          forget_hash: bool = False) -> tuple[float, float, int, int]:
+    """(seconds, CPU seconds of this process, appointment rows written, appointments in the
+    calendar) of one import + commit. The CPU time shows what the import costs when other work
+    shares the machine (the database server's share of it is not in it)."""
     with app.app_context():
         calendar = db.session.get(CalendarSubscription, calendar_id)
         if forget_hash:
             calendar.content_sha256 = None
             db.session.commit()
         with RowWrites(db.engine) as writes:
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.process_time()
             import_body(calendar, body, start, end)
             db.session.commit()
-            took = time.perf_counter() - began
+            took, cpu = time.perf_counter() - began, time.process_time() - began_cpu
         count = db.session.scalar(select(func.count(Appointment.id)).where(Appointment.calendar_id == calendar_id))
-        return took, writes.rows, count
+        return took, cpu, writes.rows, count
 
 
 def main() -> None:
@@ -146,14 +150,17 @@ def main() -> None:
             first.append(timed(app, calendar_id, body, start, end))
             same.append(timed(app, calendar_id, body, start, end))
             full.append(timed(app, calendar_id, body, start, end, forget_hash=True))
-        appointments = first[0][2]
+        appointments = first[0][3]
         for label, runs, goal in (("first import", first, 3.0), ("unchanged re-import", same, 0.5),
                                   ("same content read in full", full, None)):
-            median = statistics.median(seconds for seconds, _rows, _count in runs)
-            rows = sorted({rows for _seconds, rows, _count in runs})
+            median = statistics.median(run[0] for run in runs)
+            cpu = statistics.median(run[1] for run in runs)
+            rows = sorted({run[2] for run in runs})
             verdict = "" if goal is None else (f" (goal < {goal:g} s: {'met' if median < goal else 'MISSED'})")
-            print(f"  {label:<27} median {median:6.3f} s, appointment rows written {rows}{verdict}")
-        print(f"  appointments in the window: {appointments}")
+            print(f"  {label:<27} median {median:6.3f} s (CPU {cpu:6.3f} s), appointment rows written {rows}"
+                  f"{verdict}")
+        print(f"  appointments in the window: {appointments}; load average {os.getloadavg()[0]:.1f} on "
+              f"{os.cpu_count()} cores")
     finally:
         redis.stop()
 
