@@ -4,9 +4,11 @@ them, occurrence by occurrence in Berlin time, over the therapist database's win
 from datetime import datetime
 from pathlib import Path
 
+import icalendar
 import pytest
+from recurring_ical_events.adapters.event import EventAdapter
 
-from portal.calendars.parse import NotACalendar, read
+from portal.calendars.parse import NotACalendar, _Single, read
 from portal.timeutil import BERLIN
 
 FEEDS = Path(__file__).parent / "calendar_feeds"
@@ -142,3 +144,20 @@ def test_anything_but_a_calendar_is_refused_as_a_whole(body):
 def test_a_windows_1252_file_from_an_older_practice_software_is_read():
     body = feed("practice").decode("utf-8").encode("cp1252")
     assert "MT Frau Krüger" in {e.title for e in read(body, START, END).entries}
+
+
+@pytest.mark.parametrize("lines", [
+    "DTSTART;TZID=Europe/Berlin:20261012T103000\r\nDTEND;TZID=Europe/Berlin:20261012T111500",
+    "DTSTART:20261201T150000Z\r\nDTEND:20261201T154500Z",
+    "DTSTART:20261002T081500\r\nDURATION:PT20M",
+    "DTSTART:20261009T110000",
+    "DTSTART:20261015T100000\r\nDTEND:20261015T090000",  # end before start: taken the other way round
+    "DTSTART;TZID=W. Europe Standard Time:20261102T150000\r\nDTEND;TZID=W. Europe Standard Time:20261102T160000",
+])
+def test_a_plain_single_event_reads_as_the_library_reads_it(lines):
+    """Single events skip the series machinery; their times must be the library's all the same."""
+    component = icalendar.Calendar.from_ical(
+        f"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\n{lines}\r\nSUMMARY:T\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).walk("VEVENT")[0]
+    single, library = _Single("x", component), EventAdapter(component)
+    assert (single.start, single.end) == (library.start, library.end)

@@ -150,32 +150,59 @@ class _Series(Series):
         return _Occurrence(adapter, start, end, sequence=self.sequence)
 
 
+_REPEATS = ("RRULE", "RDATE", "EXDATE", "EXRULE", "RECURRENCE-ID")
+
+
+class _Single:
+    """A plain single event (the only component of its UID, nothing that repeats or excludes):
+    its one occurrence, as the library's event adapter reads it (DTEND, or DTSTART + DURATION,
+    or none), without the machinery a series needs. Two thirds of a practice calendar are these."""
+
+    def __init__(self, uid: str, component) -> None:
+        self.uid, self.facts = uid, _facts(component)
+        self.start = component["DTSTART"].dt
+        if "DTEND" in component:
+            self.end = component["DTEND"].dt
+        elif "DURATION" in component:
+            self.end = self.start + component["DURATION"].dt
+        else:
+            self.end = self.start
+        if isinstance(self.start, datetime) and isinstance(self.end, datetime) and as_utc(self.end) < as_utc(
+                self.start):
+            self.start, self.end = self.end, self.start  # as the library does
+
+    def between(self, _start: datetime, _end: datetime) -> list[_Single]:
+        return [self]  # _entry keeps it when it starts in the window
+
+
 class _Events(SelectComponents):
     """The VEVENTs, one series per UID; a series that cannot be built is skipped and named."""
 
     def __init__(self, reading: Reading) -> None:
         self.reading = reading
-        self.summaries: dict[str, str] = {}
+        self.by_uid: dict[str, list] = defaultdict(list)
 
-    def collect_series_from(self, source, suppress_errors) -> list[Series]:
-        by_uid = defaultdict(list)
+    def collect_series_from(self, source, suppress_errors) -> list[Series | _Single]:
         for component in source.walk("VEVENT"):
             uid = str(component.get("UID") or "").strip()
             if not uid:  # RFC 5545 requires one; a stand-in from start and title keeps it the same next time
                 uid = _stand_in_uid(component)
                 component["UID"] = uid
-            by_uid[uid].append(component)
-            self.summaries.setdefault(uid, str(component.get("SUMMARY") or ""))
+            self.by_uid[uid].append(component)
         series = []
-        for uid, components in by_uid.items():
+        for uid, components in self.by_uid.items():
             try:
-                series.append(_Series([_Event(component) for component in components]))
+                if len(components) == 1 and not any(name in components[0] for name in _REPEATS):
+                    series.append(_Single(uid, components[0]))
+                else:
+                    series.append(_Series([_Event(component) for component in components]))
             except Exception as exc:  # noqa: BLE001 - one broken event must not cost the others
                 self.skip_series(uid, exc)
         return series
 
     def skip_series(self, uid: str, exc: Exception) -> None:
-        self.reading.skip(_stored_uid(uid), self.summaries.get(uid, ""), _reason(exc))
+        summary = str(self.by_uid[uid][0].get("SUMMARY") or "") if self.by_uid.get(uid) else ""
+        self.reading.skip(_stored_uid(uid), summary, _reason(exc))
 
 
 def _stand_in_uid(component) -> str:
@@ -226,7 +253,7 @@ def _facts(event) -> _Facts:
     )
 
 
-def _entry(occurrence: _Occurrence, start: datetime, end: datetime) -> Entry | None:
+def _entry(occurrence: _Occurrence | _Single, start: datetime, end: datetime) -> Entry | None:
     """The appointment an occurrence means, or None when it is none (all-day, free, cancelled,
     outside the window). Its recurrence key: "" for a single event; else the occurrence's original
     start in UTC (a moved occurrence's RECURRENCE-ID, or the start a rule gave it)."""

@@ -229,7 +229,7 @@ def _apply(calendar: CalendarSubscription, reading: Reading, start: datetime, en
     if changed:
         db.session.execute(update(Appointment), changed)
     if new:
-        db.session.execute(insert(Appointment), new)
+        db.session.execute(insert(Appointment.__table__), new)  # Core: no ORM bookkeeping per row
     return Counts(len(new), len(changed), removed)
 
 
