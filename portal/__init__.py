@@ -21,6 +21,7 @@ from .auth.routes import bp as auth_bp
 from .auth.routes import init_login_manager
 from .bounces import receiver as bounce_receiver
 from .bounces.webhooks import bp as webhooks_bp
+from .calendars.routes import bp as calendars_bp
 from .checkin.routes import bp as checkin_bp
 from .checkin.terminal.routes import bp as terminal_bp
 from .codes.arrival import arrival_help
@@ -45,8 +46,8 @@ from .webapp.routes import bp as webapp_bp
 
 __version__ = VERSION
 
-BLUEPRINTS = (auth_bp, account_bp, therapists_bp, schedule_bp, codes_bp, groups_bp, users_bp, support_bp, health_bp,
-              api_bp, scripts_bp, devices_bp, audit_bp, help_bp, checkin_bp, terminal_bp, webhooks_bp,
+BLUEPRINTS = (auth_bp, account_bp, therapists_bp, schedule_bp, calendars_bp, codes_bp, groups_bp, users_bp, support_bp,
+              health_bp, api_bp, scripts_bp, devices_bp, audit_bp, help_bp, checkin_bp, terminal_bp, webhooks_bp,
               monitoring_bp, webapp_bp)
 
 

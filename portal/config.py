@@ -67,6 +67,7 @@ ENVIRONMENT = {
     "SENTRY_ENVIRONMENT": ("SENTRY_ENVIRONMENT", str),
     "DB_PING_AFTER": ("DB_PING_AFTER", float),
     "CHECKIN_RETENTION_YEARS": ("CHECKIN_RETENTION_YEARS", int),
+    "CALENDAR_ALLOW_PRIVATE_HOSTS": ("CALENDAR_ALLOW_PRIVATE_HOSTS", _bool),
 }
 
 
@@ -177,6 +178,12 @@ class Config:
     # Check-in data is kept this many years after a prescription's end (billing proof), then the
     # retention job (rq cron, daily) removes the person and the signatures and keeps the counts.
     CHECKIN_RETENTION_YEARS = 10
+    # Calendar subscriptions (portal/calendars/fetch.py): each fetch at most this long and this large.
+    # Addresses on loopback, the LAN or link-local ranges (and plain http) only in development and
+    # tests, so bin/run and the tests can serve a feed themselves; production refuses the setting.
+    CALENDAR_FETCH_TIMEOUT = 20.0
+    CALENDAR_MAX_BYTES = 5 * 1024 * 1024
+    CALENDAR_ALLOW_PRIVATE_HOSTS = False
     RATELIMIT_HEADERS_ENABLED = False  # rate headers cost a Redis call per request; 429s set Retry-After
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True
@@ -226,6 +233,9 @@ class ProductionConfig(Config):
                 "SECRET_KEY fehlt oder ist zu kurz (mindestens 32 Zeichen). "
                 "Erzeugen Sie einen mit: python -c 'import secrets; print(secrets.token_hex(32))'"
             )
+        if app_config.get("CALENDAR_ALLOW_PRIVATE_HOSTS"):
+            raise RuntimeError("CALENDAR_ALLOW_PRIVATE_HOSTS ist nur für Entwicklung und Tests: Im Betrieb darf das "
+                               "Portal keine Kalender aus internen Netzen abrufen. Entfernen Sie die Einstellung.")
         if not (app_config.get("PORTAL_URL") or "").startswith("https://"):
             raise RuntimeError("PORTAL_URL fehlt: die Adresse des Portals mit https://, z. B. "
                                "https://portal.praxis.example (für die Links in Einladungen und Passwort-Mails).")

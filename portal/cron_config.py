@@ -16,6 +16,7 @@ cron.register(recurring.database_sweeper, queue_name="portal", interval=recurrin
 cron.register(recurring.script_run_sweeper, queue_name="portal", interval=recurring.SLOW_SWEEP_SECONDS,
               name="script-run-sweeper")
 cron.register(recurring.bounce_mailbox, queue_name="portal", interval=recurring.SWEEP_SECONDS, name="bounce-mailbox")
+cron.register(recurring.calendar_feeds, queue_name="portal", cron="*/15 * * * *", name="calendar-feeds")
 cron.register(recurring.checkin_retention, queue_name="portal", interval=recurring.DAY_SECONDS,
               name="checkin-retention")
 

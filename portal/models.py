@@ -4,6 +4,7 @@ from .accounts.models import AccountMail, Invitation, MailKind
 from .audit.models import AuditEvent
 from .auth.models import Passkey, RecoveryCode, Role, User, UserSession
 from .bounces.models import Bounce, BounceKind, Intake
+from .calendars.models import CalendarKind, CalendarSubscription
 from .checkin.models import (
     Attendance,
     CourseMember,
@@ -25,7 +26,8 @@ from .therapists.models import Therapist, therapist_practice
 
 __all__ = [
     "AccountMail", "Invitation", "MailKind", "Passkey", "RecoveryCode", "UserSession",
-    "Appointment", "Attendance", "AuditEvent", "Bounce", "BounceKind", "CodeRequest", "Course", "CourseKind",
+    "Appointment", "Attendance", "AuditEvent", "Bounce", "BounceKind", "CalendarKind", "CalendarSubscription",
+    "CodeRequest", "Course", "CourseKind",
     "CourseMember", "CourseSession", "Delivery", "Device", "Intake", "Licence", "LicenceKind", "OfflineCheckIn",
     "OfflineStatus", "Participant",
     "Practice", "PracticeGroup", "Prescription", "Role", "RunStatus", "ScriptRun", "Terminal", "Therapist",

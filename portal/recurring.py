@@ -14,6 +14,7 @@ from flask import current_app
 
 from .accounts.mails import sweep as account_mail_sweep
 from .bounces.imap import poll as poll_bounce_mailbox
+from .calendars.jobs import fetch_due as calendar_fetch_due
 from .checkin.privacy import retention_job
 from .codes.jobs import sweep as code_sweep
 from .scripts.jobs import sweep_runs
@@ -61,6 +62,13 @@ def database_sweeper():
 
 def script_run_sweeper():
     return once_per_tick("script-run-sweeper", SLOW_SWEEP_SECONDS, sweep_runs)
+
+
+CALENDAR_SECONDS = 15 * 60  # every quarter hour on the clock (cron "*/15"), so two rq cron processes share a slot
+
+
+def calendar_feeds():
+    return once_per_tick("calendar-feeds", CALENDAR_SECONDS, calendar_fetch_due)
 
 
 DAY_SECONDS = 24 * 3600

@@ -28,7 +28,8 @@ CSP = "; ".join(
 SMALL_BODY = 16 * 1024
 BODY_LIMITS = {"auth.login": SMALL_BODY, "terminal.pair": SMALL_BODY, "terminal.identify": SMALL_BODY,
                "terminal.sign": 512 * 1024, "terminal.replay": 256 * 1024, "checkin.manual_check_in": 512 * 1024,
-               "checkin.import_participants": 1536 * 1024}  # a CSV file, then its preview's copy
+               "checkin.import_participants": 1536 * 1024,  # a CSV file, then its preview's copy
+               "calendars.upload_view": 5 * 1024 * 1024 + 64 * 1024}  # an .ics file of up to 5 MB
 
 
 BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")

@@ -10,11 +10,14 @@ from functools import lru_cache
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
+from portal.calendars import address as addresses
 from portal.codes import hashing
 from portal.extensions import db
 from portal.models import (
     Appointment,
     Attendance,
+    CalendarKind,
+    CalendarSubscription,
     CodeRequest,
     Course,
     CourseKind,
@@ -98,6 +101,17 @@ def appointment(t: Therapist, p: Practice, when: datetime | None = None,
     db.session.add(a)
     db.session.flush()
     return a
+
+
+def calendar(t: Therapist, p: Practice, address: str = "https://calendar.google.com/calendar/ical/praxis/"
+             "private-0123456789abcdef/basic.ics") -> CalendarSubscription:
+    """A calendar subscription of the therapist (needs an app context for the encryption key)."""
+    c = CalendarSubscription(group_id=t.group_id, therapist_id=t.id, practice_id=p.id, kind=CalendarKind.FEED,
+                             address_encrypted=addresses.encrypt(address), address_digest=addresses.digest(address),
+                             label=addresses.label(address))
+    db.session.add(c)
+    db.session.flush()
+    return c
 
 
 def course(g: PracticeGroup, p: Practice, t: Therapist | None = None, name: str = "Rücken fit",

@@ -45,6 +45,11 @@ ROUTES = [
     ("POST", "/therapeuten/{therapist}/kurse", GROUP_ROLES),
     ("POST", "/therapeuten/{therapist}/kurse/zuordnen", GROUP_ROLES),
     ("POST", "/therapeuten/{therapist}/kurse/{course}/entfernen", GROUP_ROLES),
+    ("POST", "/therapeuten/{therapist}/kalender", GROUP_ROLES),
+    ("POST", "/therapeuten/{therapist}/kalender/hochladen", GROUP_ROLES),
+    ("GET", "/therapeuten/{therapist}/kalender/{calendar}", GROUP_ROLES),
+    ("POST", "/therapeuten/{therapist}/kalender/{calendar}/abrufen", GROUP_ROLES),
+    ("POST", "/therapeuten/{therapist}/kalender/{calendar}/entfernen", GROUP_ROLES),
     ("GET", "/therapeuten/{therapist}/zugangscode", GROUP_ROLES),
     ("POST", "/therapeuten/{therapist}/zugangscode", GROUP_ROLES),
     ("GET", "/mail-protokoll", GROUP_ROLES),
@@ -194,6 +199,7 @@ def _objects(app, world, group_id, practice_id, therapist_id):
             "therapist": t.id,
             "practice": f.practice(g).id,  # unused, so deleting it is allowed
             "appointment": f.appointment(t, p).id,
+            "calendar": f.calendar(t, p).id,
             "course": course.id,
             "user": extra_user.id,
             "invitation": invitation.id,
@@ -237,7 +243,7 @@ def test_every_view_is_covered_by_the_role_table(app):
     for method, template, _ in ROUTES:
         url = template.format(therapist=1, appointment=1, course=1, practice=1, user=1, device=1, run=1, group=1,
                               terminal=1, participant=1, invitation=1, session=1, passkey=1, prescription=1,
-                              attendance=1, offline=1, past="2026-03-02")
+                              attendance=1, offline=1, past="2026-03-02", calendar=1)
         endpoint, _ = adapter.match(url.split("?")[0], method=method)
         covered.add(endpoint)
     for endpoint, view in app.view_functions.items():

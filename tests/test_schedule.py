@@ -23,7 +23,7 @@ def test_add_appointment_in_berlin_time_and_see_it_listed(app, as_user, world):
         "title": "Manuelle Therapie", "day": "2026-11-26", "start": "14:30", "duration_minutes": "45",
         "practice_id": str(world.practice_a1)})
     html = response.get_data(as_text=True)
-    assert response.status_code == 200 and html.lstrip().startswith('<div id="schedule">')
+    assert response.status_code == 200 and html.lstrip().startswith('<div id="schedule"')
     assert "Termin „Manuelle Therapie“ hinzugefügt." in html
     assert "26.11.2026, 14:30 Uhr" in html
     with app.app_context():

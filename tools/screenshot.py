@@ -81,7 +81,7 @@ def pages_at_widths(browser, base: str, paths: list[str], widths: list[int], use
             target = out / f"{name}-{width}.png"
             page.screenshot(path=str(target), full_page=True)
             wide = page.evaluate("document.documentElement.scrollWidth")
-            print(f"{target}{'  (breiter als der Bildschirm: %d px)' % wide if wide > width else ''}")
+            print(f"{target}  (breiter als der Bildschirm: {wide} px)" if wide > width else target)
         context.close()
 
 

@@ -18,6 +18,10 @@ from .names import ID_KEYS
 ACTIONS = {
     "appointment.added": N_("Termin zugeordnet"),
     "appointment.removed": N_("Termin entfernt"),
+    "calendar.subscribed": N_("Kalender abonniert"),
+    "calendar.uploaded": N_("Kalenderdatei übernommen"),
+    "calendar.imported": N_("Kalender abgeglichen"),
+    "calendar.removed": N_("Kalender entfernt"),
     "checkin.recorded": N_("Check-in erfasst"),
     "checkin.added_later": N_("Check-in nachgetragen"),
     "checkin.cancelled": N_("Check-in storniert"),
@@ -117,6 +121,8 @@ DETAILS = {
     "prescribed_on": N_("Verordnungsdatum"), "approved_on": N_("Genehmigungsdatum"),
     "approval_number": N_("Genehmigungsnummer"), "insurance_number": N_("Versichertennummer"),
     "late_reason": N_("Grund für den Nachtrag"),
+    "calendar_id": N_("Kalender-Nr."), "calendar": N_("Kalender"), "added": N_("neu"), "changed": N_("geändert"),
+    "removed": N_("entfernt"), "skipped": N_("übersprungen"), "appointments": N_("Termine"),
 }
 # Internal ids a person does not need: the entry says what they stood for in other words (the
 # participant in "Betrifft", the check-in's course and day, the device's or terminal's name).

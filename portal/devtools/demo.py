@@ -7,12 +7,15 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 
 from ..auth.models import Role, User
+from ..calendars import address as addresses
+from ..calendars.models import CalendarKind, CalendarSubscription
 from ..checkin.models import CourseMember, Participant, Prescription
 from ..extensions import db
 from ..groups.models import Licence, LicenceKind, Practice, PracticeGroup
 from ..schedule.models import Appointment, Course, CourseKind
 from ..therapists.models import Therapist
-from ..timeutil import as_utc, today_berlin
+from ..timeutil import as_utc, today_berlin, utcnow
+from . import demo_calendar
 
 GROUP_NAME = "Praxisgruppe Sonnenhof"
 PASSWORD = "demo-passwort-2026"
@@ -112,3 +115,24 @@ def _create_group() -> PracticeGroup:
                                     units_approved=50, valid_months=18, payer="AOK Rheinland"))
         db.session.add(CourseMember(course_id=courses[-1].id, participant_id=person.id))
     return group
+
+
+def connect_demo_calendar(address: str) -> int:
+    """Subscribe the demo therapist to the sample calendar ``bin/run`` serves at ``address`` (its
+    port changes per start, so the address is set again each time); returns the calendar's id."""
+    group = db.session.scalar(select(PracticeGroup).where(PracticeGroup.name == GROUP_NAME))
+    first, last = demo_calendar.THERAPIST
+    therapist = db.session.scalar(select(Therapist).where(Therapist.group_id == group.id, Therapist.first_name == first,
+                                                          Therapist.last_name == last))
+    practice = db.session.scalar(select(Practice).where(Practice.group_id == group.id,
+                                                        Practice.name == demo_calendar.PRACTICE))
+    calendar = db.session.scalar(select(CalendarSubscription).where(
+        CalendarSubscription.therapist_id == therapist.id, CalendarSubscription.created_by_label == "Demo"))
+    if calendar is None:
+        calendar = CalendarSubscription(group_id=group.id, therapist_id=therapist.id, practice_id=practice.id,
+                                        kind=CalendarKind.FEED, created_by_label="Demo")
+        db.session.add(calendar)
+    calendar.address_encrypted, calendar.address_digest = addresses.encrypt(address), addresses.digest(address)
+    calendar.label, calendar.etag, calendar.requested_at = addresses.label(address), None, utcnow()
+    db.session.commit()
+    return calendar.id

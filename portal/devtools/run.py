@@ -3,8 +3,9 @@
 SQLite under ``instance/``, the Redis at ``REDIS_URL`` or one started here when none answers,
 an SMTP sink on loopback that keeps every mail under ``instance/mail-sink/`` (readable at
 ``/dev/mails``) and returns a delivery report for addresses on ``unzustellbar.example``, the
-bounce intake that takes those reports, an RQ worker with its scheduler, ``rq cron`` for the
-recurring jobs, and the development web server.
+bounce intake that takes those reports, a sample practice calendar on loopback that a demo
+therapist subscribes to, an RQ worker with its scheduler, ``rq cron`` for the recurring jobs, and
+the development web server.
 """
 
 from __future__ import annotations
@@ -19,9 +20,14 @@ from pathlib import Path
 from flask_migrate import upgrade
 
 from portal import create_app, jobs
-from portal.devtools.demo import NAMES, PASSWORD, USERS, load_demo_data
+from portal.calendars.services import FETCH_JOB
+from portal.calendars.services import job_id as calendar_job_id
+from portal.devtools import demo_calendar
+from portal.devtools.demo import NAMES, PASSWORD, USERS, connect_demo_calendar, load_demo_data
 from portal.devtools.embedded_redis import EmbeddedRedis, free_port, redis_answers
+from portal.devtools.feed_server import FeedServer
 from portal.devtools.smtp_sink import UNDELIVERABLE_DOMAIN, SmtpSink
+from portal.timeutil import today_berlin
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,13 +64,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"SMTP:     127.0.0.1:{sink.port} (Sammelstelle; an @{UNDELIVERABLE_DOMAIN} kommt ein Zustellbericht "
               "zurück)")
 
+    # the demo practice's calendar, served here on loopback (which only development may fetch)
+    os.environ.setdefault("CALENDAR_ALLOW_PRIVATE_HOSTS", "1")
+    feeds = FeedServer({demo_calendar.PATH: lambda: demo_calendar.sample_feed(today_berlin())}).start()
+    cleanups.append(feeds.stop)
+    print(f"Kalender: Beispielkalender der Praxis am Markt auf 127.0.0.1:{feeds.port} (abonniert für Marie Richter)")
+
     app = create_app()
     migrate_database(app)
     with app.app_context():
         load_demo_data()
+        calendar_id = connect_demo_calendar(feeds.url(demo_calendar.PATH))
 
     with app.app_context():  # the demo's activated therapists get their databases right away
         jobs.enqueue("portal.therapist_db.jobs.generate_missing", job_id="demo-databases", job_timeout=3600)
+        jobs.enqueue(FETCH_JOB, calendar_id, job_id=calendar_job_id(calendar_id))
     bounces = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "bounces", "serve", "--port",
                                 str(bounce_port)], cwd=ROOT)
     cleanups.append(lambda: _stop(bounces))

@@ -12,7 +12,8 @@ from markupsafe import Markup
 
 PAGES = Path(__file__).parent / "pages"
 ORDER = ["code-kommt-nicht-an", "kann-sich-nicht-anmelden", "datenbank-fehlt", "deaktiviert-nutzt-weiter",
-         "neues-geraet", "abmelden", "app-im-browser", "portal-anmeldung", "check-in-ohne-verbindung"]
+         "neues-geraet", "abmelden", "app-im-browser", "portal-anmeldung", "check-in-ohne-verbindung",
+         "kalender-verbinden"]
 _HEADING_ANCHOR = re.compile(r"<(h[1-6])>(.*?) \{#([a-z0-9-]+)\}</\1>")
 _markdown = MarkdownIt("commonmark", {"html": False})
 

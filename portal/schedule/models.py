@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from sqlalchemy import ForeignKey, Integer, SmallInteger, String, Time
+from sqlalchemy import ForeignKey, Integer, SmallInteger, String, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..columns import EnumText
@@ -22,6 +22,8 @@ class CourseKind(LabelledEnum):
 
 class Appointment(db.Model):
     __tablename__ = "appointment"
+    # an appointment from a calendar is one occurrence of an event: its UID and recurrence id
+    __table_args__ = (UniqueConstraint("calendar_id", "calendar_uid", "calendar_recurrence"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("practice_group.id", ondelete="CASCADE"), index=True)
@@ -30,9 +32,17 @@ class Appointment(db.Model):
     title: Mapped[str] = mapped_column(String(120))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     duration_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    # set for an appointment "aus Kalender" (read-only here, changed at its source); None when typed in
+    calendar_id: Mapped[int | None] = mapped_column(ForeignKey("calendar_subscription.id", ondelete="CASCADE"))
+    calendar_uid: Mapped[str | None] = mapped_column(String(255))
+    calendar_recurrence: Mapped[str | None] = mapped_column(String(20))  # "" for a single event, else UTC
 
     therapist: Mapped[Therapist] = relationship()
     practice: Mapped[Practice] = relationship()
+
+    @property
+    def from_calendar(self) -> bool:
+        return self.calendar_id is not None
 
 
 class Course(db.Model):

@@ -1,31 +1,51 @@
+from datetime import datetime, time
+
 from flask import Blueprint, abort, render_template, url_for
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import case, func, or_, select
 
 from ..auth.permissions import Permission, get_or_404, requires
+from ..calendars.section import section_context
 from ..extensions import db, htmx
 from ..forms import ConfirmForm
 from ..i18n import time_filter, weekday_filter, weekday_names
 from ..therapists.models import Therapist
+from ..timeutil import BERLIN, today_berlin
 from ..web import done
 from .forms import AppointmentForm, AssignCourseForm, CourseForm
 from .models import Appointment, Course
 from .services import add_appointment, assign_course, create_course, remove_appointment, unassign_course
 
 bp = Blueprint("schedule", __name__, url_prefix="/therapeuten/<int:therapist_id>")
-APPOINTMENT_LIMIT = 100
+APPOINTMENT_LIMIT = 100  # upcoming ones listed (a calendar may bring thousands; the app has them all)
+PAST_LIMIT = 20
 
 
 def _course_label(course: Course) -> str:
     return f"{course.name} ({course.kind.label}, {weekday_filter(course.weekday)} {time_filter(course.start_time)})"
 
 
+def _appointments(therapist: Therapist) -> dict:
+    """The next appointments from today on, the most recent past ones, and how many there are of each."""
+    today = datetime.combine(today_berlin(), time.min, BERLIN)
+    mine = Appointment.therapist_id == therapist.id
+    upcoming_total, past_total = db.session.execute(select(
+        func.count(case((Appointment.starts_at >= today, 1))), func.count(case((Appointment.starts_at < today, 1)))
+    ).where(mine)).one()
+    return {
+        "appointments": db.session.scalars(select(Appointment).where(mine, Appointment.starts_at >= today)
+                                           .order_by(Appointment.starts_at, Appointment.id)
+                                           .limit(APPOINTMENT_LIMIT)).all(),
+        "past_appointments": db.session.scalars(select(Appointment).where(mine, Appointment.starts_at < today)
+                                                .order_by(Appointment.starts_at.desc(), Appointment.id)
+                                                .limit(PAST_LIMIT)).all(),
+        "upcoming_total": upcoming_total or 0,
+        "past_total": past_total or 0,
+    }
+
+
 def _context(therapist: Therapist, appointment_form=None, course_form=None, assign_form=None) -> dict:
     practices = therapist.group.practices
-    appointments = db.session.scalars(
-        select(Appointment).where(Appointment.therapist_id == therapist.id)
-        .order_by(Appointment.starts_at.desc()).limit(APPOINTMENT_LIMIT)
-    ).all()
     courses = db.session.scalars(
         select(Course).where(Course.therapist_id == therapist.id).order_by(Course.weekday, Course.start_time)
     ).all()
@@ -37,7 +57,7 @@ def _context(therapist: Therapist, appointment_form=None, course_form=None, assi
     ).all()
     return {
         "therapist": therapist,
-        "appointments": appointments,
+        **_appointments(therapist),
         "courses": courses,
         "appointment_form": appointment_form or AppointmentForm(formdata=None, practices=practices,
                                                                 own_practices=therapist.practices),
@@ -55,7 +75,8 @@ def _respond(therapist: Therapist, message: str | None = None, status: int = 200
         return render_template("schedule/_schedule.html", message=message, **_context(therapist, **forms)), status
     if message:
         return done(message, "success", url_for(".page", therapist_id=therapist.id))
-    return render_template("schedule/page.html", **_context(therapist, **forms)), status
+    context = {**section_context(therapist), **_context(therapist, **forms)}
+    return render_template("schedule/page.html", **context), status
 
 
 @bp.get("/termine")
@@ -80,7 +101,7 @@ def add_appointment_view(therapist_id: int):
 @requires(Permission.EDIT_THERAPISTS)
 def remove_appointment_view(therapist_id: int, appointment_id: int):
     therapist = get_or_404(Therapist, therapist_id)
-    appointment = get_or_404(Appointment, appointment_id, therapist_id=therapist.id)
+    appointment = get_or_404(Appointment, appointment_id, therapist_id=therapist.id, calendar_id=None)  # read-only
     if not ConfirmForm().validate_on_submit():
         abort(400)
     remove_appointment(appointment)

@@ -23,6 +23,8 @@ from .. import recurring
 from ..accounts.mails import SEND_JOB as ACCOUNT_MAIL_JOB
 from ..accounts.models import AccountMail
 from ..audit.services import record
+from ..calendars.models import CalendarSubscription
+from ..calendars.services import FETCH_JOB as CALENDAR_JOB
 from ..codes.models import CodeRequest
 from ..codes.request import SEND_JOB as CODE_JOB
 from ..extensions import db
@@ -65,6 +67,7 @@ JOB_KINDS: dict[str, JobKind] = {
     GENERATE_JOB: JobKind(N_("Therapeuten-Datenbank erzeugen"), (Therapist.id, Therapist)),
     _path(generate_missing): JobKind(N_("Fehlende Therapeuten-Datenbanken erzeugen")),
     RUN_JOB: JobKind(N_("Script ausführen"), (ScriptRun.group_id, PracticeGroup)),
+    CALENDAR_JOB: JobKind(N_("Kalender abrufen"), (CalendarSubscription.therapist_id, Therapist)),
     # what rq cron enqueues (portal/cron_config.py)
     _path(recurring.code_sweeper): JobKind(N_("Liegengebliebene Zugangscodes übergeben")),
     _path(recurring.account_mail_sweeper): JobKind(N_("Liegengebliebene Konto-E-Mails übergeben")),
@@ -73,6 +76,7 @@ JOB_KINDS: dict[str, JobKind] = {
     _path(recurring.bounce_mailbox): JobKind(N_("Postfach mit Zustellberichten abrufen")),
     _path(recurring.saturday_databases): JobKind(N_("Fehlende Therapeuten-Datenbanken erzeugen (samstags)")),
     _path(recurring.checkin_retention): JobKind(N_("Aufbewahrungsfristen der Kursteilnehmer anwenden")),
+    _path(recurring.calendar_feeds): JobKind(N_("Abonnierte Kalender abrufen (viertelstündlich)")),
 }
 
 

@@ -10,6 +10,7 @@ from flask import request
 from flask_babel import ngettext
 from sqlalchemy import and_, bindparam, exists, func, select
 
+from ..calendars.queries import calendar_failing
 from ..codes.status import CodeStatus, statuses_for
 from ..columns import LIKE_ESCAPE, contains
 from ..extensions import db
@@ -80,6 +81,7 @@ class TherapistRow(PersonName):
     practices: tuple[str, ...]
     unmet: tuple[str, ...]  # keys of the readiness rules not met
     code: CodeStatus | None = None
+    calendar_failing: bool = False  # a calendar of theirs has been failing for more than a day
 
 
 @dataclass
@@ -162,6 +164,7 @@ def _page_query(conditions: list, columns: tuple, descending: bool, limit, offse
     total = select(func.count(Therapist.id)).where(*conditions).scalar_subquery()
     outer_order = [page_rows.c[c.key].desc() if descending else page_rows.c[c.key] for c in columns]
     return select(page_rows, practice_names.label("practices"), *met_columns(page_rows.c),
+                  calendar_failing(page_rows.c.id).label("calendar_failing"),
                   total.label("total")).order_by(*outer_order)
 
 
@@ -179,7 +182,7 @@ def _rows(found) -> list[TherapistRow]:
     return [
         TherapistRow(row.id, row.first_name, row.last_name, row.email, row.app_enabled,
                      tuple(sorted(row.practices.split(_SEPARATOR), key=sort_key)) if row.practices else (),
-                     unmet_keys(row), codes[row.id])
+                     unmet_keys(row), codes[row.id], bool(row.calendar_failing))
         for row in found
     ]
 
@@ -225,6 +228,9 @@ def row_labels() -> dict:
         # the name is filled in per row with |format
         "details_of": translate(N_("Details von %(name)s"), name="%(name)s"),
         "schedule_of": translate(N_("Termine und Kurse von %(name)s"), name="%(name)s"),
+        "calendar_failing": translate(N_("Kalender-Abruf gestört")),
+        "calendar_failing_hint": translate(N_("Ein Kalender dieses Therapeuten lässt sich seit über einem Tag nicht "
+                                              "abrufen; die App zeigt die zuletzt übernommenen Termine.")),
         "problems": {rule.key: translate(rule.problem) for rule in RULES},
         "open_items": {n: ngettext("%(num)s Punkt offen", "%(num)s Punkte offen", n) for n in range(1, len(RULES) + 1)},
     }

@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth.permissions import Permission, get_or_404, requires
+from ..calendars.queries import failing_calendars
 from ..codes.status import status_for
 from ..devices.services import devices_of
 from ..extensions import db, htmx
@@ -35,7 +36,8 @@ def _dialog(form: TherapistForm, therapist: Therapist | None, status: int = 200,
     context = {"form": form, "therapist": therapist, "step": step}
     if therapist is not None:
         context.update(code=status_for(therapist.id), devices=devices_of(therapist.id), confirm_form=ConfirmForm(),
-                       withdraw_form=withdraw_form or WithdrawForm(formdata=None), checks=checklist(therapist))
+                       withdraw_form=withdraw_form or WithdrawForm(formdata=None), checks=checklist(therapist),
+                       calendar_problems=failing_calendars(therapist.id))
     return page_or_fragment("therapists/edit_page.html", "therapists/_dialog.html", status, **context)
 
 

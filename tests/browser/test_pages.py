@@ -8,6 +8,7 @@ import json
 import re
 import subprocess
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,6 +16,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from portal.calendars.services import upload
 from portal.checkin import offline
 from portal.checkin.services import cancel_attendance, check_in
 from portal.checkin.terminal.pairing import new_pairing, pair, register
@@ -30,6 +32,7 @@ from .conftest import sign_in, vnu_jar
 
 WIDTHS = (1366, 1024, 390)
 SIGNATURE = (Path(__file__).parents[2] / "portal/static/icons/terminal-192.png").read_bytes()  # any PNG
+CALENDAR = Path(__file__).parents[1] / "calendar_feeds/practice.ics"
 PER_PATTERN = 2  # pages of one shape (ids replaced) visited per role
 SKIP = re.compile(r"^/(static|dev)/|\.csv(\?|$)|^/api/")
 HTMX_ATTRIBUTE = re.compile(r"Attribute “hx-[a-z-]+” not allowed")
@@ -38,7 +41,8 @@ HTMX_ATTRIBUTE = re.compile(r"Attribute “hx-[a-z-]+” not allowed")
 @pytest.fixture
 def demo(app):
     """The demo data, plus what makes the pages full: a code mail, a device, a script run, a terminal,
-    a check-in today, a cancelled one, and one from the terminal waiting under "Zu klären"."""
+    a check-in today, a cancelled one, one from the terminal waiting under "Zu klären", and two
+    calendars (an upload with skipped events, a feed failing for two days)."""
     with app.test_request_context():  # the pairing code's QR code needs an address
         group = load_demo_data()
         support = db.session.scalar(select(User).where(User.role == Role.SUPPORT))
@@ -58,6 +62,10 @@ def demo(app):
         check_in(horst, course, today_berlin(), SIGNATURE, user=chef)
         offline.replay(terminal, offline.Queued(str(uuid.uuid4()), course.id, horst.id, utcnow(), SIGNATURE,
                                                 offline.day_ticket(terminal, today_berlin(), utcnow())))
+        # Anna's calendars: an uploaded export (with skipped events) and a feed failing for two days
+        upload(anna, anna.practices[0].id, "terminbuch.ics", CALENDAR.read_bytes(), chef)
+        failing = f.calendar(anna, anna.practices[0])
+        failing.error, failing.failing_since = {"code": "http_status", "status": 404}, utcnow() - timedelta(days=2)
         pairing = new_pairing(terminal)  # the browser below pairs with a fresh code
         db.session.commit()
     run_jobs(app)
@@ -78,7 +86,7 @@ STICKING_OUT = """() => [...document.querySelectorAll('body *')].filter(el => {
     return box.width > 0 && box.right > document.documentElement.clientWidth + 1
         && ![...el.children].some(child => child.getBoundingClientRect().right >= box.right);
   }).slice(0, 3).map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
-        + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : ''))"""
+        + (typeof el.className === 'string' && el.className ? '.' + el.className.trim().replace(/ +/g, '.') : ''))"""
 
 
 class Crawl:
