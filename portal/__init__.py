@@ -38,6 +38,7 @@ from .monitoring.routes import bp as monitoring_bp
 from .schedule.routes import bp as schedule_bp
 from .scripts.routes import bp as scripts_bp
 from .support.routes import bp as support_bp
+from .therapist_db import services as therapist_db
 from .therapists.queries import row_labels
 from .therapists.routes import bp as therapists_bp
 from .users.routes import bp as users_bp
@@ -75,6 +76,7 @@ def create_app(config_name: str | None = None, test_config: dict | None = None) 
     _ping_idle_connections(app)
     register_redis(app)
     register_blueprints(app)
+    therapist_db.listen()
     i18n.init_app(app)
     web.init_app(app)
     security.init_app(app)

@@ -21,8 +21,8 @@ from ..audit.services import record
 from ..extensions import db
 from ..groups.models import Practice
 from ..schedule.models import Appointment
+from ..signals import schedule_changed
 from ..therapist_db import generator
-from ..therapist_db.services import mark_stale
 from ..therapists.models import Therapist
 from ..timeutil import utcnow
 from . import address as addresses
@@ -250,4 +250,4 @@ def _failed(calendar: CalendarSubscription, error: dict) -> None:
 
 def _schedule_changed(therapist_id: int) -> None:
     """The therapist's appointments changed: their database is regenerated once after commit."""
-    mark_stale([therapist_id])
+    schedule_changed.send(therapist_ids=[therapist_id])

@@ -18,7 +18,7 @@ from ..extensions import db
 from ..i18n import N_, date_filter, translate
 from ..jobs import fresh_session
 from ..schedule.models import Course
-from ..therapist_db.services import mark_stale_for_participants
+from ..signals import course_members_changed
 from ..timeutil import BERLIN, today_berlin, utcnow
 from .models import (
     Attendance,
@@ -164,7 +164,7 @@ def restrict(person: Participant, actor, until: date) -> None:
         record("participant.restricted", group_id=person.group_id, actor=actor,
                details={"participant_id": person.id, "until": until.isoformat()})
     person.chip_id = None
-    mark_stale_for_participants([person.id])
+    course_members_changed.send(participant_ids=[person.id])
     db.session.execute(delete(CourseMember).where(CourseMember.participant_id == person.id))
     db.session.execute(delete(OfflineCheckIn).where(OfflineCheckIn.participant_id == person.id,
                                                     OfflineCheckIn.status == OfflineStatus.OPEN))
@@ -174,7 +174,7 @@ def _delete(participant_id: int) -> None:
     """Everything of the person, child rows first (no database cascade needed)."""
     db.session.execute(delete(OfflineCheckIn).where(OfflineCheckIn.participant_id == participant_id))
     db.session.execute(delete(Attendance).where(Attendance.participant_id == participant_id))
-    mark_stale_for_participants([participant_id])
+    course_members_changed.send(participant_ids=[participant_id])
     db.session.execute(delete(CourseMember).where(CourseMember.participant_id == participant_id))
     db.session.execute(delete(Prescription).where(Prescription.participant_id == participant_id))
     db.session.execute(delete(Participant).where(Participant.id == participant_id))
@@ -210,7 +210,7 @@ def apply_retention(today: date | None = None) -> RetentionReport:
             db.session.execute(delete(OfflineCheckIn).where(OfflineCheckIn.participant_id == person.id))
             db.session.execute(update(Prescription).where(Prescription.participant_id == person.id).values(
                 payer="", insurance_number="", approval_number="", prescribed_on=None, approved_on=None))
-            mark_stale_for_participants([person.id])
+            course_members_changed.send(participant_ids=[person.id])
             db.session.execute(delete(CourseMember).where(CourseMember.participant_id == person.id))
             person.first_name, person.last_name = "", ANONYMOUS
             person.birth_date, person.chip_id = PLACEHOLDER_BIRTH_DATE, None

@@ -16,8 +16,8 @@ from ..audit.services import apply_changes, record
 from ..extensions import db
 from ..i18n import N_, date_filter, translate
 from ..schedule.models import Course, CourseKind
+from ..signals import course_members_changed, schedule_changed
 from ..sorting import sort_key
-from ..therapist_db.services import mark_stale, mark_stale_for_participants
 from ..timeutil import utcnow
 from .models import Attendance, CourseMember, CourseSession, Participant, Prescription
 
@@ -420,7 +420,7 @@ def update_participant(person: Participant, actor, **values) -> list[str]:
     values stay out of the log: it is no second copy of personal data). The caller commits."""
     changed = list(apply_changes(person, values))
     if {"first_name", "last_name"} & set(changed):  # the therapists' databases list the course groups' names
-        mark_stale_for_participants([person.id])
+        course_members_changed.send(participant_ids=[person.id])
     if changed:
         record("participant.updated", group_id=person.group_id, actor=actor,
                details={"participant_id": person.id, "fields": changed})
@@ -487,7 +487,7 @@ def add_membership(participant: Participant, course: Course, actor) -> bool:
     if db.session.get(CourseMember, (course.id, participant.id)) is not None:
         return False
     db.session.add(CourseMember(course_id=course.id, participant_id=participant.id))
-    mark_stale([course.therapist_id])
+    schedule_changed.send(therapist_ids=[course.therapist_id])
     record("course_member.added", group_id=participant.group_id, actor=actor,
            details={"participant_id": participant.id, "course_id": course.id})
     return True

@@ -9,7 +9,7 @@ from sqlalchemy import exists, select
 from ..audit.services import apply_changes, record
 from ..extensions import db
 from ..schedule.models import Appointment, Course
-from ..therapist_db.services import mark_stale
+from ..signals import schedule_changed
 from ..therapists.models import therapist_practice
 from .models import Licence, LicenceKind, Practice, PracticeGroup
 
@@ -39,10 +39,12 @@ def update_practice(practice: Practice, **fields: str) -> None:
     if not changes:
         return
     if IN_THERAPIST_DATABASE & changes.keys():
-        mark_stale(db.session.scalars(select(therapist_practice.c.therapist_id)
+        schedule_changed.send(therapist_ids=db.session.scalars(select(therapist_practice.c.therapist_id)
                                       .where(therapist_practice.c.practice_id == practice.id)))
-        mark_stale(db.session.scalars(select(Appointment.therapist_id).where(Appointment.practice_id == practice.id)))
-        mark_stale(db.session.scalars(select(Course.therapist_id).where(Course.practice_id == practice.id)))
+        schedule_changed.send(therapist_ids=db.session.scalars(
+            select(Appointment.therapist_id).where(Appointment.practice_id == practice.id)))
+        schedule_changed.send(therapist_ids=db.session.scalars(
+            select(Course.therapist_id).where(Course.practice_id == practice.id)))
     record("practice.updated", group_id=practice.group_id, details={"practice_id": practice.id, "changes": changes})
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ..audit.services import record
 from ..extensions import db
 from ..groups.models import Practice
-from ..therapist_db.services import mark_stale
+from ..signals import schedule_changed
 from ..therapists.models import Therapist
 from ..timeutil import as_utc
 from .models import Appointment, Course
@@ -44,7 +44,7 @@ def add_appointment(therapist: Therapist, data: dict) -> Appointment:
         details={"appointment_id": appointment.id, "title": appointment.title,
                  "starts_at": appointment.starts_at.isoformat(), "practice": practice.name},
     )
-    mark_stale([therapist.id])
+    schedule_changed.send(therapist_ids=[therapist.id])
     return appointment
 
 
@@ -56,7 +56,7 @@ def remove_appointment(appointment: Appointment) -> None:
         details={"appointment_id": appointment.id, "title": appointment.title,
                  "starts_at": appointment.starts_at.isoformat()},
     )
-    mark_stale([appointment.therapist_id])
+    schedule_changed.send(therapist_ids=[appointment.therapist_id])
     db.session.delete(appointment)
 
 
@@ -81,7 +81,7 @@ def create_course(therapist: Therapist, data: dict) -> Course:
         therapist_id=therapist.id,
         details={"course_id": course.id, "name": course.name, "kind": course.kind},
     )
-    mark_stale([therapist.id])
+    schedule_changed.send(therapist_ids=[therapist.id])
     return course
 
 
@@ -95,7 +95,7 @@ def assign_course(therapist: Therapist, course: Course) -> None:
         therapist_id=therapist.id,
         details={"course_id": course.id, "name": course.name, "previous_therapist_id": previous},
     )
-    mark_stale([therapist.id, previous])
+    schedule_changed.send(therapist_ids=[therapist.id, previous])
 
 
 def unassign_course(course: Course) -> None:
@@ -106,5 +106,5 @@ def unassign_course(course: Course) -> None:
         therapist_id=course.therapist_id,
         details={"course_id": course.id, "name": course.name},
     )
-    mark_stale([course.therapist_id])
+    schedule_changed.send(therapist_ids=[course.therapist_id])
     course.therapist_id = None

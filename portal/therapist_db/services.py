@@ -11,6 +11,7 @@ from .. import jobs
 from ..checkin.models import CourseMember
 from ..extensions import db
 from ..schedule.models import Course
+from ..signals import course_members_changed, schedule_changed
 from ..therapists.models import Therapist
 from ..timeutil import utcnow
 from . import generator
@@ -51,6 +52,20 @@ def mark_stale_for_participants(participant_ids: Iterable[int]) -> None:
         mark_stale(db.session.scalars(
             select(Course.therapist_id).join(CourseMember, CourseMember.course_id == Course.id)
             .where(CourseMember.participant_id.in_(ids)).distinct()))
+
+
+def listen() -> None:
+    """Keep the databases current with what the features announce (the app factory calls this)."""
+    schedule_changed.connect(_on_schedule_changed)
+    course_members_changed.connect(_on_course_members_changed)
+
+
+def _on_schedule_changed(_sender, therapist_ids, **_extra) -> None:
+    mark_stale(therapist_ids)
+
+
+def _on_course_members_changed(_sender, participant_ids, **_extra) -> None:
+    mark_stale_for_participants(participant_ids)
 
 
 def mark_older_schemas_stale() -> None:

@@ -13,7 +13,8 @@ from ..devices.services import revoke_all, signed_in_count
 from ..extensions import db
 from ..groups.models import Practice
 from ..i18n import N_, translate
-from ..therapist_db.services import mark_stale, request_generation
+from ..signals import schedule_changed
+from ..therapist_db.services import request_generation
 from ..timeutil import utcnow
 from .models import Therapist
 
@@ -132,7 +133,7 @@ def update_therapist(therapist: Therapist, data: dict, actor=None) -> SaveResult
     if "email" in changes:
         therapist.email_refused = None
     if changes.keys() - {"app_enabled"}:
-        mark_stale([therapist.id])
+        schedule_changed.send(therapist_ids=[therapist.id])
     db.session.flush()
     record(
         "therapist.updated",
