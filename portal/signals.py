@@ -16,3 +16,8 @@ course_members_changed = _signals.signal("course-members-changed")
 """Course participants changed (joined or left a group, renamed, restricted, erased):
 ``course_members_changed.send(participant_ids=[…])``, sent before the change removes memberships,
 since the therapists of their course groups list them."""
+
+database_requested = _signals.signal("database-requested")
+"""Someone asks for a therapist's database to be written again now, whatever changed (the
+checklist's "generate now", an app sign-in that found none ready):
+``database_requested.send(therapist_ids=[…])``."""

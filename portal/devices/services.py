@@ -15,9 +15,10 @@ from ..audit.services import record
 from ..codes import verify
 from ..extensions import db
 from ..groups.models import app_licences_active
+from ..signals import database_requested
 from ..therapist_db.generator import path_for
 from ..therapist_db.models import TherapistDatabase
-from ..therapist_db.services import lost, mark_stale, ready_database
+from ..therapist_db.services import lost, ready_database
 from ..therapists.models import Therapist
 from ..therapists.readiness import sign_in_refusal
 from ..timeutil import today_berlin, utcnow
@@ -60,7 +61,8 @@ def sign_in(email: str, code: str, device_name: str, platform: str) -> tuple[Dev
         refusal = "database_not_ready"
     if refusal is not None:
         if refusal == "database_not_ready":
-            mark_stale([therapist.id])  # generate it now; the code stays valid for the next try
+            # generate it now; the code stays valid for the next try
+            database_requested.send(therapist_ids=[therapist.id])
             db.session.commit()
         else:
             db.session.rollback()

@@ -11,7 +11,7 @@ from .. import jobs
 from ..checkin.models import CourseMember
 from ..extensions import db
 from ..schedule.models import Course
-from ..signals import course_members_changed, schedule_changed
+from ..signals import course_members_changed, database_requested, schedule_changed
 from ..therapists.models import Therapist
 from ..timeutil import utcnow
 from . import generator
@@ -56,11 +56,12 @@ def mark_stale_for_participants(participant_ids: Iterable[int]) -> None:
 
 def listen() -> None:
     """Keep the databases current with what the features announce (the app factory calls this)."""
-    schedule_changed.connect(_on_schedule_changed)
+    schedule_changed.connect(_on_therapists_changed)
+    database_requested.connect(_on_therapists_changed)
     course_members_changed.connect(_on_course_members_changed)
 
 
-def _on_schedule_changed(_sender, therapist_ids, **_extra) -> None:
+def _on_therapists_changed(_sender, therapist_ids, **_extra) -> None:
     mark_stale(therapist_ids)
 
 

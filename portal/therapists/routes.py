@@ -9,7 +9,7 @@ from ..devices.services import devices_of
 from ..extensions import db, htmx
 from ..forms import ConfirmForm
 from ..groups.models import PracticeGroup
-from ..therapist_db.services import mark_stale
+from ..signals import database_requested
 from ..web import done, page_or_fragment, push_url
 from .forms import TherapistForm, WithdrawForm
 from .models import Therapist
@@ -136,7 +136,7 @@ def generate_database(therapist_id: int):
     therapist = get_or_404(Therapist, therapist_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    mark_stale([therapist.id])
+    database_requested.send(therapist_ids=[therapist.id])
     db.session.commit()
     message = _("Die Therapeuten-Datenbank wird erzeugt.") if therapist.app_enabled else _(
         "Die Datenbank wird erzeugt, sobald „App aktivieren“ gesetzt ist.")
