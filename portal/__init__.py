@@ -12,7 +12,8 @@ from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, errors, i18n, jobs, models, security, web  # noqa: F401  (models: every table on the metadata)
+# imported for what they do on import: models puts every table on the metadata, recurring names its jobs
+from . import cli, errors, i18n, jobs, models, recurring, security, web  # noqa: F401
 from .accounts.routes import bp as account_bp
 from .api.routes import bp as api_bp
 from .audit.routes import bp as audit_bp

@@ -7,6 +7,8 @@ stays as it is, the page says so (``handover_failed``), and the feature's sweepe
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 
@@ -23,6 +25,27 @@ from .monitoring.logs import current_request_id
 _AFTER_COMMIT = "jobs_after_commit"
 _WAITING = (JobStatus.CREATED, JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED,
             JobStatus.RATE_LIMITED, JobStatus.READY_TO_ENQUEUE)
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """What a job does, in words; ``refers_to`` (a column and the model it names) when the job's
+    first argument is the id of a row that names a therapist or a group support can open."""
+
+    label: str
+    refers_to: tuple | None = None
+
+
+KINDS: dict[str, JobKind] = {}
+"""Every job the portal enqueues or schedules, by the dotted path RQ stores: each feature describes
+its own jobs where it names them, as it is imported (support's job page reads this)."""
+
+
+def describe(func: str | Callable, label: str, refers_to: tuple | None = None) -> None:
+    """Name a job in words for support: ``func`` is its dotted path (or the function itself),
+    ``label`` a text marked with ``N_``, ``refers_to`` as in ``JobKind``."""
+    path = func if isinstance(func, str) else f"{func.__module__}.{func.__qualname__}"
+    KINDS[path] = JobKind(label, refers_to)
 
 
 def _ids_only(args: tuple) -> None:

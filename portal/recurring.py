@@ -12,11 +12,13 @@ from collections.abc import Callable
 
 from flask import current_app
 
+from . import jobs
 from .accounts.mails import sweep as account_mail_sweep
 from .bounces.imap import poll as poll_bounce_mailbox
 from .calendars.jobs import fetch_due as calendar_fetch_due
 from .checkin.privacy import retention_job
 from .codes.jobs import sweep as code_sweep
+from .i18n import N_
 from .scripts.jobs import sweep_runs
 from .therapist_db.jobs import generate_missing
 from .therapist_db.jobs import sweep as database_sweep
@@ -80,3 +82,15 @@ def checkin_retention():
 
 def saturday_databases():
     return once_per_tick("therapist-databases-saturday", SATURDAY_LOCK_SECONDS / LOCK_SHARE, generate_missing)
+
+
+for _job, _label in (
+        (code_sweeper, N_("Liegengebliebene Zugangscodes übergeben")),
+        (account_mail_sweeper, N_("Liegengebliebene Konto-E-Mails übergeben")),
+        (database_sweeper, N_("Liegengebliebene Therapeuten-Datenbanken übergeben")),
+        (script_run_sweeper, N_("Script-Läufe prüfen")),
+        (bounce_mailbox, N_("Postfach mit Zustellberichten abrufen")),
+        (saturday_databases, N_("Fehlende Therapeuten-Datenbanken erzeugen (samstags)")),
+        (checkin_retention, N_("Aufbewahrungsfristen der Kursteilnehmer anwenden")),
+        (calendar_feeds, N_("Abonnierte Kalender abrufen (viertelstündlich)"))):
+    jobs.describe(_job, _label)

@@ -14,7 +14,8 @@ from .. import jobs
 from ..auth.models import User
 from ..auth.tokens import keyed_hash, new_token
 from ..extensions import db
-from ..i18n import datetime_filter
+from ..groups.models import PracticeGroup
+from ..i18n import N_, datetime_filter
 from ..jobs import fresh_session
 from ..outbox import delivery, smtp
 from ..outbox.delivery import WAITING, Delivery
@@ -22,6 +23,7 @@ from ..timeutil import utcnow
 from .models import AccountMail, Invitation, MailKind
 
 SEND_JOB = "portal.accounts.mails.send_account_mail"
+jobs.describe(SEND_JOB, N_("E-Mail zum Benutzerkonto senden"), (AccountMail.group_id, PracticeGroup))
 VALIDITY = {MailKind.INVITATION: timedelta(hours=72), MailKind.RESET: timedelta(minutes=60)}
 PATHS = {MailKind.INVITATION: "/einladung/", MailKind.RESET: "/passwort/neu/"}
 SUBJECTS = {

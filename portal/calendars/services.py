@@ -20,6 +20,7 @@ from .. import jobs
 from ..audit.services import record
 from ..extensions import db
 from ..groups.models import Practice
+from ..i18n import N_
 from ..schedule.models import Appointment
 from ..signals import schedule_changed
 from ..therapist_db import generator
@@ -31,6 +32,7 @@ from .models import CalendarKind, CalendarSubscription
 from .parse import NotACalendar, Reading, read
 
 FETCH_JOB = "portal.calendars.jobs.fetch_calendar"
+jobs.describe(FETCH_JOB, N_("Kalender abrufen"), (CalendarSubscription.therapist_id, Therapist))
 LOCK_SECONDS = 120  # a fetch (20 s at most) and its import; a killed worker's lock goes after this
 _CHUNK = 500  # ids per DELETE … IN (…)
 

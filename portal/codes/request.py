@@ -18,6 +18,7 @@ from ..timeutil import utcnow
 from .models import CodeRequest
 
 SEND_JOB = "portal.codes.jobs.send_code"
+jobs.describe(SEND_JOB, N_("Zugangscode senden"), (CodeRequest.therapist_id, Therapist))
 APP_ACTOR = "App"  # the audit's actor of what the therapist did in the app
 
 

@@ -9,11 +9,14 @@ from sqlalchemy import select
 from .. import jobs
 from ..audit.services import record
 from ..extensions import db
+from ..groups.models import PracticeGroup
+from ..i18n import N_
 from ..timeutil import utcnow
 from .models import RunStatus, ScriptRun
 
 GENERATE_MISSING = "generate_missing"
 RUN_JOB = "portal.scripts.jobs.run_script"
+jobs.describe(RUN_JOB, N_("Script ausführen"), (ScriptRun.group_id, PracticeGroup))
 RUN_TIMEOUT = timedelta(hours=2)  # twice the job timeout of a run: older unfinished runs are dead
 JOB_TIMEOUT = 3600
 

@@ -19,23 +19,13 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 from sqlalchemy import select
 
-from .. import recurring
-from ..accounts.mails import SEND_JOB as ACCOUNT_MAIL_JOB
-from ..accounts.models import AccountMail
 from ..audit.services import record
-from ..calendars.models import CalendarSubscription
-from ..calendars.services import FETCH_JOB as CALENDAR_JOB
-from ..codes.models import CodeRequest
-from ..codes.request import SEND_JOB as CODE_JOB
 from ..extensions import db
 from ..groups.models import PracticeGroup
-from ..i18n import N_, translate
+from ..i18n import translate
+from ..jobs import KINDS as JOB_KINDS
 from ..monitoring import queues
 from ..monitoring.sentry import EMAIL
-from ..scripts.models import ScriptRun
-from ..scripts.services import RUN_JOB
-from ..therapist_db.jobs import generate_missing
-from ..therapist_db.services import GENERATE_JOB
 from ..therapists.models import Therapist
 from ..timeutil import utcnow
 from ..web import parse_id
@@ -45,39 +35,6 @@ ERROR_CHARS = 300
 MASK = "••••••"
 EMAIL_MASK = "[E-Mail]"
 _LONG_DIGITS = re.compile(r"\d{6,}")  # an access code has ACCESS_CODE_LENGTH (at least 6) digits
-
-
-def _path(func: Callable) -> str:
-    """A function's dotted path, as RQ stores it for a job."""
-    return f"{func.__module__}.{func.__qualname__}"
-
-
-@dataclass(frozen=True)
-class JobKind:
-    """What a job does, in words; ``refers_to`` (a column and the model it names) when the job's
-    first argument is the id of a row that names a therapist or a group support can open."""
-
-    label: str
-    refers_to: tuple | None = None
-
-
-JOB_KINDS: dict[str, JobKind] = {
-    CODE_JOB: JobKind(N_("Zugangscode senden"), (CodeRequest.therapist_id, Therapist)),
-    ACCOUNT_MAIL_JOB: JobKind(N_("E-Mail zum Benutzerkonto senden"), (AccountMail.group_id, PracticeGroup)),
-    GENERATE_JOB: JobKind(N_("Therapeuten-Datenbank erzeugen"), (Therapist.id, Therapist)),
-    _path(generate_missing): JobKind(N_("Fehlende Therapeuten-Datenbanken erzeugen")),
-    RUN_JOB: JobKind(N_("Script ausführen"), (ScriptRun.group_id, PracticeGroup)),
-    CALENDAR_JOB: JobKind(N_("Kalender abrufen"), (CalendarSubscription.therapist_id, Therapist)),
-    # what rq cron enqueues (portal/cron_config.py)
-    _path(recurring.code_sweeper): JobKind(N_("Liegengebliebene Zugangscodes übergeben")),
-    _path(recurring.account_mail_sweeper): JobKind(N_("Liegengebliebene Konto-E-Mails übergeben")),
-    _path(recurring.database_sweeper): JobKind(N_("Liegengebliebene Therapeuten-Datenbanken übergeben")),
-    _path(recurring.script_run_sweeper): JobKind(N_("Script-Läufe prüfen")),
-    _path(recurring.bounce_mailbox): JobKind(N_("Postfach mit Zustellberichten abrufen")),
-    _path(recurring.saturday_databases): JobKind(N_("Fehlende Therapeuten-Datenbanken erzeugen (samstags)")),
-    _path(recurring.checkin_retention): JobKind(N_("Aufbewahrungsfristen der Kursteilnehmer anwenden")),
-    _path(recurring.calendar_feeds): JobKind(N_("Abonnierte Kalender abrufen (viertelstündlich)")),
-}
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from .. import jobs
 from ..extensions import db
+from ..i18n import N_
 from ..jobs import fresh_session
 from ..therapists.models import Therapist
 from ..timeutil import utcnow
@@ -32,6 +33,9 @@ def generate_missing() -> int:
     """The Saturday run (rq cron, 03:00 Europe/Berlin): every missing or stale database of every
     group. Returns how many were written."""
     return services.generate_missing()[0]
+
+
+jobs.describe(generate_missing, N_("Fehlende Therapeuten-Datenbanken erzeugen"))
 
 
 @fresh_session

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from .. import jobs
 from ..checkin.models import CourseMember
 from ..extensions import db
+from ..i18n import N_
 from ..schedule.models import Course
 from ..signals import course_members_changed, database_requested, schedule_changed
 from ..therapists.models import Therapist
@@ -18,6 +19,7 @@ from . import generator
 from .models import TherapistDatabase
 
 GENERATE_JOB = "portal.therapist_db.jobs.generate_database"
+jobs.describe(GENERATE_JOB, N_("Therapeuten-Datenbank erzeugen"), (Therapist.id, Therapist))
 GENERATION_LOCK_SECONDS = 5 * 60  # a worker killed while writing holds the lock no longer than this
 
 
