@@ -135,6 +135,29 @@ def strongly_connected(edges: set[tuple[str, str]]) -> list[list[str]]:
     return sorted(found, key=lambda c: (-len(c), c))
 
 
+def shortest_cycle(edges: set[tuple[str, str]], among: list[str]) -> list[str]:
+    """One of the shortest cycles through the nodes ``among`` (a strongly connected component), as
+    the nodes in order, the first repeated at the end."""
+    best: list[str] = []
+    for start in sorted(among):
+        paths = {start: [start]}
+        queue = [start]
+        while queue:
+            node = queue.pop(0)
+            for a, b in sorted(edges):
+                if a != node or b not in among:
+                    continue
+                if b == start:
+                    if not best or len(paths[node]) + 1 < len(best):
+                        best = paths[node] + [start]
+                    queue = []
+                    break
+                if b not in paths:
+                    paths[b] = paths[node] + [b]
+                    queue.append(b)
+    return best
+
+
 def count_cycles(edges: set[tuple[str, str]], limit: int = 1_000_000) -> int:
     """How many elementary cycles the graph has (each node at most once per cycle), counted up to ``limit``."""
     successors: dict[str, set[str]] = defaultdict(set)

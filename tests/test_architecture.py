@@ -1,0 +1,163 @@
+"""The layout stays as drawn (STYLE.md): imports point one way, views → services → models, features →
+the shared core, never back; no route module imports another feature's; no new cycle between feature
+packages. grimp reads the import graph (tools/arch_figures.py prints its figures); import-linter checks
+the contracts in pyproject.toml.
+
+Each allow-list below names imports that break a rule today, with the reason. A line marked
+"removed by issue 25 part A" goes once that part has landed: the test then fails on the line
+itself, saying it allows nothing any more."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from importlinter import configuration
+from importlinter.application import use_cases
+
+from tools.arch_figures import FACTORY, Import, Layout, shortest_cycle, strongly_connected
+
+ROOT = Path(__file__).resolve().parents[1]
+
+ROUTE_IMPORTS_ALLOWED = {
+    Import("portal.accounts.routes", "portal.auth.routes"),  # removed by issue 25 part A
+}
+
+FACTORY_TAKES_FROM_ROUTES_ALLOWED = {
+    ("portal.auth.routes", "init_login_manager"),  # removed by issue 25 part A
+}
+
+COMPOSITION = {FACTORY, "portal.cli", "portal.models", "portal.recurring", "portal.cron_config"}
+"""The core modules that put the features together (the app, its commands, every table, the recurring
+jobs): they may import any feature, and no feature imports them."""
+
+CORE_IMPORTS_ALLOWED = {
+    Import("portal.errors", "portal.api.errors"),  # removed by issue 25 part A
+    # the 403 page names the colleagues who may do what was refused (auth.permissions knows the roles)
+    Import("portal.errors", "portal.auth.permissions"),
+    # a job carries the id of the request that enqueued it (monitoring.logs keeps that id)
+    Import("portal.jobs", "portal.monitoring.logs"),
+}
+
+FEATURE_IMPORTS_OF_COMPOSITION_ALLOWED = {
+    # the development server builds the app (devtools run it, they are no part of the product)
+    Import("portal.devtools.run", FACTORY),
+    # /metrics counts the recurring jobs' runs under recurring's Redis keys
+    Import("portal.monitoring.metrics", "portal.recurring"),
+}
+
+DEVTOOLS_IMPORTS_ALLOWED = {
+    # the mail viewer's blueprint, registered in development only
+    Import(FACTORY, "portal.devtools.mail_viewer"),
+    Import("portal.cli", "portal.devtools.demo"),  # removed by issue 25 part A
+}
+
+CYCLE_EDGES_ALLOWED = {
+    # The imports between features that close a cycle today, each pointing the wrong way. Without
+    # them the features form no cycle; a new import that closes one fails the test.
+    #
+    # audit is two layers in one package: every feature records through audit.services (below the
+    # features), while the Protokoll (audit.routes, labels, names) names the rows its entries are
+    # about (above them).
+    ("audit", "auth"),
+    ("audit", "bounces"),
+    ("audit", "checkin"),
+    ("audit", "groups"),
+    ("audit", "schedule"),
+    ("audit", "therapists"),
+    # monitoring too: features log through monitoring.logs, while /metrics counts codes and mails
+    ("monitoring", "codes"),
+    # auth holds the user model (a user belongs to a group) and the permissions every view checks
+    ("groups", "auth"),
+    # groups' services change their practices' therapists and courses (group-wide renames, licences)
+    ("groups", "schedule"),
+    ("groups", "therapists"),
+    # a therapist's pages and readiness read the features about therapists: calendars (failing
+    # feeds), devices, the schedule, the therapist database
+    ("therapists", "calendars"),
+    ("therapists", "devices"),
+    ("therapists", "schedule"),
+    ("therapists", "therapist_db"),
+    # the schedule's course page shows the course's calendar section
+    ("schedule", "calendars"),
+    ("therapists", "codes"),  # removed by issue 25 part A (codes and therapists import each other)
+    ("bounces", "codes"),  # removed by issue 25 part A (codes and bounces import each other)
+}
+
+
+@pytest.fixture(scope="module")
+def layout() -> Layout:
+    return Layout.read()
+
+
+def _listed(layout: Layout, edges) -> str:
+    return "\n".join(line for edge in sorted(edges) for line in layout.lines(edge))
+
+
+def _unused(allowed, found) -> str:
+    return "allow-list lines that allow nothing any more (delete them): " + ", ".join(map(str, sorted(allowed - found)))
+
+
+def test_no_route_module_imports_another_features_route_module(layout):
+    found = set(layout.route_to_route_imports())
+    assert found <= ROUTE_IMPORTS_ALLOWED, (
+        "A route module imports another feature's route module; move what both need into a service "
+        "or into portal/ itself:\n" + _listed(layout, found - ROUTE_IMPORTS_ALLOWED))
+    assert found >= ROUTE_IMPORTS_ALLOWED, _unused(ROUTE_IMPORTS_ALLOWED, found)
+
+
+def test_no_core_module_imports_a_route_module_and_the_factory_takes_only_blueprints(layout):
+    found = layout.core_to_route_imports()
+    assert not found, "A core module of portal/ imports a route module:\n" + _listed(layout, found)
+    taken = {(edge.imported, name) for edge, name in layout.factory_takes_from_routes()}
+    assert taken <= FACTORY_TAKES_FROM_ROUTES_ALLOWED, (
+        "The app factory takes more than a blueprint from a route module (move it into a service): "
+        + ", ".join(f"{name} from {module}" for module, name in sorted(taken - FACTORY_TAKES_FROM_ROUTES_ALLOWED)))
+    assert taken >= FACTORY_TAKES_FROM_ROUTES_ALLOWED, _unused(FACTORY_TAKES_FROM_ROUTES_ALLOWED, taken)
+
+
+def test_the_shared_core_imports_no_feature(layout):
+    found = {edge for edge in layout.imports() if layout.feature_of(edge.importer) is None
+             and edge.importer not in COMPOSITION and layout.feature_of(edge.imported) is not None}
+    assert found <= CORE_IMPORTS_ALLOWED, (
+        "A module of portal/'s shared core imports a feature (features import the core, never back):\n"
+        + _listed(layout, found - CORE_IMPORTS_ALLOWED))
+    assert found >= CORE_IMPORTS_ALLOWED, _unused(CORE_IMPORTS_ALLOWED, found)
+
+
+def test_no_feature_imports_the_modules_that_compose_the_app(layout):
+    found = {edge for edge in layout.imports() if layout.feature_of(edge.importer) is not None
+             and edge.imported in COMPOSITION}
+    assert found <= FEATURE_IMPORTS_OF_COMPOSITION_ALLOWED, (
+        "A feature imports a module that puts the features together (it would import them all):\n"
+        + _listed(layout, found - FEATURE_IMPORTS_OF_COMPOSITION_ALLOWED))
+    assert found >= FEATURE_IMPORTS_OF_COMPOSITION_ALLOWED, _unused(FEATURE_IMPORTS_OF_COMPOSITION_ALLOWED, found)
+
+
+def test_the_product_does_not_import_the_development_tools(layout):
+    found = {edge for edge in layout.imports() if layout.feature_of(edge.imported) == "devtools"
+             and layout.feature_of(edge.importer) != "devtools"}
+    assert found <= DEVTOOLS_IMPORTS_ALLOWED, (
+        "The product imports portal/devtools/:\n" + _listed(layout, found - DEVTOOLS_IMPORTS_ALLOWED))
+    assert found >= DEVTOOLS_IMPORTS_ALLOWED, _unused(DEVTOOLS_IMPORTS_ALLOWED, found)
+
+
+def test_no_import_cycle_between_feature_packages(layout):
+    edges = layout.feature_edges()
+    kept = set(edges) - CYCLE_EDGES_ALLOWED
+    cycles = [shortest_cycle(kept, tangle) for tangle in strongly_connected(kept)]
+    assert not cycles, "Feature packages import each other in a cycle (make one of these imports point the " \
+        "other way, or announce with a signal):\n" + "\n".join(
+            " -> ".join(cycle) + ":\n" + _listed(layout, [edge for pair in zip(cycle, cycle[1:], strict=False)
+                                                          for edge in edges[pair]])
+            for cycle in cycles)
+    on_a_cycle = {(a, b) for tangle in strongly_connected(set(edges)) for a, b in edges if {a, b} <= set(tangle)}
+    assert CYCLE_EDGES_ALLOWED <= on_a_cycle, (
+        "allow-list lines that close no cycle any more (delete them): "
+        + ", ".join(f"{a} -> {b}" for a, b in sorted(CYCLE_EDGES_ALLOWED - on_a_cycle)))
+
+
+def test_the_import_contracts_of_pyproject_hold(capsys):
+    configuration.configure()  # what lint-imports does first
+    kept = use_cases.lint_imports(config_filename=str(ROOT / "pyproject.toml"), cache_dir=None, no_logo=True)
+    assert kept, "import-linter (contracts in pyproject.toml):\n" + capsys.readouterr().out
