@@ -63,8 +63,8 @@ def create_app(config_name: str | None = None, test_config: dict | None = None) 
     app.config["PORTAL_ENV"] = config_name
     if test_config:
         app.config.update(test_config)
-    os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        os.makedirs(app.instance_path, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "portal.db")
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
     config_class.check(app.config)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from portal.models import Role
 from portal.timeutil import clock
 
 from . import factories as f
-from .helpers import login
+from .helpers import login, signed_in
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,12 +57,17 @@ def _fresh_clock():
     clock.set(None)
 
 
-THERAPIST_DB_DIR = tempfile.mkdtemp(prefix="portal-test-therapist-dbs-")
+@pytest.fixture(scope="session", autouse=True)
+def _nothing_into_the_checkout(tmp_path_factory):
+    """A run writes nothing into the checkout: the therapist databases go to this run's temporary
+    folder, for every app the tests make and, through the environment, for the workers they start."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("THERAPIST_DB_DIR", str(tmp_path_factory.mktemp("therapist-dbs")))
+        yield
 
 
 def make_app(database_url: str, redis_url: str, **overrides):
-    config = {"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url, "RATELIMIT_STORAGE_URI": redis_url,
-              "THERAPIST_DB_DIR": THERAPIST_DB_DIR}
+    config = {"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url, "RATELIMIT_STORAGE_URI": redis_url}
     config.update(overrides)
     return create_app("testing", config)
 
@@ -144,6 +148,12 @@ def world(app) -> World:
         }
         db.session.commit()
         return World(a.id, b.id, pa1.id, pa2.id, pb.id, ta.id, tb.id, **{k: u.email for k, u in users.items()})
+
+
+@pytest.fixture
+def chef(app, world):
+    """A client of the first group's chef, signed in."""
+    return signed_in(app, world.chef_a)
 
 
 @pytest.fixture
