@@ -19,12 +19,7 @@ from portal.timeutil import BERLIN, clock, utcnow
 
 from . import factories as f
 from .conftest import make_app
-from .helpers import EMAIL, HX, activate, code_in, deactivate, run_jobs, signed_in
-
-
-@pytest.fixture
-def chef(app, world):
-    return signed_in(app, world.chef_a)
+from .helpers import EMAIL, HX, activate, code_in, deactivate, run_jobs
 
 
 @pytest.fixture

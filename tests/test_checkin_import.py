@@ -16,7 +16,7 @@ from portal.models import PracticeGroup
 from portal.timeutil import clock
 
 from . import factories as f
-from .helpers import audit_entries, signed_in
+from .helpers import audit_entries
 
 PAGE = "/kurse/teilnehmer/import"
 EXCEL = ("Nachname;Vorname;Geburtsdatum;Chip\r\n"
@@ -34,11 +34,12 @@ def _today():
 
 
 @pytest.fixture
-def chef(app, world):
+def chef(chef, app, world):
+    """The chef's client, with Petra Pohl a participant of the group already."""
     with app.app_context():
         f.participant(db.session.get(PracticeGroup, world.group_a), "Petra", "Pohl")
         db.session.commit()
-    return signed_in(app, world.chef_a)
+    return chef
 
 
 def _upload(chef, content: bytes):

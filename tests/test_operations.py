@@ -33,7 +33,7 @@ from portal.extensions import db
 from portal.monitoring.logs import JsonFormatter, RequestIdFilter
 
 from .conftest import make_app
-from .helpers import EMAIL, activate, run_jobs, signed_in
+from .helpers import EMAIL, activate, run_jobs
 
 ROOT = Path(__file__).resolve().parents[1]
 DOWN_REDIS = "redis://127.0.0.1:1/0"
@@ -88,11 +88,6 @@ def test_metrics_need_the_bearer_token(app, client):
     assert wrong.status_code == 401 and wrong.headers["WWW-Authenticate"].startswith("Bearer")
     assert client.get("/metrics", headers={"Authorization": f"Basic {TOKEN}"}).status_code == 401
     assert client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
-
-
-@pytest.fixture
-def chef(app, world):
-    return signed_in(app, world.chef_a)
 
 
 def _scrape(client) -> dict[str, float]:
