@@ -10,7 +10,7 @@ import re
 import pyotp
 from PIL import Image, ImageDraw
 from rq import SimpleWorker
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from portal.extensions import db
 from portal.models import AuditEvent, Therapist, User
@@ -108,6 +108,12 @@ def run_jobs(app) -> None:
     """Run every queued job in this process with a real RQ SimpleWorker, then return."""
     with app.app_context():
         SimpleWorker([app.task_queue], connection=app.redis).work(burst=True)
+
+
+def count_rows(app, model, *where, **equal) -> int:
+    """How many rows of ``model`` match the SQL conditions ``where`` and the columns ``equal``."""
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model).where(*where).filter_by(**equal))
 
 
 def audit_actions(app, therapist_id: int | None = None) -> list[str]:

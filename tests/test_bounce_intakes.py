@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from imap_tools import MailBoxUnencrypted
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal.bounces import imap, webhooks
 from portal.bounces.models import Bounce, BounceKind, Intake
@@ -28,7 +28,7 @@ from portal.outbox.delivery import Delivery
 from portal.timeutil import clock, utcnow
 
 from .conftest import make_app
-from .helpers import run_jobs, save_dialog, signed_in
+from .helpers import count_rows, run_jobs, save_dialog, signed_in
 from .imap_server import Dovecot
 
 BOUNCES = "bounces@praxisportal.example"
@@ -41,11 +41,6 @@ def _sent_code(app, world, smtp_sink) -> tuple[CodeRequest, bytes]:
     with app.app_context():
         request = db.session.scalars(select(CodeRequest)).one()
     return request, sorted(smtp_sink.directory.glob("*.eml"))[-1].read_bytes()
-
-
-def _count(app, model, *where) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count(model.id)).where(*where))
 
 
 def _delivery(app, request_id: int) -> Delivery:
@@ -94,7 +89,7 @@ def test_the_mailbox_poll_takes_each_report_once_and_flags_it(mailbox, dovecot):
     assert all("\\Seen" not in flags for flags in _flags(dovecot))  # a person reading the box still sees them new
     with app.app_context():
         assert imap.poll() == 0  # the next minute: nothing new
-    assert _count(app, Bounce) == 2 and _count(app, AuditEvent, AuditEvent.action == "code.bounced") == 1
+    assert count_rows(app, Bounce) == 2 and count_rows(app, AuditEvent, AuditEvent.action == "code.bounced") == 1
 
 
 def _rows(app) -> list[tuple]:
@@ -113,12 +108,12 @@ def test_a_restart_between_fetch_and_flag_loses_nothing_and_counts_once(mailbox,
     monkeypatch.setattr(imap, "take", take_then_die)
     with app.app_context(), pytest.raises(SystemExit):
         imap.poll()
-    assert _count(app, Bounce) == 1 and not any(imap.PROCESSED in flags for flags in _flags(dovecot))
+    assert count_rows(app, Bounce) == 1 and not any(imap.PROCESSED in flags for flags in _flags(dovecot))
     dovecot.restart()
     monkeypatch.setattr(imap, "take", taken)
     with app.app_context():
         assert imap.poll() == 1  # the out-of-office reply is new; the bounce was taken already
-    assert _count(app, Bounce) == 2 and _count(app, AuditEvent, AuditEvent.action == "code.bounced") == 1
+    assert count_rows(app, Bounce) == 2 and count_rows(app, AuditEvent, AuditEvent.action == "code.bounced") == 1
     assert all(imap.PROCESSED in flags for flags in _flags(dovecot))
     assert _delivery(app, request.id) == Delivery.BOUNCED
 
@@ -177,7 +172,7 @@ def test_postmark_authenticated_records_the_bounce_once(postmark):
         assert db.session.get(Therapist, stored.therapist_id).email_refused is not None
     replay = client.post("/webhooks/mail/postmark", json=event, headers=_basic("postmark", "s3cret-Hook"))
     assert replay.status_code == 200 and replay.get_json() == {"result": "already recorded"}
-    assert _count(app, Bounce) == 1 and _count(app, AuditEvent, AuditEvent.action == "code.bounced") == 1
+    assert count_rows(app, Bounce) == 1 and count_rows(app, AuditEvent, AuditEvent.action == "code.bounced") == 1
 
 
 def test_postmark_without_tag_finds_the_latest_mail_to_the_address(postmark):
@@ -203,7 +198,7 @@ def test_postmark_unauthenticated_or_malformed_changes_nothing(postmark):
         assert answer.status_code == 400, body
     delivery = client.post("/webhooks/mail/postmark", json={"RecordType": "Delivery", "ID": 1}, headers=auth)
     assert delivery.status_code == 200
-    assert _count(app, Bounce) == 0 and _delivery(app, request.id) == Delivery.ACCEPTED
+    assert count_rows(app, Bounce) == 0 and _delivery(app, request.id) == Delivery.ACCEPTED
 
 
 def test_a_report_with_nul_bytes_is_recorded_without_them(postmark):
@@ -323,7 +318,7 @@ def test_ses_signed_notification_records_the_bounce_once(ses):
         assert stored.delivery == Delivery.BOUNCED and stored.bounce_reason == "550 5.1.1 user unknown"
         assert db.session.scalars(select(Bounce.intake)).one() == Intake.SES
     assert _post_ses(app, notification) == (200, {"result": "already recorded"})  # SNS retries
-    assert _count(app, Bounce) == 1 and _count(app, AuditEvent, AuditEvent.action == "code.bounced") == 1
+    assert count_rows(app, Bounce) == 1 and count_rows(app, AuditEvent, AuditEvent.action == "code.bounced") == 1
 
 
 def test_ses_version_1_signatures_and_transient_bounces(ses):
@@ -345,7 +340,7 @@ def test_ses_unsigned_forged_or_foreign_messages_are_refused(ses):
     no_version = {k: v for k, v in good.items() if k != "SignatureVersion"}
     for body in (tampered, foreign_host, lookalike, other_topic, bad_base64, no_version):
         assert _post_ses(app, body)[0] == 403, body
-    assert _count(app, Bounce) == 0 and _delivery(app, request.id) == Delivery.ACCEPTED
+    assert count_rows(app, Bounce) == 0 and _delivery(app, request.id) == Delivery.ACCEPTED
 
 
 def test_ses_malformed_bodies_answer_400_never_500(ses):
@@ -382,7 +377,7 @@ def test_ses_takes_certificates_only_from_the_configured_topics_region(ses):
                  f"{sns.base}/cert.pem", f"{sns.base}/sub/{CERT_NAME}", f"{sns.base}@evil.example/{CERT_NAME}"]
     for url in elsewhere:
         assert _post_ses(app, sns.sign(_notification(app, request), cert_url=url))[0] == 403, url
-    assert sns.fetched == [] and _count(app, Bounce) == 0
+    assert sns.fetched == [] and count_rows(app, Bounce) == 0
 
 
 @pytest.mark.parametrize("url, allowed", [
@@ -428,4 +423,4 @@ def test_the_mail_webhooks_are_rate_limited_per_client(ses):
     assert status == 429 and body == {"result": "too many requests"}
     answer = app.test_client().post("/webhooks/mail/postmark", json={})
     assert answer.status_code == 429 and answer.headers["Retry-After"]  # one budget for the webhooks
-    assert _count(app, Bounce) == 3
+    assert count_rows(app, Bounce) == 3

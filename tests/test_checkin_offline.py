@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal.checkin import offline
 from portal.checkin.models import Attendance, OfflineCheckIn, OfflineStatus, Prescription, Terminal
@@ -24,7 +24,7 @@ from portal.models import AuditEvent, Course, CourseKind, PracticeGroup
 from portal.timeutil import BERLIN, clock, today_berlin
 
 from . import factories as f
-from .helpers import HX, SIGNATURE_URL, register_and_pair, signed_in
+from .helpers import HX, SIGNATURE_URL, count_rows, register_and_pair, signed_in
 
 
 @pytest.fixture
@@ -75,11 +75,6 @@ def _send(tablet, item):
     if isinstance(item, dict) and "ticket" not in item:
         item = item | {"ticket": _ticket(tablet)}
     return tablet.post("/terminal/nachtrag", data=json.dumps(item), content_type="application/json")
-
-
-def _count(app, model, *where) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def test_the_terminal_is_an_installable_web_app(app, tablet):
@@ -156,7 +151,7 @@ def test_a_queued_check_in_is_applied_once_however_often_it_arrives(app, tablet,
     assert first.status_code == 200 and first.get_json() == {"id": item["id"], "status": "applied", "known": False}
     again = _send(tablet, item)
     assert again.get_json() == {"id": item["id"], "status": "applied", "known": True}
-    assert _count(app, Attendance) == 1 and _count(app, OfflineCheckIn) == 1
+    assert count_rows(app, Attendance) == 1 and count_rows(app, OfflineCheckIn) == 1
     with app.app_context():
         attendance = db.session.scalars(select(Attendance)).one()
         assert attendance.checked_in_at.astimezone(BERLIN).strftime("%H:%M") == "09:05"  # when it was signed
@@ -172,7 +167,7 @@ def test_a_check_in_the_rules_refuse_afterwards_waits_in_zu_klaeren(app, tablet,
     answer = _send(tablet, springer)
     assert answer.status_code == 200 and answer.get_json()["status"] == "open"
     assert _send(tablet, springer).get_json() == {"id": springer["id"], "status": "open", "known": True}
-    assert _count(app, Attendance) == 1
+    assert count_rows(app, Attendance) == 1
     chef = as_user(world.chef_a)
     today = chef.get("/kurse/heute").get_data(as_text=True)
     assert "Zu klären" in today and "Petra Pohl gehört nicht zu dieser Gruppe" in today
@@ -187,8 +182,8 @@ def test_a_check_in_the_rules_refuse_afterwards_waits_in_zu_klaeren(app, tablet,
                       headers=HX)
     assert taken.status_code == 200 and "als Teilnahme übernommen" in taken.get_data(as_text=True)
     assert "Zu klären" not in chef.get("/kurse/heute").get_data(as_text=True)
-    assert _count(app, Attendance, Attendance.springer.is_(True)) == 1
-    assert _count(app, OfflineCheckIn, OfflineCheckIn.need == "springer_reason") == 1  # the reason that was missing
+    assert count_rows(app, Attendance, Attendance.springer.is_(True)) == 1
+    assert count_rows(app, OfflineCheckIn, OfflineCheckIn.need == "springer_reason") == 1  # the reason that was missing
     with app.app_context():
         row = db.session.get(OfflineCheckIn, item_id)
         assert row.status == OfflineStatus.ACCEPTED and row.signature_png is None and row.resolved_by_id
@@ -217,7 +212,7 @@ def test_a_refused_offline_check_in_can_be_left_uncounted_with_a_note(app, table
         row = db.session.get(OfflineCheckIn, item_id)
         assert (row.status, row.resolution_note, row.signature_png) == (OfflineStatus.DISCARDED,
                                                                         "Doppelt unterschrieben", None)
-    assert _count(app, Attendance) == 1
+    assert count_rows(app, Attendance) == 1
 
 
 def test_another_group_neither_sees_nor_resolves_the_list(app, tablet, as_user, world, course_day):
@@ -239,7 +234,7 @@ def test_a_signing_time_at_the_calendars_ends_is_refused_in_german(app, tablet, 
     answer = _send(tablet, _queued(course_day["back"], course_day["petra"], signed_at=signed_at))
     assert answer.status_code == 400 and answer.get_json()["error"] == "bad_request"
     assert answer.get_json()["message"] == "Der Zeitpunkt der Unterschrift ist ungültig."
-    assert _count(app, OfflineCheckIn) == 0 and _count(app, Attendance) == 0
+    assert count_rows(app, OfflineCheckIn) == 0 and count_rows(app, Attendance) == 0
 
 
 _buffer = io.BytesIO()
@@ -259,7 +254,7 @@ _NOISE = _buffer.getvalue()
 def test_a_replay_no_check_in_can_come_from_is_refused_and_stores_nothing(app, tablet, course_day, change, status):
     item = change if isinstance(change, list) else _queued(course_day["back"], course_day["petra"]) | change
     assert _send(tablet, item).status_code == status
-    assert _count(app, OfflineCheckIn) == 0 and _count(app, Attendance) == 0
+    assert count_rows(app, OfflineCheckIn) == 0 and count_rows(app, Attendance) == 0
 
 
 def test_replays_are_refused_without_json_from_elsewhere_or_for_another_groups_person(app, tablet, world,
@@ -294,7 +289,7 @@ def test_a_locked_terminal_hands_over_nothing_and_the_chef_sees_what_it_refused(
         answer = _send(tablet, item)
         assert answer.status_code == 403 and answer.get_json()["error"] == "locked"
         assert "gesperrt" in answer.get_json()["message"]
-    assert _count(app, OfflineCheckIn) == 0 and _count(app, Attendance) == 0
+    assert count_rows(app, OfflineCheckIn) == 0 and count_rows(app, Attendance) == 0
     row = chef.get("/kurse/terminals").get_data(as_text=True).split(f'id="terminal-{terminal_id}"')[1]
     assert "3 Übertragungen nach der Sperre abgewiesen (zuletzt" in " ".join(row.split()) and "09:45" in row
     assert tablet.get("/terminal/heute.json").status_code == 403
@@ -334,7 +329,7 @@ def test_a_check_in_counts_only_inside_the_window_the_tablet_kept(app, tablet, a
         answer = _send(tablet, item)
         assert answer.status_code == 400, why
         assert answer.get_json()["message"].startswith("Dieser Check-in passt nicht zu den Tagesdaten"), why
-    assert _count(app, OfflineCheckIn) == 0
+    assert count_rows(app, OfflineCheckIn) == 0
     assert _send(tablet, _queued(course_day["back"], course_day["petra"], signed_at=_signed_today(8, 55))).get_json()[
         "status"] == "applied"  # a tablet's clock a few minutes behind is fine
 
@@ -346,7 +341,7 @@ def test_a_tablet_hands_over_at_most_its_daily_cap(app, tablet, course_day):
     third = _send(tablet, _queued(course_day["heart"], course_day["petra"]))
     assert third.status_code == 400 and "schon 2 nachgetragene Check-ins" in third.get_json()["message"]
     assert _send(tablet, first).get_json() == {"id": first["id"], "status": "applied", "known": True}
-    assert _count(app, OfflineCheckIn) == 2
+    assert count_rows(app, OfflineCheckIn) == 2
 
 
 def test_hand_overs_are_rate_limited_per_tablet(app, tablet, course_day):
@@ -400,7 +395,7 @@ def test_a_participant_erased_takes_the_offline_check_ins_along(app, tablet, as_
         assert data["offline_check_ins"][0]["signature_png_base64"]
         assert privacy.erase(person, None) is None  # nothing counted yet: no retention duty
         db.session.commit()
-    assert _count(app, OfflineCheckIn) == 0
+    assert count_rows(app, OfflineCheckIn) == 0
 
 
 def test_the_same_id_from_two_tablets_is_two_check_ins_of_two_tablets(app, as_user, world, course_day):
@@ -410,7 +405,7 @@ def test_the_same_id_from_two_tablets_is_two_check_ins_of_two_tablets(app, as_us
     item = _queued(course_day["back"], course_day["petra"])
     assert _send(one, item).get_json()["status"] == "applied"
     assert _send(two, item).get_json() == {"id": item["id"], "status": "open", "known": False}  # already there
-    assert _count(app, Attendance) == 1 and _count(app, OfflineCheckIn) == 2
+    assert count_rows(app, Attendance) == 1 and count_rows(app, OfflineCheckIn) == 2
 
 
 def test_the_offline_page_needs_no_pairing_and_the_worker_is_fresh(app):
@@ -444,9 +439,9 @@ def test_two_arrivals_at_the_same_moment_make_one_attendance(app, tablet, course
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
-    assert _count(app, Attendance) == 1
+    assert count_rows(app, Attendance) == 1
     if same_id:
-        assert sorted(known for _, known in results) == [False, True] and _count(app, OfflineCheckIn) == 1
+        assert sorted(known for _, known in results) == [False, True] and count_rows(app, OfflineCheckIn) == 1
     else:
         assert sorted(status.value for status, _ in results) == ["applied", "open"]
 
@@ -461,7 +456,7 @@ def test_a_restricted_persons_late_check_in_is_not_kept(app, tablet, course_day)
     with app.app_context():
         row = db.session.scalars(select(OfflineCheckIn)).one()
         assert row.signature_png is None and "eingeschränkt" in row.message  # nothing for "Zu klären"
-    assert _count(app, Attendance) == 0
+    assert count_rows(app, Attendance) == 0
 
 
 def test_zu_klaeren_asks_for_the_reason_the_rules_ask_for_now(app, tablet, as_user, world, course_day):
@@ -486,4 +481,4 @@ def test_zu_klaeren_asks_for_the_reason_the_rules_ask_for_now(app, tablet, as_us
     assert "Vertretung</textarea>" in html  # … beside the reason typed before
     taken = chef.post(f"/kurse/zu-klaeren/{item_id}/uebernehmen",
                       data={"springer_reason": "Vertretung", "extra_reason": "Nachholtermin"}, headers=HX)
-    assert taken.status_code == 200 and _count(app, Attendance) == 3
+    assert taken.status_code == 200 and count_rows(app, Attendance) == 3

@@ -20,7 +20,7 @@ from portal.models import Course, PracticeGroup
 from portal.timeutil import clock
 
 from . import factories as f
-from .helpers import audit_entries, signed_in
+from .helpers import audit_entries, count_rows, signed_in
 from .test_checkin_pdfs import signature_png
 
 TODAY = datetime(2026, 12, 2, 10, tzinfo=UTC)
@@ -41,11 +41,6 @@ def _person(app, world, name: str, first_session: date | None, attended: int = 0
                          signature_png=signature_png(n))
         db.session.commit()
         return {"participant": person.id, "prescription": prescription.id, "course": course.id}
-
-
-def _count(app, model, **where) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model).filter_by(**where))
 
 
 @pytest.fixture(autouse=True)
@@ -97,13 +92,13 @@ def test_erasure_is_refused_while_the_billing_proof_must_be_kept(app, world):
                          follow_redirects=True)
     html = response.get_data(as_text=True)
     assert "wird am 02.09.2037 gelöscht" in html and "ist die Verarbeitung eingeschränkt (Art. 18 DSGVO)" in html
-    assert _count(app, Participant, id=ids["participant"]) == 1 and _count(app, Attendance) == 2
+    assert count_rows(app, Participant, id=ids["participant"]) == 1 and count_rows(app, Attendance) == 2
     assert audit_entries(app, "participant.erased") == []
     # restricted meanwhile: no chip, no course group, no more check-ins; audited; no second button
     with app.app_context():
         person = db.session.get(Participant, ids["participant"])
         assert person.restricted_at is not None and person.chip_id is None
-        assert _count(app, CourseMember) == 0
+        assert count_rows(app, CourseMember) == 0
         with pytest.raises(CheckInRefused, match="eingeschränkt"):
             check_in(person, db.session.get(Course, ids["course"]), date(2026, 3, 23), signature_png(9))
     assert [e[4]["until"] for e in audit_entries(app, "participant.restricted")] == ["2037-09-02"]
@@ -119,7 +114,7 @@ def test_erasure_is_refused_while_the_billing_proof_must_be_kept(app, world):
     chip = chef.post(f"/kurse/teilnehmer/{ids['participant']}/bearbeiten", data={
         "first_name": "Greta", "last_name": "Muster", "birth_date": "1950-05-01", "chip_id": "NEU"})
     assert chip.status_code == 422 and "kein Chip" in chip.get_data(as_text=True)
-    assert _count(app, Prescription) == 1 and _count(app, CourseMember) == 0
+    assert count_rows(app, Prescription) == 1 and count_rows(app, CourseMember) == 0
     pdf = chef.post(f"/kurse/teilnehmer/{ids['participant']}/datenauskunft", data={"format": "pdf"})
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "eingeschränkt seit" in text
@@ -130,12 +125,12 @@ def test_erasure_on_request_removes_everything_when_nothing_was_billed(app, worl
     chef = signed_in(app, world.chef_a)
     unconfirmed = chef.post(f"/kurse/teilnehmer/{ids['participant']}/loeschen", follow_redirects=True)
     assert "Bitte bestätigen Sie das Löschen" in unconfirmed.get_data(as_text=True)
-    assert _count(app, Participant, id=ids["participant"]) == 1
+    assert count_rows(app, Participant, id=ids["participant"]) == 1
     response = chef.post(f"/kurse/teilnehmer/{ids['participant']}/loeschen", data={"bestaetigt": "ja"},
                          follow_redirects=True)
     assert "Die Daten von Greta Muster sind gelöscht." in response.get_data(as_text=True)
-    assert _count(app, Participant, id=ids["participant"]) == 0 and _count(app, Prescription) == 0
-    assert _count(app, CourseMember) == 0
+    assert count_rows(app, Participant, id=ids["participant"]) == 0 and count_rows(app, Prescription) == 0
+    assert count_rows(app, CourseMember) == 0
     assert [e[4]["participant_id"] for e in audit_entries(app, "participant.erased")] == [ids["participant"]]
 
 

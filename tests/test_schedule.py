@@ -3,18 +3,13 @@
 import re
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Appointment, AuditEvent, Course, Practice, PracticeGroup, Therapist
 
 from . import factories as f
-from .helpers import HX
-
-
-def _count(app, model):
-    with app.app_context():
-        return db.session.scalar(select(func.count(model.id)))
+from .helpers import HX, count_rows
 
 
 def test_add_appointment_in_berlin_time_and_see_it_listed(app, as_user, world):
@@ -54,7 +49,7 @@ def test_invalid_appointment_is_refused_with_german_messages(app, as_user, world
                     "Bitte geben Sie eine gültige Uhrzeit ein.", "zwischen 5 und 480 Minuten",
                     "Bitte wählen Sie eine Praxis."):
         assert message in html
-    assert _count(app, Appointment) == 0 and _count(app, AuditEvent) == 0
+    assert count_rows(app, Appointment) == 0 and count_rows(app, AuditEvent) == 0
 
 
 def test_remove_appointment(app, as_user, world):
@@ -65,7 +60,7 @@ def test_remove_appointment(app, as_user, world):
     response = as_user(world.chef_a).post(
         f"/therapeuten/{world.therapist_a}/termine/{appointment_id}/entfernen", headers=HX)
     assert "Termin entfernt." in response.get_data(as_text=True)
-    assert _count(app, Appointment) == 0
+    assert count_rows(app, Appointment) == 0
     with app.app_context():
         assert db.session.scalars(select(AuditEvent.action)).all() == ["appointment.removed"]
 
@@ -91,7 +86,7 @@ def test_invalid_course_is_refused(app, as_user, world):
                     "Bitte wählen Sie einen Wochentag.", "Bitte geben Sie eine gültige Uhrzeit ein.",
                     "zwischen 15 und 240 Minuten"):
         assert message in html
-    assert _count(app, Course) == 0
+    assert count_rows(app, Course) == 0
 
 
 def test_assign_an_existing_course_and_remove_it_again(app, as_user, world):
@@ -149,7 +144,7 @@ def test_no_select_on_the_schedule_starts_with_a_real_choice(app, as_user, world
     unchosen = client.post(f"/therapeuten/{world.therapist_a}/kurse/zuordnen", headers=HX, data={"course_id": ""})
     assert unchosen.status_code == 422 and "Bitte wählen Sie einen Kurs Ihrer Praxisgruppe." in unchosen.get_data(
         as_text=True)
-    assert _count(app, AuditEvent) == 0
+    assert count_rows(app, AuditEvent) == 0
     with app.app_context():  # two practices of her own: no preselection
         anna = db.session.get(Therapist, world.therapist_a)
         anna.practices.append(db.session.get(Practice, world.practice_a2))
