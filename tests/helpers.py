@@ -1,5 +1,6 @@
 """What the test modules share: signing in, the dialog's form, activating a therapist, reading a
-code out of its mail, running the queued jobs, and reading the audit log."""
+code out of its mail and its status, running the queued jobs, reading the audit log, counting rows,
+and a signature as the pad sends it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from PIL import Image, ImageDraw
 from rq import SimpleWorker
 from sqlalchemy import func, select, update
 
+from portal.codes.status import StatusKey, status_for
 from portal.extensions import db
 from portal.models import AuditEvent, Therapist, User
 from portal.timeutil import utcnow
@@ -108,6 +110,12 @@ def run_jobs(app) -> None:
     """Run every queued job in this process with a real RQ SimpleWorker, then return."""
     with app.app_context():
         SimpleWorker([app.task_queue], connection=app.redis).work(burst=True)
+
+
+def status_key(app, therapist_id: int) -> StatusKey:
+    """The therapist's code status, as the list's badge shows it."""
+    with app.app_context():
+        return status_for(therapist_id).key
 
 
 def count_rows(app, model, *where, **equal) -> int:

@@ -14,7 +14,7 @@ from portal.models import AuditEvent, Course, PracticeGroup
 from portal.timeutil import today_berlin
 
 from . import factories as f
-from .helpers import HX, SIGNATURE_URL
+from .helpers import HX, SIGNATURE_URL, audit_actions
 
 
 @pytest.fixture
@@ -45,11 +45,6 @@ def _remaining(app, participant_id) -> int:
             Prescription.participant_id == participant_id)).one())
 
 
-def _actions(app) -> list[str]:
-    with app.app_context():
-        return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
-
-
 def test_a_cancelled_check_in_stays_struck_through_and_no_longer_counts(app, desk):
     chef, ids = desk
     assert _remaining(app, ids["petra"]) == 49
@@ -67,7 +62,7 @@ def test_a_cancelled_check_in_stays_struck_through_and_no_longer_counts(app, des
     today = chef.get("/kurse/heute").get_data(as_text=True)
     assert "<del>Petra Pohl</del>" in today and "storniert: Falsche Person gewählt" in today
     assert "0 eingecheckt, davon 0 Springer" in today
-    assert "checkin.cancelled" in _actions(app)
+    assert "checkin.cancelled" in audit_actions(app)
     again = chef.post(f"/kurse/teilnahmen/{ids['attendance']}/stornieren", data={"reason": "noch mal"})
     assert again.status_code == 422 and "bereits storniert" in again.get_data(as_text=True)
     with app.app_context():  # the first check-in no longer sets the prescription's validity
@@ -116,7 +111,7 @@ def test_moving_a_check_in_goes_through_the_rules(app, desk):
         assert (new.session.course_id, new.springer, new.signature_png) == (ids["heart"], True, old.signature_png)
         assert new.checked_in_at == old.checked_in_at
     assert _remaining(app, ids["petra"]) == 49  # one unit, as before
-    assert _actions(app)[-2:] == ["checkin.recorded", "checkin.moved"]
+    assert audit_actions(app)[-2:] == ["checkin.recorded", "checkin.moved"]
     again = chef.post(f"/kurse/teilnahmen/{ids['attendance']}/verschieben", data={"course_id": ids["heart"]})
     assert again.status_code == 422
 
@@ -307,7 +302,7 @@ def test_the_reason_fields_appear_only_when_the_rules_ask_for_them(app, desk):
         db.session.commit()
     heart_rules = f"/kurse/tag/{today_berlin().isoformat()}/{ids['heart']}/pruefen?participant_id={ute_id}"
     assert "bereits eingecheckt" in chef.get(heart_rules).get_data(as_text=True)
-    assert _actions(app) == ["checkin.recorded"]  # looking ahead records nothing
+    assert audit_actions(app) == ["checkin.recorded"]  # looking ahead records nothing
 
 
 def test_a_forgotten_check_in_is_entered_on_its_day_with_a_reason_and_audited(app, desk):

@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from portal.codes.models import CodeRequest
-from portal.codes.status import StatusKey, status_for
+from portal.codes.status import StatusKey
 from portal.extensions import db
 from portal.outbox.delivery import Delivery
 from portal.timeutil import clock
 
 from .conftest import make_app
-from .helpers import EMAIL, HX, activate, code_in, login, run_jobs, signed_in
+from .helpers import EMAIL, HX, activate, code_in, login, run_jobs, signed_in, status_key
 
 T0 = datetime(2026, 11, 26, 13, 32, 10, tzinfo=UTC)  # 14:32 in Berlin
 
@@ -22,11 +22,6 @@ def requests_of(app, therapist_id):
     with app.app_context():
         return db.session.scalars(
             select(CodeRequest).where(CodeRequest.therapist_id == therapist_id).order_by(CodeRequest.id)).all()
-
-
-def status_key(app, therapist_id) -> StatusKey:
-    with app.app_context():
-        return status_for(therapist_id).key
 
 
 def test_activation_sends_exactly_one_mail_with_a_six_digit_code(app, as_user, world, smtp_sink):

@@ -6,14 +6,14 @@ from datetime import timedelta
 
 import pytest
 
-from portal.codes.status import StatusKey, status_for
+from portal.codes.status import StatusKey
 from portal.codes.verify import consume, match_code
 from portal.extensions import db
 from portal.models import CodeRequest, Therapist
 from portal.timeutil import clock, utcnow
 
 from . import factories as f
-from .helpers import EMAIL
+from .helpers import EMAIL, status_key
 
 CODE = "042917"
 
@@ -39,11 +39,6 @@ def sent(app, world):
         request = f.code_request(therapist, code=CODE)
         db.session.commit()
         return request.id
-
-
-def status_key(app, therapist_id):
-    with app.app_context():
-        return status_for(therapist_id).key
 
 
 def test_a_code_signs_in_once(app, world, sent):

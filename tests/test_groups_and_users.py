@@ -8,17 +8,12 @@ from portal.models import AuditEvent, Practice, Role, User
 from portal.therapist_db.models import TherapistDatabase
 
 from . import factories as f
-from .helpers import HX, login
+from .helpers import HX, audit_actions, login
 
 
 def _practices(app, group_id):
     with app.app_context():
         return sorted(db.session.scalars(select(Practice.name).where(Practice.group_id == group_id)))
-
-
-def _audit(app):
-    with app.app_context():
-        return db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
 
 
 def test_group_page_shows_licences_read_only(as_user, world):
@@ -51,14 +46,14 @@ def test_add_rename_and_delete_a_practice(app, as_user, world):
     assert "Praxis Umbenannt" in _practices(app, world.group_a)
     html = client.post(f"/praxisgruppe/praxen/{practice_id}/loeschen", headers=HX).get_data(as_text=True)
     assert "gelöscht" in html and "Praxis Umbenannt" not in _practices(app, world.group_a)
-    assert _audit(app) == ["practice.created", "practice.updated", "practice.deleted"]
+    assert audit_actions(app) == ["practice.created", "practice.updated", "practice.deleted"]
 
 
 def test_a_practice_in_use_cannot_be_deleted(app, as_user, world):
     html = as_user(world.chef_a).post(f"/praxisgruppe/praxen/{world.practice_a1}/loeschen",
                                       headers=HX).get_data(as_text=True)
     assert "kann nicht gelöscht werden" in html
-    assert "Praxis am Markt" in _practices(app, world.group_a) and _audit(app) == []
+    assert "Praxis am Markt" in _practices(app, world.group_a) and audit_actions(app) == []
 
 
 def test_practice_names_are_required_and_unique_in_the_group(app, as_user, world):
@@ -72,7 +67,7 @@ def test_practice_names_are_required_and_unique_in_the_group(app, as_user, world
     response = client.post(f"/praxisgruppe/praxen/{world.practice_a2}", headers=HX,
                             data={"name": "Praxis am Markt", "city": ""})
     assert response.status_code == 422
-    assert _practices(app, world.group_a) == before and _audit(app) == []
+    assert _practices(app, world.group_a) == before and audit_actions(app) == []
     # another group may use the same name
     client.post("/abmelden")
     login(client, world.chef_b)
@@ -138,7 +133,7 @@ def test_a_wrong_postcode_or_ik_is_explained_and_nothing_changes(app, as_user, w
     with app.app_context():
         practice = db.session.get(Practice, world.practice_a1)
         assert (practice.postcode, practice.ik) == ("", "")
-    assert _audit(app) == []
+    assert audit_actions(app) == []
 
 
 def _stale(app) -> list[int]:
@@ -157,7 +152,7 @@ def test_deactivate_and_reactivate_a_user(app, as_user, world):
     client.post(f"/benutzer/{user_id}/aktivieren", headers=HX)
     assert app.test_client().post("/anmelden", data={"email": world.therapeut_a, "password": f.PASSWORD}
                                   ).status_code == 302
-    assert _audit(app) == ["user.deactivated", "user.activated"]
+    assert audit_actions(app) == ["user.deactivated", "user.activated"]
 
 
 def test_a_chef_cannot_deactivate_themselves(app, as_user, world):

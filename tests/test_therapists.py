@@ -11,7 +11,7 @@ from portal.extensions import db
 from portal.models import AuditEvent, Practice, PracticeGroup, Role, Therapist, TherapistDatabase
 
 from . import factories as f
-from .helpers import HX, login
+from .helpers import HX, audit_actions, login
 
 
 def _therapist(app, therapist_id):
@@ -38,14 +38,6 @@ def _form(therapist, **changes):
 
 def _row_html(html: str, therapist_id: int) -> str:
     return re.search(rf'<tr id="therapist-{therapist_id}">(.*?)</tr>', html, re.S).group(1)
-
-
-def _audit_actions(app, therapist_id=None):
-    with app.app_context():
-        query = select(AuditEvent.action).order_by(AuditEvent.id)
-        if therapist_id:
-            query = query.where(AuditEvent.therapist_id == therapist_id)
-        return list(db.session.scalars(query))
 
 
 # --- the list -----------------------------------------------------------------------------------
@@ -260,7 +252,7 @@ def test_ticking_only_app_aktivieren_on_an_existing_therapist_saves(app, as_user
     assert response.status_code == 200
     after = _therapist(app, world.therapist_a)
     assert after == {**before, "app_enabled": True}
-    assert _audit_actions(app, world.therapist_a) == ["therapist.updated", "therapist.app_activated",
+    assert audit_actions(app, world.therapist_a) == ["therapist.updated", "therapist.app_activated",
                                                       "code.requested"]
 
 
@@ -271,14 +263,14 @@ def test_unticking_app_aktivieren_saves_and_is_audited(app, as_user, world):
     before = _therapist(app, world.therapist_a)
     as_user(world.chef_a).post(f"/therapeuten/{world.therapist_a}", headers=HX, data=_form(before, app_enabled=None))
     assert _therapist(app, world.therapist_a)["app_enabled"] is False
-    assert _audit_actions(app, world.therapist_a)[-1] == "therapist.app_deactivated"
+    assert audit_actions(app, world.therapist_a)[-1] == "therapist.app_deactivated"
 
 
 def test_ok_without_changes_saves_nothing_and_writes_no_audit(app, as_user, world):
     before = _therapist(app, world.therapist_a)
     html = as_user(world.chef_a).post(f"/therapeuten/{world.therapist_a}", headers=HX,
                                       data=_form(before)).get_data(as_text=True)
-    assert "Keine Änderungen" in html and _audit_actions(app) == []
+    assert "Keine Änderungen" in html and audit_actions(app) == []
 
 
 def test_create_in_the_dialog_adds_the_therapist_and_refreshes_the_list(app, as_user, world):
@@ -294,7 +286,7 @@ def test_create_in_the_dialog_adds_the_therapist_and_refreshes_the_list(app, as_
         assert (t.first_name, t.email, t.app_enabled, t.group_id) == ("Clara", "clara.neu@praxis.example", True,
                                                                        world.group_a)
         assert len(t.practices) == 2
-        actions = _audit_actions(app, t.id)
+        actions = audit_actions(app, t.id)
     assert actions == ["therapist.created", "therapist.app_activated", "code.requested"]
     assert "Neu, Clara" in client.get("/therapeuten").get_data(as_text=True)
 
