@@ -32,7 +32,8 @@ def signature_pad_png(width: int = 900, height: int = 260) -> bytes:
     return out.getvalue()
 
 
-SIGNATURE_URL = "data:image/png;base64," + base64.b64encode(signature_pad_png()).decode()
+SIGNATURE_PNG = signature_pad_png()
+SIGNATURE_URL = "data:image/png;base64," + base64.b64encode(SIGNATURE_PNG).decode()  # as the form posts it
 EMAIL = "anna.schmidt@praxis.example"  # Anna Schmidt of the `world` fixture
 _CODE_LINE = re.compile(r"^\s{4}(\d{6})\s*$", re.M)
 

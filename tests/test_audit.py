@@ -17,9 +17,9 @@ from portal.therapists.services import Withdrawal, withdraw_authorisation
 from portal.timeutil import today_berlin
 
 from . import factories as f
+from .helpers import SIGNATURE_PNG
 
 PORTAL = Path(__file__).resolve().parents[1] / "portal"
-SIGNATURE = b"\x89PNG\r\n\x1a\n" + b"0" * 100
 
 
 def _recorded() -> tuple[set[str], set[str]]:
@@ -55,7 +55,7 @@ def test_the_protokoll_names_people_and_says_every_detail_in_german(app, as_user
         chef.name = "Claudia Sommer"
         petra = db.session.get(Participant, ids["petra"])
         heart = db.session.get(Course, ids["heart"])
-        cancel_attendance(check_in(petra, db.session.get(Course, ids["back"]), today_berlin(), SIGNATURE,
+        cancel_attendance(check_in(petra, db.session.get(Course, ids["back"]), today_berlin(), SIGNATURE_PNG,
                                    user=chef).attendance, "Versehen", chef)
         add_membership(petra, heart, chef)
         anna = db.session.get(Therapist, world.therapist_a)

@@ -22,9 +22,8 @@ from portal.extensions import db
 from portal.models import Course, CourseKind, PracticeGroup
 
 from . import factories as f
-from .helpers import signature_pad_png
+from .helpers import SIGNATURE_PNG, signature_pad_png
 
-SIGNATURE = signature_pad_png()
 MONDAY = date(2026, 11, 23)
 
 
@@ -45,7 +44,7 @@ def setup(app, world):
 def _check_in(app, ids, course="back", day=MONDAY, **kwargs):
     with app.app_context():
         participant = db.session.get(Participant, ids["petra"])
-        result = check_in(participant, db.session.get(Course, ids[course]), day, SIGNATURE, **kwargs)
+        result = check_in(participant, db.session.get(Course, ids[course]), day, SIGNATURE_PNG, **kwargs)
         db.session.commit()
         return result.remaining_units, result.expires_on, result.attendance.springer
 
@@ -195,8 +194,8 @@ def test_participants_are_found_by_chip_or_by_name_and_birth_date(app, setup):
 
 def test_signatures_must_be_png_data_urls(app):
     with app.test_request_context():
-        png = decode_signature("data:image/png;base64," + base64.b64encode(SIGNATURE).decode())
-        assert png == SIGNATURE
+        png = decode_signature("data:image/png;base64," + base64.b64encode(SIGNATURE_PNG).decode())
+        assert png == SIGNATURE_PNG
         noise = io.BytesIO()
         Image.frombytes("RGB", (300, 200), os.urandom(300 * 200 * 3)).save(noise, "PNG")  # 180 KB
         for bad in ("", "data:image/png;base64,!!!", "data:image/jpeg;base64,AAAA",

@@ -31,11 +31,9 @@ from portal.web import spreadsheet_safe
 
 from . import factories as f
 from .conftest import make_app
-from .helpers import HX, activate, run_jobs, save_dialog, signed_in
+from .helpers import HX, SIGNATURE_URL, activate, run_jobs, save_dialog, signed_in
 
 ROOT = Path(__file__).resolve().parents[1]
-SIGNATURE = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6k"
-             "gAAAABJRU5ErkJggg==")
 FORMULAS = ("=HYPERLINK(\"http://böse.example\",\"klick\")", "+cmd|' /C calc'!A0", "-2+3",
             "@SUM(1+1)*cmd|' /C calc'!A0", "\tTab", "\rReturn")
 
@@ -65,7 +63,7 @@ def test_the_attendance_csv_neutralises_names_reasons_and_payers(app, as_user, w
         db.session.commit()
     client = as_user(world.chef_a)
     client.post(f"/kurse/heute/{ids['heart']}/einchecken", data={
-        "participant_id": ids["petra"], "signature": SIGNATURE, "springer_reason": FORMULAS[2]})
+        "participant_id": ids["petra"], "signature": SIGNATURE_URL, "springer_reason": FORMULAS[2]})
     rows = _csv(client.get(f"/kurse/{ids['heart']}/anwesenheit.csv"))
     assert len(rows) == 2
     name, reason, payer = rows[1][2], rows[1][5], rows[1][6]
@@ -236,7 +234,7 @@ def test_the_terminal_shows_only_the_first_name_and_an_initial(terminal):
     step = tablet.post(f"/terminal/kurs/{ids['back']}", data={"chip": "4711"}).get_data(as_text=True)
     ticket = re.search(r'name="ticket" type="hidden" value="([^"]+)"', step).group(1)
     done = tablet.post(f"/terminal/kurs/{ids['back']}/einchecken", data={
-        "ticket": ticket, "signature": SIGNATURE}).get_data(as_text=True)
+        "ticket": ticket, "signature": SIGNATURE_URL}).get_data(as_text=True)
     assert "Danke, Petra P.!" in done and "Pohl" not in done
     again = tablet.post(f"/terminal/kurs/{ids['back']}", data={"chip": "4711"}).get_data(as_text=True)
     assert "Petra P. ist für diesen Termin bereits eingecheckt." in again and "Pohl" not in again

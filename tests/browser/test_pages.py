@@ -27,11 +27,10 @@ from portal.models import Course, Participant, Role, ScriptRun, Therapist, User
 from portal.timeutil import today_berlin, utcnow
 
 from .. import factories as f
-from ..helpers import run_jobs
+from ..helpers import SIGNATURE_PNG, run_jobs
 from .conftest import sign_in, vnu_jar
 
 WIDTHS = (1366, 1024, 390)
-SIGNATURE = (Path(__file__).parents[2] / "portal/static/icons/terminal-192.png").read_bytes()  # any PNG
 CALENDAR = Path(__file__).parents[1] / "calendar_feeds/practice.ics"
 PER_PATTERN = 2  # pages of one shape (ids replaced) visited per role
 SKIP = re.compile(r"^/(static|dev)/|\.csv(\?|$)|^/api/")
@@ -58,9 +57,10 @@ def demo(app):
         course = db.session.scalar(select(Course).where(Course.name == "Wirbelsäulengymnastik"))
         petra, horst = (db.session.scalar(select(Participant).where(Participant.last_name == name))
                         for name in ("Pohl", "Hahn"))
-        cancel_attendance(check_in(petra, course, today_berlin(), SIGNATURE, user=chef).attendance, "Versehen", chef)
-        check_in(horst, course, today_berlin(), SIGNATURE, user=chef)
-        offline.replay(terminal, offline.Queued(str(uuid.uuid4()), course.id, horst.id, utcnow(), SIGNATURE,
+        first = check_in(petra, course, today_berlin(), SIGNATURE_PNG, user=chef)
+        cancel_attendance(first.attendance, "Versehen", chef)
+        check_in(horst, course, today_berlin(), SIGNATURE_PNG, user=chef)
+        offline.replay(terminal, offline.Queued(str(uuid.uuid4()), course.id, horst.id, utcnow(), SIGNATURE_PNG,
                                                 offline.day_ticket(terminal, today_berlin(), utcnow())))
         # Anna's calendars: an uploaded export (with skipped events) and a feed failing for two days
         upload(anna, anna.practices[0].id, "terminbuch.ics", CALENDAR.read_bytes(), chef)
