@@ -112,7 +112,11 @@ def test_failed_sign_ins_are_limited_per_client(client, world):
 def test_successful_sign_ins_do_not_count_towards_the_limit(client, world):
     for _ in range(7):
         login(client, world.chef_a)
+        assert client.get("/therapeuten").status_code == 200
         client.post("/abmelden")
+        assert client.get("/therapeuten").status_code == 302
+    refused = client.post("/anmelden", data={"email": world.chef_a, "password": "falsch"})
+    assert refused.status_code == 200 and "E-Mail oder Passwort ist falsch." in refused.get_data(as_text=True)
 
 
 def test_a_deactivated_user_loses_an_open_session(app, client, world):

@@ -12,12 +12,12 @@ from werkzeug.datastructures import MultiDict
 
 from portal.checkin.terminal.pairing import register
 from portal.extensions import db
-from portal.models import Appointment, AuditEvent, Course, PracticeGroup, Therapist
+from portal.models import Appointment, Attendance, AuditEvent, Course, Licence, Participant, PracticeGroup, Therapist
 from portal.therapists.models import SEARCH_TEXT_LENGTH
 from portal.timeutil import today_berlin
 
 from . import factories as f
-from .helpers import HX, run_jobs, save_dialog, signed_in
+from .helpers import HX, count_rows, run_jobs, save_dialog, signed_in
 
 HUGE = "9" * 25
 IDS = ("0", "-1", HUGE, "abc")
@@ -61,10 +61,12 @@ def test_an_id_of_25_digits_answers_404(as_user, world, path):
     assert client.get(path).status_code == 404
 
 
-def test_a_licence_post_for_a_25_digit_group_answers_404(as_user, world):
+def test_a_licence_post_for_a_25_digit_group_answers_404(app, as_user, world):
+    before = count_rows(app, Licence), count_rows(app, AuditEvent)
     response = as_user(world.support).post(f"/support/gruppen/{HUGE}/lizenzen/app",
                                            data={"app-valid_from": "2026-01-01"})
     assert response.status_code == 404
+    assert (count_rows(app, Licence), count_rows(app, AuditEvent)) == before
 
 
 @pytest.mark.parametrize("path", ["/therapeuten", "/mail-protokoll", "/protokoll"])
@@ -126,10 +128,11 @@ def test_an_appointment_at_the_calendars_end_is_refused_in_german(app, as_user, 
         assert db.session.scalars(select(Appointment)).all() == []
 
 
-def test_a_birth_date_in_the_future_is_refused(as_user, world):
+def test_a_birth_date_in_the_future_is_refused(app, as_user, world):
     response = as_user(world.chef_a).post("/kurse/teilnehmer", headers=HX, data={
         "first_name": "Zu", "last_name": "Früh", "birth_date": "2999-01-01"})
     assert response.status_code == 422 and "Bitte geben Sie ein Datum zwischen" in response.get_data(as_text=True)
+    assert count_rows(app, Participant, last_name="Früh") == 0
 
 
 @pytest.fixture
@@ -264,11 +267,12 @@ def test_a_nul_byte_in_the_second_value_of_a_form_field_saves_nothing(app, as_us
 
 
 @pytest.mark.parametrize("day", DAYS)
-def test_course_weekdays_and_times_out_of_range_are_refused(as_user, world, day):
+def test_course_weekdays_and_times_out_of_range_are_refused(app, as_user, world, day):
     response = as_user(world.chef_a).post(f"/therapeuten/{world.therapist_a}/kurse", headers=HX, data={
         "kind": "rehasport", "name": "Kurs", "weekday": "9", "start_time": "25:00", "duration_minutes": "45",
         "practice_id": str(world.practice_a1)})
     assert response.status_code == 422
+    assert count_rows(app, Course, name="Kurs") == 0
 
 
 def test_todays_course_is_found_and_another_weekday_is_404(app, as_user, world, course_today):
@@ -279,6 +283,7 @@ def test_todays_course_is_found_and_another_weekday_is_404(app, as_user, world, 
         db.session.commit()
     client = as_user(world.chef_a)
     assert client.post(f"/kurse/heute/{ids['heart']}/einchecken", data={}).status_code == 404
+    assert count_rows(app, Attendance) == 0
 
 
 def test_a_page_past_the_end_shows_the_last_page(app, as_user, world, smtp_sink):

@@ -348,6 +348,10 @@ def test_the_same_email_in_another_group_is_allowed(app, as_user, world):
     response = as_user(world.chef_b).post("/therapeuten", headers=HX, data={
         "first_name": "Anna", "last_name": "Schmidt", "email": "anna.schmidt@praxis.example"})
     assert response.status_code == 200
+    with app.app_context():
+        groups = db.session.scalars(select(Therapist.group_id).where(Therapist.email == "anna.schmidt@praxis.example")
+                                    .order_by(Therapist.id)).all()
+    assert groups == [world.group_a, world.group_b]
 
 
 def test_a_practice_of_another_group_cannot_be_assigned(app, as_user, world):
