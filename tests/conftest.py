@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import configuration
 from rq import cron
 from werkzeug.serving import make_server
 
@@ -60,10 +61,13 @@ def _fresh_clock():
 @pytest.fixture(scope="session", autouse=True)
 def _nothing_into_the_checkout(tmp_path_factory):
     """A run writes nothing into the checkout: the therapist databases go to this run's temporary
-    folder, for every app the tests make and, through the environment, for the workers they start."""
+    folder, for every app the tests make and, through the environment, for the workers they start;
+    so does Hypothesis' own folder (else .hypothesis/ in the working directory)."""
+    configuration.set_hypothesis_home_dir(tmp_path_factory.mktemp("hypothesis"))
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("THERAPIST_DB_DIR", str(tmp_path_factory.mktemp("therapist-dbs")))
         yield
+    configuration.set_hypothesis_home_dir(None)
 
 
 def make_app(database_url: str, redis_url: str, **overrides):
