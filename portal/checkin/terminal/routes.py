@@ -87,6 +87,14 @@ def _identification():
     return {"identify_key": offline.identification_key(terminal).hex() if usable else None}
 
 
+@bp.context_processor
+def _offline_screens():
+    """What the offline screens (_offline_screens.html, in every paired terminal page) are rendered
+    from: an empty identification form and the words only the offline terminal says."""
+    return {"offline_identify_form": lambda: IdentifyForm(formdata=None, meta={"csrf": False}),
+            "offline_words": _offline_words}
+
+
 def _todays_course(course_id) -> Course:
     """A course of the terminal's group that meets today, or 404."""
     return get_or_404(Course, course_id, group_id=g.terminal.group_id, weekday=today_berlin().weekday())
@@ -213,7 +221,8 @@ def sign(course_id: int):
 
 # What the service worker keeps for a reload without a connection: the offline page and its assets.
 OFFLINE_ASSETS = ("vendor/pico-2.1.1.min.css", "app.css", "vendor/signature_pad-5.1.4.umd.min.js", "terminal.js",
-                  "vendor/hash-wasm-argon2-4.13.0.umd.min.js", "terminal-identity.js", "terminal-offline.js",
+                  "vendor/hash-wasm-argon2-4.13.0.umd.min.js", "terminal-offline.js",
+                  *(f"terminal/{name}.js" for name in ("fold", "identity", "page", "store", "sync", "screens", "offline")),
                   "icons/terminal-192.png")
 
 
@@ -223,7 +232,8 @@ def _assets_version(static_folder: str) -> str:
     digest = hashlib.sha256()
     for name in OFFLINE_ASSETS:
         digest.update((Path(static_folder) / name).read_bytes())
-    digest.update((Path(current_app.root_path) / "templates/checkin/terminal/offline.html").read_bytes())
+    for name in ("base.html", "offline.html", "_offline_screens.html", "_screens.html"):  # the offline page
+        digest.update((Path(current_app.root_path) / "templates/checkin/terminal" / name).read_bytes())
     return digest.hexdigest()[:12]
 
 
@@ -260,8 +270,8 @@ def offline_page():
 
 
 def _offline_words() -> dict[str, str]:
-    """The words of the offline terminal (terminal-offline.js), in the tablet's language; kept on
-    the tablet with the day's data, since offline no page can bring them."""
+    """The words of the offline terminal (terminal-offline.js), in the tablet's language: the offline
+    screens of every terminal page are rendered with them, and the messages come with the day's data."""
     return {
         "offline_title": _("Check-in ohne Verbindung"),
         "offline_notice": _("Keine Verbindung zum Portal. Check-ins werden auf diesem Tablet gespeichert und "
