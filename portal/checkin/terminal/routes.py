@@ -222,7 +222,8 @@ def sign(course_id: int):
 # What the service worker keeps for a reload without a connection: the offline page and its assets.
 OFFLINE_ASSETS = ("vendor/pico-2.1.1.min.css", "app.css", "vendor/signature_pad-5.1.4.umd.min.js", "terminal.js",
                   "vendor/hash-wasm-argon2-4.13.0.umd.min.js", "terminal-offline.js",
-                  *(f"terminal/{name}.js" for name in ("fold", "identity", "page", "store", "sync", "screens", "offline")),
+                  *(f"terminal/{module}.js" for module in ("fold", "identity", "page", "store", "sync", "screens",
+                                                           "offline")),
                   "icons/terminal-192.png")
 
 
