@@ -64,7 +64,7 @@ def identification_key(terminal: Terminal) -> bytes:
 
 def derive(key: bytes, salt: bytes, kind: str, value: str) -> str:
     """What the tablet compares for one person: Argon2id (KDF) of HMAC-SHA256(key, "kind|value"),
-    with the person's salt, as hex. terminal-identity.js computes the same from what is typed."""
+    with the person's salt, as hex. static/terminal/identity.js computes the same from what is typed."""
     secret = hmac.new(key, f"{kind}|{value}".encode(), hashlib.sha256).digest()
     return hash_secret_raw(secret, salt, time_cost=KDF["iterations"], memory_cost=KDF["memory_kib"],
                            parallelism=KDF["parallelism"], hash_len=KDF["length"], type=Type.ID).hex()
@@ -72,7 +72,7 @@ def derive(key: bytes, salt: bytes, kind: str, value: str) -> str:
 
 def person_key(last_name: str, birth_date: str) -> str:
     """What identification by name compares: the folded last name and the ISO date of birth
-    (terminal-identity.js builds the same from what is typed)."""
+    (static/terminal/identity.js builds the same from what is typed)."""
     return f"{folded(last_name)}|{birth_date}"
 
 

@@ -186,7 +186,7 @@ TABLE = json.loads((Path(__file__).parents[1] / "data/identification.json").read
 
 
 def test_the_tablet_derives_what_the_portal_derives_for_the_shared_table(page, live_server):
-    """terminal-identity.js under the terminal's own CSP (WebAssembly allowed, nothing else): every
+    """static/terminal/identity.js under the terminal's own CSP (WebAssembly allowed, nothing else): every
     stored name and chip of the table, and every way of typing it, reaches the portal's value."""
     context = page.context.browser.new_context(locale="de-DE")  # the page's CSP in force (no bypass)
     tablet = context.new_page()
@@ -206,3 +206,15 @@ def test_the_tablet_derives_what_the_portal_derives_for_the_shared_table(page, l
     context.close()
     for case, values in zip(TABLE["cases"], derived, strict=True):
         assert set(values) == {case["derived"]}, case
+
+
+def test_the_tablet_folds_names_as_the_portal_does_for_the_shared_table(page, live_server):
+    """static/terminal/fold.js in the browser (its own Unicode tables) against tests/data/name_folding.json,
+    which tests/test_name_folding.py checks the portal's folding against."""
+    cases = json.loads((Path(__file__).parents[1] / "data/name_folding.json").read_text())["cases"]
+    page.goto(f"{live_server}/terminal/offline")
+    folded = page.evaluate("""async (cases) => {
+      const { folded } = await import("/static/terminal/fold.js");
+      return cases.map(([typed]) => [typed, folded(typed)]);
+    }""", cases)
+    assert folded == cases
