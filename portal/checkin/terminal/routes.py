@@ -233,8 +233,9 @@ def _assets_version(static_folder: str) -> str:
     digest = hashlib.sha256()
     for name in OFFLINE_ASSETS:
         digest.update((Path(static_folder) / name).read_bytes())
-    for name in ("base.html", "offline.html", "_offline_screens.html", "_screens.html"):  # the offline page
-        digest.update((Path(current_app.root_path) / "templates/checkin/terminal" / name).read_bytes())
+    for name in ("_document.html", *(f"checkin/terminal/{page}.html" for page in (  # the offline page
+            "base", "offline", "_offline_screens", "_screens"))):
+        digest.update((Path(current_app.root_path) / "templates" / name).read_bytes())
     return digest.hexdigest()[:12]
 
 
