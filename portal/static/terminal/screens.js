@@ -105,7 +105,7 @@ export function sign(course, person, error, onSigned) {
 
 export function saved(person, onNext) {
   const screen = clone("tpl-offline-saved");
-  fill(screen, "thanks", person.name);
+  fill(screen, "thanks", person.name, "h1");
   field(screen, "next").addEventListener("click", onNext);
   show(screen);
 }
