@@ -182,6 +182,53 @@ def test_a_mistaken_check_in_is_cancelled_and_another_moved(page, live_server, w
     expect(heart.locator("li.cancelled")).to_contain_text("Verschoben nach „Rücken fit“")
 
 
+def test_the_offline_screens_are_the_pages_own_and_lead_through_a_check_in(page, live_server, world, app):
+    """Without a connection the open page's own form identifies, the overview lists today's courses,
+    a missing signature is asked for, the result and the idle timeouts are the configuration's, and a
+    reload shows the service worker's offline page, which goes on from what the tablet keeps."""
+    with app.app_context():
+        ids = f.course_day(world.group_a, world.practice_a1)
+        seconds = str(app.config["TERMINAL_RESULT_SECONDS"])
+    tablet, terminal = _paired_tablet(page, live_server, world)
+    errors = []
+    terminal.on("pageerror", lambda error: errors.append(str(error)))
+    terminal.goto(f"{live_server}/terminal/kurs/{ids['back']}")
+    expect(terminal.locator("body")).to_have_attribute("data-offline-ready", today_berlin().isoformat())
+    expect(terminal.locator("body")).to_have_attribute("data-result-seconds", seconds)
+    tablet.set_offline(True)
+    terminal.get_by_label("Chip").fill("9999")
+    terminal.get_by_label("Chip").press("Enter")  # the page's own form, sent without a connection
+    expect(terminal.locator(".notice.error")).to_contain_text("Niemand gefunden")
+    expect(terminal.get_by_role("heading", name="Rücken fit, 09:00")).to_be_visible()
+    terminal.get_by_role("button", name="Andere Kurse von heute").click()
+    expect(terminal.get_by_role("heading", name="Check-in ohne Verbindung")).to_be_visible()
+    expect(terminal.locator(".session-button").first).to_contain_text("09:00 Uhr")
+    assert serious_accessibility_violations(terminal) == []
+    terminal.get_by_role("button", name=re.compile("Rücken fit")).click()
+    expect(terminal.get_by_label("Chip")).to_be_focused()
+    expect(terminal.locator(".notice.error")).to_have_count(0)
+    terminal.get_by_label("Nachname").fill("pohl")
+    terminal.get_by_label("Geburtsdatum").fill("1950-05-01")
+    terminal.get_by_role("button", name="Weiter").last.click()
+    expect(terminal.get_by_role("heading", name="Hallo Petra P.")).to_be_visible()
+    terminal.get_by_role("button", name="Einchecken").click()  # nothing drawn yet
+    expect(terminal.locator(".notice.error")).to_contain_text("Bitte unterschreiben Sie")
+    sign_on_the_pad(terminal)
+    terminal.get_by_role("button", name="Einchecken").click()
+    expect(terminal.get_by_role("heading", name="Danke, Petra P.!")).to_be_visible()
+    terminal.get_by_role("button", name="Nächste Person").click()
+    expect(terminal.get_by_role("heading", name="Rücken fit, 09:00")).to_be_visible()
+    terminal.reload()  # without a connection: the service worker's offline page takes over
+    expect(terminal.get_by_role("heading", name="Check-in ohne Verbindung")).to_be_visible()
+    expect(terminal.locator(".terminal-header")).to_contain_text("Tresen")
+    expect(terminal.locator("#terminal-queue")).to_have_text("1 Check-in wartet auf die Übertragung.")
+    tablet.set_offline(False)  # back: the queue goes out, the tablet returns to today's courses
+    expect(terminal.get_by_role("heading", name="Heutige Kurse")).to_be_visible()
+    assert terminal.evaluate(QUEUED) == [] and _attendances(app) == 1
+    assert errors == []
+    tablet.close()
+
+
 TABLE = json.loads((Path(__file__).parents[1] / "data/identification.json").read_text())
 
 
