@@ -21,7 +21,7 @@ from ..extensions import db
 from ..groups.models import app_licences_active
 from ..help.links import help_page_url
 from ..i18n import N_, datetime_filter, translate
-from ..outbox.delivery import Delivery
+from ..outbox.delivery import IN_FLIGHT
 from ..schedule.models import Appointment, Course
 from ..therapist_db.models import TherapistDatabase
 from ..timeutil import now_param, today_param
@@ -105,15 +105,14 @@ def _code_usable(t, _day):
     used = exists().where(CodeRequest.therapist_id == t.id, CodeRequest.email == t.email,
                           CodeRequest.used_at.is_not(None))
     valid = exists().where(CodeRequest.therapist_id == t.id, CodeRequest.email == t.email,
-                           CodeRequest.delivery == Delivery.ACCEPTED, CodeRequest.expires_at > now_param(),
-                           CodeRequest.superseded_at.is_(None), CodeRequest.locked_at.is_(None))
+                           CodeRequest.usable(now_param()))
     return or_(used, valid)
 
 
 def _code_on_its_way(t):
     latest = select(CodeRequest.delivery).where(CodeRequest.therapist_id == t.id).order_by(
         CodeRequest.id.desc()).limit(1).scalar_subquery()
-    return latest.in_([Delivery.PENDING, Delivery.SENDING, Delivery.RETRYING])
+    return latest.in_(IN_FLIGHT)
 
 
 def _code_detail(therapist: Therapist) -> str | None:
