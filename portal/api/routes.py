@@ -12,7 +12,6 @@ from ..devices import services as devices
 from ..errors import retry_after
 from ..extensions import csrf, db, limiter
 from ..help.links import help_page_url
-from ..therapist_db import generator
 from .errors import ApiError, api_error
 from .openapi import document
 
@@ -99,17 +98,14 @@ def request_code():
 @bp.get("/database")
 def database():
     device = devices.authenticate(_bearer_token())
-    if not device.database_ready:
-        raise ApiError("database_not_ready")
-    devices.note_contact(device)
+    path = devices.sync(device)
     etag = device.database_sha256
     if etag in request.if_none_match:
         response = current_app.response_class(status=304)
         response.set_etag(etag)
         return response
-    response = send_file(generator.path_for(device.group_id, device.therapist_id), mimetype="application/vnd.sqlite3",
-                         as_attachment=True, download_name="therapeuten-datenbank.sqlite", etag=False,
-                         max_age=0)
+    response = send_file(path, mimetype="application/vnd.sqlite3", as_attachment=True,
+                         download_name="therapeuten-datenbank.sqlite", etag=False, max_age=0)
     response.set_etag(etag)
     return response
 
@@ -118,9 +114,7 @@ def database():
 def sync():
     device = devices.authenticate(_bearer_token())
     _json_body({"version": 64})
-    if not device.database_ready:
-        raise ApiError("database_not_ready")
-    devices.note_contact(device)
+    devices.sync(device)
     return jsonify(status="ok", database=_database_info(device.database_sha256))
 
 
