@@ -16,9 +16,9 @@ from . import cli, errors, i18n, jobs, models, security, web  # noqa: F401  (mod
 from .accounts.routes import bp as account_bp
 from .api.routes import bp as api_bp
 from .audit.routes import bp as audit_bp
+from .auth.login import init_login_manager
 from .auth.permissions import Permission, can, reserved_for
 from .auth.routes import bp as auth_bp
-from .auth.routes import init_login_manager
 from .bounces import receiver as bounce_receiver
 from .bounces.webhooks import bp as webhooks_bp
 from .calendars.routes import bp as calendars_bp

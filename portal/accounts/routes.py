@@ -5,27 +5,16 @@ from __future__ import annotations
 
 import time
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
 from .. import url_secrets
 from ..auth import passkeys, second_factor, sessions, throttle
+from ..auth.login import home_url_for
 from ..auth.models import Passkey, UserSession
 from ..auth.permissions import Permission, requires
-from ..auth.routes import home_url_for
 from ..extensions import db, htmx, limiter
 from ..forms import ConfirmForm
 from ..timeutil import utcnow
