@@ -9,10 +9,10 @@ from werkzeug.exceptions import HTTPException
 
 from ..codes.self_service import request_by_therapist
 from ..devices import services as devices
-from ..errors import retry_after
+from ..errors import answer_errors_under
 from ..extensions import csrf, db, limiter
 from ..help.links import help_page_url
-from .errors import ApiError, api_error
+from .errors import ApiError, api_error, app_error, http_error
 from .openapi import document
 
 bp = Blueprint("api", __name__, url_prefix="/api/app/v1")
@@ -37,12 +37,11 @@ def _refused(error):
 
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException):
-    if error.code == 429:
-        response = api_error("too_many_attempts")
-        response.headers.update(retry_after())
-        return response
-    return api_error({404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}.get(
-        error.code, "invalid_request"))
+    return http_error(error.code)
+
+
+# every error under /api/ answers in JSON, an unknown URL too
+bp.record_once(lambda state: answer_errors_under(state.app, "/api/", app_error))
 
 
 def _json_body(fields: dict[str, int]) -> dict[str, str]:
