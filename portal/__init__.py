@@ -28,6 +28,7 @@ from .codes.arrival import arrival_help
 from .codes.routes import bp as codes_bp
 from .config import CONFIGS, from_environment
 from .devices.routes import bp as devices_bp
+from .devtools import cli as devtools_cli
 from .devtools.mail_viewer import bp as mail_viewer_bp
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, mail, migrate
 from .groups.routes import bp as groups_bp
@@ -83,6 +84,7 @@ def create_app(config_name: str | None = None, test_config: dict | None = None) 
     errors.init_app(app)
     monitoring.init_app(app)
     cli.init_app(app)
+    devtools_cli.init_app(app)
     bounce_receiver.init_app(app)
     register_template_globals(app)
     return app
