@@ -8,7 +8,6 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String,
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..bounces.models import Bounce
 from ..extensions import db
 from ..outbox.delivery import Delivery, DeliveryColumns
 from ..therapists.models import Therapist
@@ -40,7 +39,8 @@ class CodeRequest(DeliveryColumns, db.Model):
     delayed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     therapist: Mapped[Therapist] = relationship()
-    bounces: Mapped[list[Bounce]] = relationship(order_by="Bounce.id", lazy="selectin", viewonly=True)
+    # the delivery reports about this mail, by name: bounces build on codes, not the other way round
+    bounces = relationship("Bounce", order_by="Bounce.id", lazy="selectin", viewonly=True)
 
     @hybrid_method
     def usable(self, now: datetime) -> bool:
