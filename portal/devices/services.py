@@ -16,10 +16,10 @@ from ..audit.services import record
 from ..codes import verify
 from ..extensions import db
 from ..groups.models import app_licences_active
+from ..readiness import sign_in_refusal
 from ..therapist_db.models import TherapistDatabase
 from ..therapist_db.services import database_file, lost, mark_stale, ready_database
 from ..therapists.models import Therapist
-from ..therapists.readiness import sign_in_refusal
 from ..timeutil import today_berlin, utcnow
 from .models import Device
 

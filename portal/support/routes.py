@@ -19,10 +19,10 @@ from ..forms import ConfirmForm
 from ..groups.forms import LicenceForm
 from ..groups.models import LicenceKind, PracticeGroup
 from ..groups.services import set_licence
+from ..readiness import checklist
 from ..sorting import sort_key
 from ..therapists.forms import WithdrawForm
 from ..therapists.models import Therapist
-from ..therapists.readiness import checklist
 from ..therapists.services import withdraw_authorisation
 from ..timeutil import utcnow
 from ..web import done, page_or_fragment, push_url
