@@ -26,8 +26,13 @@ def user_by_email(email: str) -> User | None:
 
 def open_invitation(group_id: int, email: str) -> Invitation | None:
     return db.session.scalar(select(Invitation).where(
-        Invitation.group_id == group_id, func.lower(Invitation.email) == email.lower(),
-        Invitation.accepted_at.is_(None), Invitation.withdrawn_at.is_(None)))
+        Invitation.group_id == group_id, func.lower(Invitation.email) == email.lower(), Invitation.open))
+
+
+def open_invitations(group_id: int) -> list[Invitation]:
+    """The group's invitations nobody accepted or withdrew yet, newest first (the users lists)."""
+    return list(db.session.scalars(select(Invitation).where(Invitation.group_id == group_id, Invitation.open)
+                                   .order_by(Invitation.created_at.desc())))
 
 
 def invite(group: PracticeGroup, email: str, role: Role, actor) -> Invitation:

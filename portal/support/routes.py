@@ -6,8 +6,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
 from ..accounts.forms import InvitationForm
-from ..accounts.models import Invitation
-from ..accounts.services import AccountRefused, create_group, invite, second_factor_changed
+from ..accounts.services import AccountRefused, create_group, invite, open_invitations, second_factor_changed
 from ..auth import second_factor
 from ..auth.models import Role, User
 from ..auth.permissions import ANY_GROUP, Permission, get_or_404, requires
@@ -25,6 +24,7 @@ from ..therapists.forms import WithdrawForm
 from ..therapists.models import Therapist
 from ..therapists.services import withdraw_authorisation
 from ..timeutil import utcnow
+from ..users.services import users_of
 from ..web import done, page_or_fragment, push_url
 from .forms import NewGroupForm
 from .jobs import overview, requeue_failed
@@ -92,10 +92,8 @@ def _group_page(group: PracticeGroup, forms: dict | None = None, status: int = 2
     licence_rows = [(kind, group.licence(kind),
                      forms.get(kind) or LicenceForm(formdata=None, obj=group.licence(kind), prefix=kind.value))
                     for kind in LicenceKind]
-    users = sorted(db.session.scalars(select(User).where(User.group_id == group.id)), key=lambda u: sort_key(u.email))
-    invitations = db.session.scalars(select(Invitation).where(
-        Invitation.group_id == group.id, Invitation.accepted_at.is_(None), Invitation.withdrawn_at.is_(None))
-        .order_by(Invitation.created_at.desc())).all()
+    users = users_of(group.id)
+    invitations = open_invitations(group.id)
     return render_template("support/group.html", group=group, users=users, invitations=invitations,
                            licence_rows=licence_rows, confirm_form=ConfirmForm(),
                            invitation_form=forms.get("invitation") or InvitationForm(formdata=None), now=utcnow(),
