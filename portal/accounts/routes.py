@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from .. import url_secrets
+from .. import limits, url_secrets
 from ..auth import passkeys, second_factor, sessions, throttle
 from ..auth.login import home_url_for
 from ..auth.models import Passkey, UserSession
@@ -66,14 +66,6 @@ def second_factor_first():
     return None
 
 
-def _link_limited(response) -> bool:
-    return response.status_code not in (200, 302) or request.method != "POST"
-
-
-def _own_key() -> str:
-    return f"own-account:{current_user.get_id()}"
-
-
 # --- joining, and a new password by mail ----------------------------------------------------------
 
 def _link_invalid(kind: MailKind, status: int = 404, message: str | None = None):
@@ -95,7 +87,7 @@ def join_link(token: str):
 
 
 @bp.route("/einladung", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LINK_LIMIT"], methods=["POST"], deduct_when=_link_limited)
+@limiter.limit(limits.setting("LINK_LIMIT"), methods=["POST"], deduct_when=limits.unsuccessful)
 def join():
     """The invitation's page: choose a password, and be signed in."""
     mail = valid_link(url_secrets.held(MailKind.INVITATION.value), MailKind.INVITATION)
@@ -118,8 +110,8 @@ def join():
 
 
 @bp.route("/passwort-vergessen", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RESET_REQUEST_LIMIT"], methods=["POST"])
-@limiter.limit(lambda: current_app.config["RESET_ADDRESS_LIMIT"], methods=["POST"], key_func=throttle.account_key)
+@limiter.limit(limits.setting("RESET_REQUEST_LIMIT"), methods=["POST"])
+@limiter.limit(limits.setting("RESET_ADDRESS_LIMIT"), methods=["POST"], key_func=limits.typed_address)
 def forgot_password():
     """The same answer, in the same time, whether the address has an account or not. The address is
     looked up here: the job that sends the mail carries only the mail's id."""
@@ -139,7 +131,7 @@ def new_password_link(token: str):
 
 
 @bp.route("/passwort/neu", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LINK_LIMIT"], methods=["POST"], deduct_when=_link_limited)
+@limiter.limit(limits.setting("LINK_LIMIT"), methods=["POST"], deduct_when=limits.unsuccessful)
 def new_password():
     """The reset link's page: a new password; every session of the account ends."""
     mail = valid_link(url_secrets.held(MailKind.RESET.value), MailKind.RESET)
@@ -253,8 +245,8 @@ def second_factor_page():
 
 @bp.route("/konto/zweiter-faktor/app", methods=["GET", "POST"])
 @requires(Permission.OWN_ACCOUNT)
-@limiter.limit(lambda: current_app.config["SECOND_FACTOR_LIMIT"], methods=["POST"], key_func=_own_key,
-               deduct_when=_link_limited)
+@limiter.limit(limits.setting("SECOND_FACTOR_LIMIT"), methods=["POST"], key_func=limits.own_account,
+               deduct_when=limits.unsuccessful)
 def totp_setup():
     """The authenticator app: its QR code and the key as text; the first right code switches it on.
     Replacing an app asks for the password too, or a passkey confirms it."""

@@ -7,6 +7,7 @@ import time
 from flask import Blueprint, current_app, jsonify, request, send_file, url_for
 from werkzeug.exceptions import HTTPException
 
+from .. import limits
 from ..codes.self_service import request_by_therapist
 from ..devices import services as devices
 from ..errors import answer_errors_under
@@ -19,12 +20,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/app/v1")
 csrf.exempt(bp)
 
 
-def _limit():
-    return current_app.config["API_RATE_LIMIT"]
-
-
 # one budget per client address across the whole API (not one per endpoint)
-limiter.shared_limit(_limit, scope="app-api", key_func=lambda: request.remote_addr or "unknown",
+limiter.shared_limit(limits.setting("API_RATE_LIMIT"), scope="app-api", key_func=limits.client_address,
                      error_message="too_many_attempts")(bp)
 
 

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_te
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
+from .. import limits
 from ..extensions import db, limiter
 from ..forms import ConfirmForm
 from . import passkeys, second_factor, sessions, throttle
@@ -104,7 +105,7 @@ def _second_factor_passed(user: User):
 
 
 @bp.post("/anmelden/passkey/optionen")
-@limiter.limit(lambda: current_app.config["SECOND_FACTOR_LIMIT"], exempt_when=SECOND_FACTOR.known)
+@limiter.limit(limits.setting("SECOND_FACTOR_LIMIT"), exempt_when=SECOND_FACTOR.known)
 def passkey_options():
     user = _pending_user()
     if user is None or not user.passkeys:
