@@ -100,12 +100,6 @@ def _group_page(group: PracticeGroup, forms: dict | None = None, status: int = 2
                            **extra), status
 
 
-@bp.get("/gruppen/<int:group_id>")
-@requires(Permission.SUPPORT_CONSOLE)
-def group(group_id: int):
-    return _group_page(get_or_404(PracticeGroup, group_id, group_id=ANY_GROUP))
-
-
 @bp.post("/gruppen/<int:group_id>/lizenzen/<any(sync, app, checkin):kind>")
 @requires(Permission.MANAGE_LICENCES)
 def licence(group_id: int, kind: str):
@@ -117,6 +111,12 @@ def licence(group_id: int, kind: str):
     set_licence(group, kind, form.valid_from.data, form.valid_until.data, current_user)
     db.session.commit()
     return _group_page(group, message=_("Lizenz „%(label)s“ gespeichert.", label=kind.label))
+
+
+@bp.get("/gruppen/<int:group_id>")
+@requires(Permission.SUPPORT_CONSOLE)
+def group(group_id: int):
+    return _group_page(get_or_404(PracticeGroup, group_id, group_id=ANY_GROUP))
 
 
 @bp.route("/gruppen/neu", methods=["GET", "POST"])
