@@ -6,7 +6,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
 from ..accounts.forms import InvitationForm
-from ..accounts.services import AccountRefused, create_group, invite, open_invitations, second_factor_changed
+from ..accounts.services import AccountRefused, create_group, invite, open_invitations, second_factor_changed, users_of
 from ..auth import second_factor
 from ..auth.models import Role, User
 from ..auth.permissions import ANY_GROUP, Permission, get_or_404, requires
@@ -24,7 +24,6 @@ from ..therapists.forms import WithdrawForm
 from ..therapists.models import Therapist
 from ..therapists.services import withdraw_authorisation
 from ..timeutil import utcnow
-from ..users.services import users_of
 from ..web import done, page_or_fragment, push_url
 from .forms import NewGroupForm
 from .jobs import overview, requeue_failed

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from ..accounts.forms import InvitationForm
 from ..accounts.models import Invitation
-from ..accounts.services import AccountRefused, invite, open_invitations, resend, withdraw
+from ..accounts.services import AccountRefused, invite, open_invitations, resend, users_of, withdraw
 from ..auth.models import Role, User
 from ..auth.permissions import Permission, get_or_404, requires
 from ..extensions import db, htmx
@@ -16,7 +16,7 @@ from ..groups.models import PracticeGroup
 from ..timeutil import utcnow
 from ..web import done, page_or_fragment
 from .forms import GroupSecurityForm
-from .services import set_second_factor_required, set_user_active, users_of
+from .services import set_second_factor_required, set_user_active
 
 bp = Blueprint("users", __name__, url_prefix="/benutzer")
 

@@ -10,12 +10,6 @@ from ..auth import sessions
 from ..auth.models import Role, User
 from ..extensions import db
 from ..groups.models import PracticeGroup
-from ..sorting import sort_key
-
-
-def users_of(group_id: int) -> list[User]:
-    """The group's portal users, by e-mail address (the users lists)."""
-    return sorted(db.session.scalars(select(User).where(User.group_id == group_id)), key=lambda u: sort_key(u.email))
 
 
 def email_taken(email: str) -> bool:
