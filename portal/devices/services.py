@@ -110,7 +110,8 @@ def _device_query():
 
 
 def authenticate(token: str | None, *, allow_locked: bool = False) -> DeviceSession:
-    """The device behind a bearer token, checked the way the spec's table says."""
+    """The device behind a bearer token, checked the way the spec's table says. Writes once: the
+    first request of a device whose therapist's app was deactivated locks it (and commits)."""
     if not token:
         raise Refused("invalid_token")
     row = db.session.execute(_device_query(), {"token_hash": token_hash(token), "today": today_berlin()}).first()
