@@ -9,12 +9,13 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..audit.services import apply_changes, record
 from ..extensions import db
-from ..i18n import N_, date_filter, translate
+from ..i18n import N_, count_word, date_filter, ordinal_word, translate
 from ..schedule.models import Course, CourseKind
 from ..signals import course_members_changed, schedule_changed
 from ..sorting import sort_key
@@ -271,8 +272,11 @@ def evaluate(participant: Participant, course: Course, day: date, *, springer_re
         raise CheckInRefused(translate(N_("In dieser Woche sind bereits %(n)s Teilnahmen erfasst; mehr sind nicht "
                                           "möglich."), n=this_week))
     if this_week >= WEEKLY_LIMIT and not (extra_reason or "").strip():
-        raise CheckInRefused(translate(N_("In dieser Woche sind bereits zwei Teilnahmen erfasst. Eine dritte ist nur "
-                                          "mit Begründung möglich.")), need="extra_reason")
+        raise CheckInRefused(ngettext("In dieser Woche ist bereits %(count)s Teilnahme erfasst. Eine %(next)s ist nur "
+                                      "mit Begründung möglich.",
+                                      "In dieser Woche sind bereits %(count)s Teilnahmen erfasst. Eine %(next)s ist "
+                                      "nur mit Begründung möglich.", WEEKLY_LIMIT, count=count_word(WEEKLY_LIMIT),
+                                      next=ordinal_word(WEEKLY_LIMIT + 1)), need="extra_reason")
     member_of = set(db.session.scalars(select(CourseMember.course_id)
                                        .where(CourseMember.participant_id == participant.id)))
     springer = course.id not in member_of

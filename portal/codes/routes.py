@@ -9,8 +9,8 @@ from ..auth.permissions import Permission, can, get_or_404, requires
 from ..extensions import db, htmx
 from ..forms import ConfirmForm
 from ..i18n import N_, translate
+from ..readiness import checklist, unmet_for
 from ..therapists.models import Therapist
-from ..therapists.readiness import checklist, unmet_for
 from ..web import arg_id, arg_page, done, page_within
 from .models import CodeRequest
 from .request import request_code

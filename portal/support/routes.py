@@ -6,8 +6,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
 from ..accounts.forms import InvitationForm
-from ..accounts.models import Invitation
-from ..accounts.services import AccountRefused, create_group, invite, second_factor_changed
+from ..accounts.services import AccountRefused, create_group, invite, open_invitations, second_factor_changed, users_of
 from ..auth import second_factor
 from ..auth.models import Role, User
 from ..auth.permissions import ANY_GROUP, Permission, get_or_404, requires
@@ -19,10 +18,10 @@ from ..forms import ConfirmForm
 from ..groups.forms import LicenceForm
 from ..groups.models import LicenceKind, PracticeGroup
 from ..groups.services import set_licence
+from ..readiness import checklist
 from ..sorting import sort_key
 from ..therapists.forms import WithdrawForm
 from ..therapists.models import Therapist
-from ..therapists.readiness import checklist
 from ..therapists.services import withdraw_authorisation
 from ..timeutil import utcnow
 from ..web import done, page_or_fragment, push_url
@@ -92,20 +91,12 @@ def _group_page(group: PracticeGroup, forms: dict | None = None, status: int = 2
     licence_rows = [(kind, group.licence(kind),
                      forms.get(kind) or LicenceForm(formdata=None, obj=group.licence(kind), prefix=kind.value))
                     for kind in LicenceKind]
-    users = sorted(db.session.scalars(select(User).where(User.group_id == group.id)), key=lambda u: sort_key(u.email))
-    invitations = db.session.scalars(select(Invitation).where(
-        Invitation.group_id == group.id, Invitation.accepted_at.is_(None), Invitation.withdrawn_at.is_(None))
-        .order_by(Invitation.created_at.desc())).all()
+    users = users_of(group.id)
+    invitations = open_invitations(group.id)
     return render_template("support/group.html", group=group, users=users, invitations=invitations,
                            licence_rows=licence_rows, confirm_form=ConfirmForm(),
                            invitation_form=forms.get("invitation") or InvitationForm(formdata=None), now=utcnow(),
                            **extra), status
-
-
-@bp.get("/gruppen/<int:group_id>")
-@requires(Permission.SUPPORT_CONSOLE)
-def group(group_id: int):
-    return _group_page(get_or_404(PracticeGroup, group_id, group_id=ANY_GROUP))
 
 
 @bp.post("/gruppen/<int:group_id>/lizenzen/<any(sync, app, checkin):kind>")
@@ -119,6 +110,12 @@ def licence(group_id: int, kind: str):
     set_licence(group, kind, form.valid_from.data, form.valid_until.data, current_user)
     db.session.commit()
     return _group_page(group, message=_("Lizenz „%(label)s“ gespeichert.", label=kind.label))
+
+
+@bp.get("/gruppen/<int:group_id>")
+@requires(Permission.SUPPORT_CONSOLE)
+def group(group_id: int):
+    return _group_page(get_or_404(PracticeGroup, group_id, group_id=ANY_GROUP))
 
 
 @bp.route("/gruppen/neu", methods=["GET", "POST"])

@@ -9,13 +9,13 @@ from ..devices.services import devices_of
 from ..extensions import db, htmx
 from ..forms import ConfirmForm
 from ..groups.models import PracticeGroup
+from ..readiness import checklist
 from ..therapist_db.services import mark_stale
 from ..web import done, page_or_fragment, push_url
 from .forms import TherapistForm, WithdrawForm
 from .models import Therapist
 from .onboarding import onboarding_steps
 from .queries import ListParams, list_therapists, new_rows, therapist_row
-from .readiness import checklist
 from .services import create_therapist, update_therapist, withdraw_authorisation
 
 bp = Blueprint("therapists", __name__, url_prefix="/therapeuten")

@@ -4,17 +4,15 @@ withdraw an invitation, (de)activate a user, require a second factor of everyone
 from flask import Blueprint, abort, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from ..accounts.forms import InvitationForm
 from ..accounts.models import Invitation
-from ..accounts.services import AccountRefused, invite, resend, withdraw
+from ..accounts.services import AccountRefused, invite, open_invitations, resend, users_of, withdraw
 from ..auth.models import Role, User
 from ..auth.permissions import Permission, get_or_404, requires
 from ..extensions import db, htmx
 from ..forms import ConfirmForm
 from ..groups.models import PracticeGroup
-from ..sorting import sort_key
 from ..timeutil import utcnow
 from ..web import done, page_or_fragment
 from .forms import GroupSecurityForm
@@ -28,10 +26,8 @@ def _render(form=None, status=200, message=None, category="success"):
     if message and not htmx:
         return done(message, category, url_for(".index"))
     group = db.session.get(PracticeGroup, current_user.group_id)
-    users = sorted(db.session.scalars(select(User).where(User.group_id == group.id)), key=lambda u: sort_key(u.email))
-    invitations = db.session.scalars(select(Invitation).where(
-        Invitation.group_id == group.id, Invitation.accepted_at.is_(None), Invitation.withdrawn_at.is_(None))
-        .order_by(Invitation.created_at.desc())).all()
+    users = users_of(group.id)
+    invitations = open_invitations(group.id)
     return page_or_fragment("users/index.html", "users/_users.html", status, users=users, invitations=invitations,
                             group=group, form=form or InvitationForm(formdata=None),
                             security_form=GroupSecurityForm(formdata=None, obj=group),

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, redirect, render
 from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeSerializer
 
-from ... import url_secrets
+from ... import limits, url_secrets
 from ...auth.permissions import get_or_404
 from ...extensions import csrf, db, limiter
 from ...schedule.models import Course
@@ -100,18 +100,11 @@ def _todays_course(course_id) -> Course:
     return get_or_404(Course, course_id, group_id=g.terminal.group_id, weekday=today_berlin().weekday())
 
 
-def _tablet() -> str:
-    """Who a rate limit counts: the paired tablet (its cookie, hashed), else the client address."""
-    token = request.cookies.get(pairing.COOKIE)
-    return "tablet:" + hashlib.sha256(token.encode()).hexdigest() if token else "addr:" + (request.remote_addr or "?")
-
-
-def _refused(response) -> bool:
-    return response.status_code == 422
+_tablet = limits.cookie_holder(pairing.COOKIE, "tablet")  # whom a rate limit counts: the paired tablet
 
 
 @bp.route("/koppeln", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["TERMINAL_PAIRING_LIMIT"], methods=["POST"], deduct_when=_refused)
+@limiter.limit(limits.setting("TERMINAL_PAIRING_LIMIT"), methods=["POST"], deduct_when=limits.refused)
 def pair():
     if "code" in request.args:  # the QR code's address: the code moves into the session at once
         return url_secrets.take("pairing-code", request.args["code"][:20], ".pair")
@@ -138,9 +131,9 @@ def index():
 
 
 @bp.route("/kurs/<int:course_id>", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["TERMINAL_LOOKUP_LIMIT"], methods=["POST"], key_func=_tablet)
-@limiter.limit(lambda: current_app.config["TERMINAL_MISS_LIMIT"], methods=["POST"], key_func=_tablet,
-               deduct_when=_refused)
+@limiter.limit(limits.setting("TERMINAL_LOOKUP_LIMIT"), methods=["POST"], key_func=_tablet)
+@limiter.limit(limits.setting("TERMINAL_MISS_LIMIT"), methods=["POST"], key_func=_tablet,
+               deduct_when=limits.refused)
 @paired
 def identify(course_id: int):
     """Step 1: the participant identifies by chip or by last name and date of birth."""
@@ -315,7 +308,7 @@ def _same_origin() -> bool:
 
 
 @bp.post("/nachtrag")
-@limiter.limit(lambda: current_app.config["TERMINAL_REPLAY_LIMIT"], key_func=_tablet)
+@limiter.limit(limits.setting("TERMINAL_REPLAY_LIMIT"), key_func=_tablet)
 @csrf.exempt  # JSON only, from this origin, with the tablet's SameSite=Strict cookie; tokens would expire offline
 @paired_json(locked_too=True)
 def replay():
