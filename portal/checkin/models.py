@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..columns import EnumText
 from ..extensions import db
 from ..schedule.models import Course, CourseKind
-from ..timeutil import UTCDateTime, utcnow
+from ..timeutil import UTCDateTime, add_months, utcnow
 
 
 class Participant(db.Model):
@@ -86,11 +86,7 @@ class Prescription(db.Model):
         when a correction asks what it would be (None before the first session)."""
         if self.first_session_on is None:
             return None
-        month = self.first_session_on.month - 1 + (self.valid_months if valid_months is None else valid_months)
-        year, month = self.first_session_on.year + month // 12, month % 12 + 1
-        day = min(self.first_session_on.day, [31, 29 if year % 4 == 0 else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
-                                              31][month - 1])
-        return date(year, month, day)
+        return add_months(self.first_session_on, self.valid_months if valid_months is None else valid_months)
 
 
 class CourseMember(db.Model):

@@ -19,7 +19,7 @@ from ..i18n import N_, date_filter, translate
 from ..jobs import fresh_session
 from ..schedule.models import Course
 from ..signals import course_members_changed
-from ..timeutil import BERLIN, today_berlin, utcnow
+from ..timeutil import BERLIN, add_years, today_berlin, utcnow
 from .models import (
     Attendance,
     CourseMember,
@@ -35,13 +35,6 @@ PLACEHOLDER_BIRTH_DATE = date(1900, 1, 1)
 JOB_ACTOR = "Aufbewahrungsfristen"
 
 
-def _plus_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
-
-
 def prescription_end(prescription: Prescription) -> date:
     """The last valid day; a prescription never used ends on the day it was entered."""
     return prescription.expires_on() or prescription.created_at.astimezone(BERLIN).date()
@@ -49,7 +42,7 @@ def prescription_end(prescription: Prescription) -> date:
 
 def kept_until(prescription: Prescription) -> date:
     """The last day the prescription's billing proof must be kept (the retention rule, once)."""
-    return _plus_years(prescription_end(prescription), current_app.config["CHECKIN_RETENTION_YEARS"])
+    return add_years(prescription_end(prescription), current_app.config["CHECKIN_RETENTION_YEARS"])
 
 
 def keep_until(person: Participant) -> date | None:
