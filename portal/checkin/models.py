@@ -19,6 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..columns import EnumText
@@ -43,6 +44,17 @@ class Participant(db.Model):
 
     prescriptions: Mapped[list[Prescription]] = relationship(back_populates="participant",
                                                              order_by="Prescription.id")
+
+    @hybrid_property
+    def restricted(self) -> bool:
+        """Processing restricted (Art. 18 DSGVO): no new check-in, signature, prescription, group or
+        chip. The one definition; in SQL too (``~Participant.restricted`` for those who are not)."""
+        return self.restricted_at is not None
+
+    @restricted.inplace.expression
+    @classmethod
+    def _restricted_expression(cls):
+        return cls.restricted_at.is_not(None)
 
     @property
     def full_name(self) -> str:
@@ -163,6 +175,12 @@ class Terminal(db.Model):
     # What the locked terminal still tried to hand over (refused: it takes nothing after a lock), and when last.
     refused_after_lock: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_refused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def locked(self) -> bool:
+        """Locked by the practice ("Sperren"): the terminal is let in nowhere and hands over nothing
+        (the one definition; a new pairing lifts it)."""
+        return self.revoked_at is not None
 
 
 class OfflineStatus(enum.StrEnum):

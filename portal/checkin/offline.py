@@ -279,7 +279,7 @@ def _apply(terminal: Terminal, queued: Queued, now: datetime) -> Replayed:
     row = OfflineCheckIn(group_id=terminal.group_id, terminal_id=terminal.id, client_id=queued.client_id,
                          course_id=course.id, participant_id=person.id, day=day, signed_at=queued.signed_at,
                          received_at=now)
-    if person.restricted_at is not None:  # erasure asked for: no new signature is kept, nothing to decide
+    if person.restricted:  # erasure asked for: no new signature is kept, nothing to decide
         row.status, row.resolved_at = OfflineStatus.DISCARDED, now
         row.message = row.resolution_note = translate(N_("Verarbeitung eingeschränkt (Art. 18 DSGVO): nicht "
                                                          "gezählt, Unterschrift nicht gespeichert."))

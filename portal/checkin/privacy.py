@@ -152,7 +152,7 @@ def erase(person: Participant, actor) -> date | None:
 def restrict(person: Participant, actor, until: date) -> None:
     """Keep only what the billing proof needs: the person can no longer check in or be identified
     by chip, belongs to no course group, and no offline check-in of theirs waits. Audited."""
-    if person.restricted_at is None:
+    if not person.restricted:
         person.restricted_at = utcnow()
         record("participant.restricted", group_id=person.group_id, actor=actor,
                details={"participant_id": person.id, "until": until.isoformat()})

@@ -108,7 +108,7 @@ def _members(courses: list[Course], day: date) -> dict[int, tuple[list[Participa
     course's kind), and those it could not; people whose processing is restricted are neither."""
     rows = db.session.execute(
         select(CourseMember.course_id, Participant).join(Participant, Participant.id == CourseMember.participant_id)
-        .where(CourseMember.course_id.in_([c.id for c in courses]), Participant.restricted_at.is_(None))).all()
+        .where(CourseMember.course_id.in_([c.id for c in courses]), ~Participant.restricted)).all()
     usable_kinds: dict[int, set[str]] = {}
     if rows:
         for prescription, used in with_units_used(Prescription.participant_id.in_({p.id for _, p in rows})):
@@ -247,7 +247,7 @@ def evaluate(participant: Participant, course: Course, day: date, *, springer_re
     name = participant.short_name if at_terminal else participant.full_name
     if participant.group_id != course.group_id:
         raise CheckInRefused(translate(N_("Diese Person gehört nicht zu Ihrer Praxisgruppe.")))
-    if participant.restricted_at is not None:
+    if participant.restricted:
         if at_terminal:  # whoever types a name learns nothing about the person
             raise CheckInRefused(translate(N_("Check-in nicht möglich. Bitte wenden Sie sich an den Empfang.")))
         raise CheckInRefused(translate(N_("Die Verarbeitung der Daten von %(name)s ist eingeschränkt (Art. 18 "
