@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import date
 
 from email_validator import EmailNotValidError, validate_email
+from flask import abort
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -31,6 +32,14 @@ def strip(value):
 
 class ConfirmForm(FlaskForm):
     """A bare button still posts through WTForms, so CSRF protects it."""
+
+
+def confirmed_or_400(form: FlaskForm | None = None) -> FlaskForm:
+    """A POST of a bare button (or of ``form``) that WTForms accepts, CSRF token included, else 400."""
+    form = form or ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return form
 
 
 class MultiCheckboxField(SelectMultipleField):
