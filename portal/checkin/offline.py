@@ -364,3 +364,21 @@ def discard(row: OfflineCheckIn, user, note: str) -> None:
     _resolve(row, OfflineStatus.DISCARDED, user, note)
     record("checkin.offline_discarded", group_id=row.group_id, actor=user,
            details={"offline_id": row.id, "participant_id": row.participant_id, "note": note})
+
+
+def resolve(row: OfflineCheckIn, accepted: bool, user, *, springer_reason: str | None = None,
+            extra_reason: str | None = None, note: str | None = None) -> None:
+    """Resolve a "Zu klären" item: taken as an attendance (``accept``) or not counted (``discard``).
+    A refusal rolls back and is raised again; an item taken that the rules now ask another reason
+    for (a third check-in in the week …) keeps that reason, committed. Else the caller commits."""
+    try:
+        if accepted:
+            accept(row, user, springer_reason=springer_reason, extra_reason=extra_reason)
+        else:
+            discard(row, user, note)
+    except CheckInRefused as refused:
+        db.session.rollback()
+        if accepted and refused.need and row.need != refused.need:
+            row.need = refused.need
+            db.session.commit()
+        raise
