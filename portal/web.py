@@ -64,15 +64,20 @@ def ignored_arguments() -> list[str]:
     return list(g.get("bad_args", []))
 
 
-def arg_id(name: str, label: str) -> int | None:
-    """An id filter from the query string; None when absent, and when not a valid id (noted)."""
+def _arg(name: str, label: str, parse: Callable[[str], object]):
+    """A query argument through ``parse``; None when absent, and when ``parse`` finds nothing in it (noted)."""
     value = request.args.get(name, "")
     if value == "":
         return None
-    number = parse_id(value)
-    if number is None:
+    parsed = parse(value)
+    if parsed is None:
         _ignored(label)
-    return number
+    return parsed
+
+
+def arg_id(name: str, label: str) -> int | None:
+    """An id filter from the query string; None when absent, and when not a valid id (noted)."""
+    return _arg(name, label, parse_id)
 
 
 def arg_page(name: str = "page") -> int:
@@ -110,20 +115,19 @@ def paginate(query: Select, page: int, per_page: int) -> Paged:
     return Paged(list(items), page, pages, total)
 
 
-def arg_day(name: str, label: str) -> date | None:
-    """A date (YYYY-MM-DD) from the query string within the years the portal handles; None when
-    absent, and when not understood (noted)."""
-    value = request.args.get(name, "")
-    if value == "":
-        return None
+def parse_day(value: str) -> date | None:
+    """A date (YYYY-MM-DD) within the years the portal handles, else None."""
     try:
         day = date.fromisoformat(value)
     except ValueError:
-        day = None
-    if day is None or not EARLIEST_DAY <= day <= LATEST_DAY:
-        _ignored(label)
         return None
-    return day
+    return day if EARLIEST_DAY <= day <= LATEST_DAY else None
+
+
+def arg_day(name: str, label: str) -> date | None:
+    """A date (YYYY-MM-DD) from the query string within the years the portal handles; None when
+    absent, and when not understood (noted)."""
+    return _arg(name, label, parse_day)
 
 
 MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
@@ -144,13 +148,7 @@ def parse_month(value: str) -> date | None:
 def arg_month(name: str, label: str) -> date | None:
     """A month (YYYY-MM) from the query string as its first day; None when absent, and when not
     understood (noted). Every month of a URL comes through here."""
-    value = request.args.get(name, "")
-    if value == "":
-        return None
-    month = parse_month(value)
-    if month is None:
-        _ignored(label)
-    return month
+    return _arg(name, label, parse_month)
 
 
 def page_or_fragment(page: str, fragment: str, status: int = 200, headers: dict | None = None, **context):

@@ -20,15 +20,7 @@ from ..jobs import fresh_session
 from ..schedule.models import Course
 from ..signals import course_members_changed
 from ..timeutil import BERLIN, add_years, today_berlin, utcnow
-from .models import (
-    Attendance,
-    CourseMember,
-    CourseSession,
-    OfflineCheckIn,
-    OfflineStatus,
-    Participant,
-    Prescription,
-)
+from .models import Attendance, CourseMember, CourseSession, OfflineCheckIn, OfflineStatus, Participant, Prescription
 
 ANONYMOUS = "anonymisiert"
 PLACEHOLDER_BIRTH_DATE = date(1900, 1, 1)

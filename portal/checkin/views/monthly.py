@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 from datetime import date
+from functools import wraps
 
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -62,23 +63,26 @@ def attendance_choice():
     return redirect(url_for(".attendance_list", course_id=course.id, monat=chosen))
 
 
-def _download_of(course_id: int):
-    """The course and month of a list download, or the refusal when the month was not understood
-    (a download cannot say what it left out)."""
-    course, month = get_or_404(Course, course_id), _month()
-    if ignored_arguments():
-        return course, month, render_error(400, _(
-            "Diesen Monat gibt es nicht. Bitte wählen Sie in der Anwesenheitsliste einen Monat und laden Sie die "
-            "Liste dann herunter."))
-    return course, month, None
+def _month_download(view):
+    """A list download: the course and month of the URL, or the refusal when the month was not
+    understood (a download cannot say what it left out)."""
+
+    @wraps(view)
+    def wrapped(course_id: int):
+        course, month = get_or_404(Course, course_id), _month()
+        if ignored_arguments():
+            return render_error(400, _(
+                "Diesen Monat gibt es nicht. Bitte wählen Sie in der Anwesenheitsliste einen Monat und laden Sie "
+                "die Liste dann herunter."))
+        return view(course, month)
+
+    return wrapped
 
 
 @bp.get("/<int:course_id>/anwesenheit.csv")
 @requires(Permission.CHECK_IN)
-def attendance_csv(course_id: int):
-    course, month, refusal = _download_of(course_id)
-    if refusal:
-        return refusal
+@_month_download
+def attendance_csv(course: Course, month: date):
     header = ["Datum", "Uhrzeit", "Teilnehmer", "Geburtsdatum", "Springer", "Grund", "Kostenträger"]
     return csv_download(f"anwesenheit-{course.id}-{month:%Y-%m}.csv", header, (
         [a.session.day.strftime("%d.%m.%Y"), a.session.start_time.strftime("%H:%M"), a.participant.full_name,
@@ -88,10 +92,8 @@ def attendance_csv(course_id: int):
 
 @bp.get("/<int:course_id>/anwesenheit.pdf")
 @requires(Permission.CHECK_IN)
-def attendance_pdf(course_id: int):
-    course, month, refusal = _download_of(course_id)
-    if refusal:
-        return refusal
+@_month_download
+def attendance_pdf(course: Course, month: date):
     content = pdfs.monthly_list(course, month, month_rows(course, month), current_user.group.name)
     return pdf_download(content, f"anwesenheit-{course.id}-{month:%Y-%m}.pdf")
 
