@@ -22,18 +22,16 @@ from sqlalchemy import (
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..columns import EnumText
+from ..columns import EnumText, GroupOwned
 from ..extensions import db
 from ..schedule.models import Course, CourseKind
 from ..timeutil import UTCDateTime, add_months, utcnow
 
 
-class Participant(db.Model):
+class Participant(GroupOwned, db.Model):
     __tablename__ = "participant"
     __table_args__ = (UniqueConstraint("group_id", "chip_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("practice_group.id", ondelete="CASCADE"), index=True)
     first_name: Mapped[str] = mapped_column(String(80))
     last_name: Mapped[str] = mapped_column(String(80))
     birth_date: Mapped[date] = mapped_column(Date)
@@ -71,13 +69,11 @@ class Participant(db.Model):
 PRESCRIPTION_DEFAULTS = {CourseKind.REHASPORT: (50, 18), CourseKind.FUNKTIONSTRAINING: (104, 12)}
 
 
-class Prescription(db.Model):
+class Prescription(GroupOwned, db.Model):
     """A Verordnung: approved units of one course type, valid for some months from the first session."""
 
     __tablename__ = "prescription"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("practice_group.id", ondelete="CASCADE"), index=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"), index=True)
     kind: Mapped[CourseKind] = mapped_column(EnumText(CourseKind))
     units_approved: Mapped[int] = mapped_column(Integer, default=50)
@@ -110,12 +106,10 @@ class CourseMember(db.Model):
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"), primary_key=True)
 
 
-class CourseSession(db.Model):
+class CourseSession(GroupOwned, db.Model):
     __tablename__ = "course_session"
     __table_args__ = (UniqueConstraint("course_id", "day"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("practice_group.id", ondelete="CASCADE"), index=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"))
     day: Mapped[date] = mapped_column(Date)
     start_time: Mapped[time] = mapped_column(Time)
@@ -123,7 +117,7 @@ class CourseSession(db.Model):
     course: Mapped[Course] = relationship()
 
 
-class Attendance(db.Model):
+class Attendance(GroupOwned, db.Model):
     """A check-in with its signature. A mistaken one is cancelled, never deleted: it stays, struck
     through, with its reason, and no longer counts (a person is in a session once, cancelled rows aside)."""
 
@@ -131,8 +125,6 @@ class Attendance(db.Model):
     __table_args__ = (Index("uq_attendance_session_participant_active", "session_id", "participant_id", unique=True,
                             postgresql_where=text("cancelled_at IS NULL"), sqlite_where=text("cancelled_at IS NULL")),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("practice_group.id", ondelete="CASCADE"), index=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("course_session.id", ondelete="CASCADE"), index=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"), index=True)
     prescription_id: Mapped[int] = mapped_column(ForeignKey("prescription.id", ondelete="CASCADE"), index=True)
@@ -158,12 +150,10 @@ class Attendance(db.Model):
         return self.cancelled_at is not None
 
 
-class Terminal(db.Model):
+class Terminal(GroupOwned, db.Model):
     __tablename__ = "terminal"
     __table_args__ = (UniqueConstraint("group_id", "terminal_key"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("practice_group.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(80))
     terminal_key: Mapped[str] = mapped_column(String(40))
     pairing_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
@@ -190,7 +180,7 @@ class OfflineStatus(enum.StrEnum):
     DISCARDED = "discarded"  # resolved by the practice: not an attendance
 
 
-class OfflineCheckIn(db.Model):
+class OfflineCheckIn(GroupOwned, db.Model):
     """A check-in the tablet made without a connection and sent later, once per tablet and id: a
     replay finds this row and changes nothing. One the rules refused waits here, with its signature,
     until the practice resolves it; an applied one keeps no signature of its own (the attendance has it)."""
@@ -198,8 +188,6 @@ class OfflineCheckIn(db.Model):
     __tablename__ = "offline_checkin"
     __table_args__ = (UniqueConstraint("terminal_id", "client_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("practice_group.id", ondelete="CASCADE"), index=True)
     terminal_id: Mapped[int] = mapped_column(ForeignKey("terminal.id", ondelete="CASCADE"))
     client_id: Mapped[str] = mapped_column(String(36))
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"))
