@@ -17,10 +17,11 @@ from ...schedule.models import Course
 from ...timeutil import EARLIEST_DAY, today_berlin
 from ...web import arg_day, arg_id, done, page_or_fragment, parse_id, redirect_unless_htmx
 from .. import offline
+from ..day import day_overview
 from ..forms import CheckInForm, LateCheckInForm, ResolveForm
 from ..models import OfflineCheckIn, Participant
 from ..queries import unrestricted_participants
-from ..services import CheckInRefused, check_in, day_overview, decode_signature, look_ahead
+from ..services import CheckInRefused, check_in, decode_signature, look_ahead
 from .blueprint import bp
 
 
