@@ -16,7 +16,7 @@ from ...i18n import N_, translate
 from ...schedule.models import Course
 from ...timeutil import EARLIEST_DAY, today_berlin
 from ...web import arg_day, arg_id, done, page_or_fragment, parse_id, redirect_unless_htmx
-from .. import offline
+from .. import clarify
 from ..day import day_overview
 from ..forms import CheckInForm, LateCheckInForm, ResolveForm
 from ..models import OfflineCheckIn, Participant
@@ -47,9 +47,9 @@ def _day_page(day: date, *, status: int = 200, message: str | None = None, categ
                             today_iso=today_berlin().isoformat(), previous_day=day - timedelta(days=1),
                             next_day=day + timedelta(days=1),
                             message=message, category=category,
-                            to_clarify=offline.open_items(current_user.group_id) if today else [],
+                            to_clarify=clarify.open_items(current_user.group_id) if today else [],
                             open_item=open_item, open_action=open_action,
-                            resolve_form=ResolveForm(formdata=None), signature_of=offline.signature_base64)
+                            resolve_form=ResolveForm(formdata=None), signature_of=clarify.signature_base64)
 
 
 def _today(**kwargs):
@@ -167,7 +167,7 @@ def resolve_offline(item_id: int, action: str):
         return _today(message=_("Bitte prüfen Sie die Angaben."), **refused)
     name = item.participant.full_name
     try:
-        offline.resolve(item, action == "uebernehmen", current_user, springer_reason=form.springer_reason.data,
+        clarify.resolve(item, action == "uebernehmen", current_user, springer_reason=form.springer_reason.data,
                         extra_reason=form.extra_reason.data, note=form.note.data)
     except CheckInRefused as refusal:
         return _today(message=refusal.message, **refused)
