@@ -11,7 +11,8 @@ from ..extensions import db
 from ..schedule.models import Course
 from ..timeutil import add_months
 from .models import Attendance, CourseMember, CourseSession, Participant, Prescription, Terminal
-from .services import ACTIVE, participants_of
+from .records import participants_of
+from .services import ACTIVE
 
 RECENT_ATTENDANCES = 30  # on a participant's page; the monthly lists and the Datenauskunft have all
 

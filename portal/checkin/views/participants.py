@@ -16,16 +16,15 @@ from ...web import done, page_or_fragment, redirect_unless_htmx
 from ..forms import MembershipForm, ParticipantForm, PrescriptionEditForm, PrescriptionForm
 from ..models import Participant, Prescription
 from ..queries import group_courses, membership_ids, recent_attendances
-from ..services import (
-    CheckInRefused,
+from ..records import (
     add_membership,
     add_prescription,
     create_participant,
     participants_of,
-    remaining_units,
     update_participant,
     update_prescription,
 )
+from ..services import CheckInRefused, remaining_units
 from .blueprint import bp
 
 
