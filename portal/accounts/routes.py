@@ -18,7 +18,7 @@ from ..auth.login import home_url_for
 from ..auth.models import Passkey, UserSession
 from ..auth.permissions import Permission, requires
 from ..extensions import db, htmx, limiter
-from ..forms import ConfirmForm
+from ..forms import ConfirmForm, confirmed_or_400
 from ..timeutil import utcnow
 from .forms import (
     ForgotPasswordForm,
@@ -216,8 +216,7 @@ def change_password_view():
 @bp.post("/konto/sitzungen/<int:session_id>/beenden")
 @requires(Permission.OWN_ACCOUNT)
 def end_session(session_id: int):
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    confirmed_or_400()
     row = db.session.get(UserSession, session_id)
     if row is None or row.user_id != current_user.id or row.ended_at is not None:
         abort(404)
@@ -233,8 +232,7 @@ def end_session(session_id: int):
 @bp.post("/konto/sitzungen/andere-beenden")
 @requires(Permission.OWN_ACCOUNT)
 def end_other_sessions():
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    confirmed_or_400()
     this = sessions.current()
     ended = end_sessions(current_user, [row for row in sessions.live(current_user.id)
                                         if this is None or row.id != this.id])

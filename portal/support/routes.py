@@ -14,7 +14,7 @@ from ..codes.models import CodeRequest
 from ..codes.status import status_for
 from ..devices.services import devices_of
 from ..extensions import db, htmx
-from ..forms import ConfirmForm
+from ..forms import ConfirmForm, confirmed_or_400
 from ..groups.forms import LicenceForm
 from ..groups.models import LicenceKind, PracticeGroup
 from ..groups.services import set_licence
@@ -24,7 +24,7 @@ from ..therapists.forms import WithdrawForm
 from ..therapists.models import Therapist
 from ..therapists.services import withdraw_authorisation
 from ..timeutil import utcnow
-from ..web import done, page_or_fragment, push_url
+from ..web import page_or_fragment, push_url, redirect_unless_htmx
 from .forms import NewGroupForm
 from .jobs import overview, requeue_failed
 from .services import search
@@ -160,8 +160,7 @@ def reset_second_factor(user_id: int):
     """A user lost phone and codes: support removes their second factor (audited, and the user is
     told by mail); a user who needs one sets it up again at the next sign-in."""
     user = get_or_404(User, user_id, group_id=ANY_GROUP)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    confirmed_or_400()
     if user.id == current_user.id:
         abort(403)
     second_factor.remove_all(user)
@@ -174,11 +173,10 @@ def reset_second_factor(user_id: int):
     return _group_page(db.session.get(PracticeGroup, user.group_id), message=message)
 
 
-def _jobs_page(message: str | None = None, category: str = "success"):
+@redirect_unless_htmx(".jobs")
+def _jobs_page(*, message: str | None = None, category: str = "success"):
     """The job queues (htmx: the section); after a plain form post, a redirect with the message.
     With Redis down the page says so instead of failing."""
-    if message and not htmx:
-        return done(message, category, url_for(".jobs"))
     try:
         queues = overview()
     except RedisError:
@@ -199,8 +197,7 @@ def jobs():
 @requires(Permission.SUPPORT_CONSOLE)
 def requeue(job_id: str | None):
     """"Erneut versuchen": one failed job, or every failed one, back to the queue (audited)."""
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    confirmed_or_400()
     try:
         count = requeue_failed(None if job_id is None else [job_id], current_user)
     except RedisError:
@@ -208,7 +205,7 @@ def requeue(job_id: str | None):
         return _jobs_page()
     db.session.commit()
     if not count:
-        return _jobs_page(_("Dieser Auftrag ist nicht mehr unter den fehlgeschlagenen.") if job_id else
-                          _("Es gibt keine fehlgeschlagenen Aufträge mehr."), "warning")
-    return _jobs_page(ngettext("%(num)s Auftrag wird erneut versucht.", "%(num)s Aufträge werden erneut versucht.",
-                               count))
+        return _jobs_page(message=_("Dieser Auftrag ist nicht mehr unter den fehlgeschlagenen.") if job_id else
+                          _("Es gibt keine fehlgeschlagenen Aufträge mehr."), category="warning")
+    return _jobs_page(message=ngettext("%(num)s Auftrag wird erneut versucht.",
+                                       "%(num)s Aufträge werden erneut versucht.", count))

@@ -35,36 +35,23 @@ TICKET_SECONDS = 10 * 60  # from identification to the signature
 TERMINAL_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'")
 
 
-def paired(view):
-    """The terminal of the cookie, or the pairing page; a revoked terminal is refused at once."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        terminal = pairing.current_terminal()
-        if terminal is None:
-            return redirect(url_for(".pair"))
-        if terminal.revoked_at is not None:
-            return render_template("checkin/terminal/revoked.html", terminal=terminal), 403
-        g.terminal = terminal
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
-def paired_json(view=None, *, locked_too: bool = False):
-    """For the tablet's background calls: the terminal of the cookie, else a JSON refusal the
-    tablet understands (a locked terminal clears what it keeps). ``locked_too`` lets a locked
-    terminal in; the view decides what it may still do."""
+def paired(view=None, *, json: bool = False, locked_too: bool = False):
+    """The terminal of the cookie, as ``g.terminal``. Without one: the pairing page, or for the
+    tablet's background calls (``json``) a JSON refusal it understands; a locked terminal is
+    refused at once (as JSON it clears what it keeps). ``locked_too`` lets a locked terminal in;
+    the view decides what it may still do."""
     if view is None:
-        return lambda inner: paired_json(inner, locked_too=locked_too)
+        return lambda inner: paired(inner, json=json, locked_too=locked_too)
 
     @wraps(view)
     def wrapped(*args, **kwargs):
         terminal = pairing.current_terminal()
         if terminal is None:
-            return jsonify(error="unpaired"), 401
-        if terminal.revoked_at is not None and not locked_too:
-            return jsonify(error="locked"), 403
+            return (jsonify(error="unpaired"), 401) if json else redirect(url_for(".pair"))
+        if terminal.locked and not locked_too:
+            if json:
+                return jsonify(error="locked"), 403
+            return render_template("checkin/terminal/revoked.html", terminal=terminal), 403
         g.terminal = terminal
         return view(*args, **kwargs)
 
@@ -83,7 +70,7 @@ def _allow_webassembly(response):
 def _identification():
     """The pairing's identification key, for the paired tablet's own pages only (offline.identification_key)."""
     terminal = g.get("terminal")
-    usable = terminal is not None and terminal.revoked_at is None and terminal.token_hash is not None
+    usable = terminal is not None and not terminal.locked and terminal.token_hash is not None
     return {"identify_key": offline.identification_key(terminal).hex() if usable else None}
 
 
@@ -294,7 +281,7 @@ def _offline_words() -> dict[str, str]:
 
 
 @bp.get("/heute.json")
-@paired_json
+@paired(json=True)
 def day_snapshot():
     """Today's courses and what identification needs, for the tablet to keep until tomorrow."""
     response = jsonify(offline.snapshot(g.terminal, today_berlin(), utcnow()) | {"texts": _offline_words()})
@@ -310,14 +297,14 @@ def _same_origin() -> bool:
 @bp.post("/nachtrag")
 @limiter.limit(limits.setting("TERMINAL_REPLAY_LIMIT"), key_func=_tablet)
 @csrf.exempt  # JSON only, from this origin, with the tablet's SameSite=Strict cookie; tokens would expire offline
-@paired_json(locked_too=True)
+@paired(json=True, locked_too=True)
 def replay():
     """One check-in the tablet queued without a connection: applied once per id; a replay changes
     nothing and gets the first answer again. A locked terminal hands over nothing at all (who holds
     the tablet after a lock could sign anything): each attempt is refused and counted for the practice."""
     if not request.is_json or not _same_origin():
         return jsonify(error="bad_request", message=_("Check-ins nimmt das Portal nur vom Terminal selbst an.")), 400
-    if g.terminal.revoked_at is not None:
+    if g.terminal.locked:
         offline.refuse_after_lock(g.terminal)
         db.session.commit()
         message = _("Dieses Terminal ist gesperrt und übergibt keine Check-ins mehr.")
