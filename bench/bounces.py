@@ -35,7 +35,6 @@ from sqlalchemy import select  # noqa: E402
 
 from portal import create_app  # noqa: E402
 from portal.bounces.parser import read  # noqa: E402
-from portal.bounces.services import envelope_sender  # noqa: E402
 from portal.codes.models import CodeRequest  # noqa: E402
 from portal.codes.request import request_code  # noqa: E402
 from portal.devtools import bounce_samples  # noqa: E402
@@ -44,6 +43,7 @@ from portal.devtools.schema import rebuild  # noqa: E402
 from portal.devtools.smtp_sink import SmtpSink  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Licence, LicenceKind, PracticeGroup, Role, Therapist, User  # noqa: E402
+from portal.outbox.return_path import envelope_sender  # noqa: E402
 
 BOUNCES = "bounces@praxisportal.example"
 PASSWORD = "bench-passwort-2026"

@@ -17,9 +17,9 @@ from . import cli, errors, i18n, jobs, models, recurring, security, web  # noqa:
 from .accounts.routes import bp as account_bp
 from .api.routes import bp as api_bp
 from .audit.routes import bp as audit_bp
+from .auth.login import init_login_manager
 from .auth.permissions import Permission, can, reserved_for
 from .auth.routes import bp as auth_bp
-from .auth.routes import init_login_manager
 from .bounces import receiver as bounce_receiver
 from .bounces.webhooks import bp as webhooks_bp
 from .calendars.routes import bp as calendars_bp
@@ -29,6 +29,7 @@ from .codes.arrival import arrival_help
 from .codes.routes import bp as codes_bp
 from .config import CONFIGS, from_environment
 from .devices.routes import bp as devices_bp
+from .devtools import cli as devtools_cli
 from .devtools.mail_viewer import bp as mail_viewer_bp
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, mail, migrate
 from .groups.routes import bp as groups_bp
@@ -84,6 +85,7 @@ def create_app(config_name: str | None = None, test_config: dict | None = None) 
     errors.init_app(app)
     monitoring.init_app(app)
     cli.init_app(app)
+    devtools_cli.init_app(app)
     bounce_receiver.init_app(app)
     register_template_globals(app)
     return app

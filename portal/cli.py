@@ -1,4 +1,4 @@
-"""Flask CLI commands: create-user and demo-data."""
+"""Flask CLI commands: create-user (demo-data is the developer tools' own, ``devtools/cli.py``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from wtforms.validators import ValidationError
 
 from .auth import passwords
 from .auth.models import Role
-from .devtools.demo import GROUP_NAME, PASSWORD, USERS, load_demo_data
 from .extensions import db
 from .forms import normalise_email
 from .groups.models import PracticeGroup
@@ -46,12 +45,3 @@ def init_app(app: Flask) -> None:
         create_user(email, role, password, group.id if group else None)
         db.session.commit()
         click.echo(f"Benutzer {email} ({role}) angelegt.")
-
-    @app.cli.command("demo-data")
-    def demo_data_command() -> None:
-        """Legt die Demo-Praxisgruppe mit Therapeuten und je einem Benutzer pro Rolle an."""
-        load_demo_data()
-        click.echo(f"Demo-Daten bereit: {GROUP_NAME}")
-        for email, role in USERS:
-            click.echo(f"  {role.value:<10} {email}  Passwort: {PASSWORD}")
-        click.echo("Der support-Zugang richtet bei der ersten Anmeldung seinen zweiten Faktor ein.")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 
@@ -33,3 +34,12 @@ def contains(term: str) -> str:
     ``max_muster`` finds only that, not ``maxXmuster``."""
     escaped = term.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
     return f"%{escaped}%"
+
+
+class GroupOwned:
+    """Mixin: the id and the practice group a tenant's row belongs to (deleted with the group),
+    the table's first two columns."""
+
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-1)
+    group_id: Mapped[int] = mapped_column(ForeignKey("practice_group.id", ondelete="CASCADE"), index=True,
+                                          sort_order=-1)

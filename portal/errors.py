@@ -1,6 +1,7 @@
 """German error pages; htmx requests get a short fragment instead of a page."""
 
 import time
+from collections.abc import Callable
 
 from flask import Flask, current_app, render_template, request
 from flask_babel import gettext as _
@@ -8,7 +9,6 @@ from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from .api.errors import api_error
 from .auth.permissions import colleagues_with, reserved_for
 from .extensions import htmx, limiter
 
@@ -30,14 +30,17 @@ def retry_after() -> dict:
     return {"Retry-After": str(max(1, seconds))}
 
 
+def answer_errors_under(app: Flask, prefix: str, answer: Callable[[int], object]) -> None:
+    """Let a feature answer the errors of the URLs under ``prefix`` itself (the app API in JSON),
+    a 404 of an unknown URL included."""
+    app.extensions.setdefault("error_answers", {})[prefix] = answer
+
+
 def render_error(status: int, message: str | None = None):
-    if request.path.startswith("/api/"):
-        code = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large",
-                429: "too_many_attempts"}.get(status)
-        response = api_error(code or ("server_error" if status >= 500 else "invalid_request"))
-        if status == 429:
-            response.headers.update(retry_after())
-        return response
+    answers = current_app.extensions.get("error_answers", {})
+    answer = next((answer for prefix, answer in answers.items() if request.path.startswith(prefix)), None)
+    if answer is not None:
+        return answer(status)
     if status == 429 and message is None:
         minutes = max(1, -(-int(retry_after()["Retry-After"]) // 60))
         message = ngettext("Zu viele Versuche. Bitte versuchen Sie es in %(num)s Minute erneut.",

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from functools import wraps
 
 from email_validator import EmailNotValidError, validate_email
+from flask import abort
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -31,6 +33,34 @@ def strip(value):
 
 class ConfirmForm(FlaskForm):
     """A bare button still posts through WTForms, so CSRF protects it."""
+
+
+def confirmed_or_400(form: FlaskForm | None = None) -> FlaskForm:
+    """A POST of a bare button (or of ``form``) that WTForms accepts, CSRF token included, else 400."""
+    form = form or ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return form
+
+
+def posted_form(load: Callable, make_form: Callable[..., FlaskForm], name: str, refuse: Callable):
+    """Decorator for a view that takes a form's POST: ``load`` turns the URL's ids into the object
+    (a 404 for another group's), ``make_form(obj)`` builds the form; an invalid form answers
+    ``refuse(obj, status=422, <name>=form)`` (the section again with its errors), a valid one calls
+    the view with the object and the form."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(**ids):
+            obj = load(**ids)
+            form = make_form(obj)
+            if not form.validate_on_submit():
+                return refuse(obj, status=422, **{name: form})
+            return view(obj, form)
+
+        return wrapped
+
+    return decorate
 
 
 class MultiCheckboxField(SelectMultipleField):

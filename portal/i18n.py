@@ -46,6 +46,23 @@ def translate(message: str, **variables) -> str:
     return text % variables if variables else text
 
 
+# numbers as German prose writes them up to twelve, in the feminine ("zwei Teilnahmen", "eine dritte")
+_COUNT_WORDS = (N_("null"), N_("eine"), N_("zwei"), N_("drei"), N_("vier"), N_("fünf"), N_("sechs"), N_("sieben"),
+                N_("acht"), N_("neun"), N_("zehn"), N_("elf"), N_("zwölf"))
+_ORDINAL_WORDS = ("", N_("erste"), N_("zweite"), N_("dritte"), N_("vierte"), N_("fünfte"), N_("sechste"),
+                  N_("siebte"), N_("achte"), N_("neunte"), N_("zehnte"), N_("elfte"), N_("zwölfte"))
+
+
+def count_word(number: int) -> str:
+    """A count in words up to twelve ("zwei"), in digits above."""
+    return translate(_COUNT_WORDS[number]) if 0 <= number < len(_COUNT_WORDS) else str(number)
+
+
+def ordinal_word(number: int) -> str:
+    """An ordinal in words up to twelve ("dritte"), "13." above."""
+    return translate(_ORDINAL_WORDS[number]) if 0 < number < len(_ORDINAL_WORDS) else f"{number}."
+
+
 class LabelledEnum(StrEnum):
     """A string enum whose members carry their German label, translated when read:
     ``REHASPORT = "rehasport", N_("Rehasport")``. Subclasses may add more values per member and

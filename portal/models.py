@@ -1,35 +1,40 @@
-"""Every model, imported in one place for Alembic and the shell."""
+"""Every model, imported in one place for Alembic and the shell, and re-exported by name
+(``from portal.models import Participant``)."""
 
-from .accounts.models import AccountMail, Invitation, MailKind
-from .audit.models import AuditEvent
-from .auth.models import Passkey, RecoveryCode, Role, User, UserSession
-from .bounces.models import Bounce, BounceKind, Intake
-from .calendars.models import CalendarKind, CalendarSubscription
-from .checkin.models import (
-    Attendance,
-    CourseMember,
-    CourseSession,
-    OfflineCheckIn,
-    OfflineStatus,
-    Participant,
-    Prescription,
-    Terminal,
-)
-from .codes.models import CodeRequest
-from .devices.models import Device
-from .groups.models import Licence, LicenceKind, Practice, PracticeGroup
-from .outbox.delivery import Delivery
-from .schedule.models import Appointment, Course, CourseKind
-from .scripts.models import RunStatus, ScriptRun
-from .therapist_db.models import TherapistDatabase
-from .therapists.models import Therapist, therapist_practice
-
-__all__ = [
-    "AccountMail", "Invitation", "MailKind", "Passkey", "RecoveryCode", "UserSession",
-    "Appointment", "Attendance", "AuditEvent", "Bounce", "BounceKind", "CalendarKind", "CalendarSubscription",
-    "CodeRequest", "Course", "CourseKind",
-    "CourseMember", "CourseSession", "Delivery", "Device", "Intake", "Licence", "LicenceKind", "OfflineCheckIn",
-    "OfflineStatus", "Participant",
-    "Practice", "PracticeGroup", "Prescription", "Role", "RunStatus", "ScriptRun", "Terminal", "Therapist",
-    "TherapistDatabase", "User", "therapist_practice",
-]
+from .accounts.models import AccountMail as AccountMail
+from .accounts.models import Invitation as Invitation
+from .accounts.models import MailKind as MailKind
+from .audit.models import AuditEvent as AuditEvent
+from .auth.models import Passkey as Passkey
+from .auth.models import RecoveryCode as RecoveryCode
+from .auth.models import Role as Role
+from .auth.models import User as User
+from .auth.models import UserSession as UserSession
+from .bounces.models import Bounce as Bounce
+from .bounces.models import BounceKind as BounceKind
+from .bounces.models import Intake as Intake
+from .calendars.models import CalendarKind as CalendarKind
+from .calendars.models import CalendarSubscription as CalendarSubscription
+from .checkin.models import Attendance as Attendance
+from .checkin.models import CourseMember as CourseMember
+from .checkin.models import CourseSession as CourseSession
+from .checkin.models import OfflineCheckIn as OfflineCheckIn
+from .checkin.models import OfflineStatus as OfflineStatus
+from .checkin.models import Participant as Participant
+from .checkin.models import Prescription as Prescription
+from .checkin.models import Terminal as Terminal
+from .codes.models import CodeRequest as CodeRequest
+from .devices.models import Device as Device
+from .groups.models import Licence as Licence
+from .groups.models import LicenceKind as LicenceKind
+from .groups.models import Practice as Practice
+from .groups.models import PracticeGroup as PracticeGroup
+from .outbox.delivery import Delivery as Delivery
+from .schedule.models import Appointment as Appointment
+from .schedule.models import Course as Course
+from .schedule.models import CourseKind as CourseKind
+from .scripts.models import RunStatus as RunStatus
+from .scripts.models import ScriptRun as ScriptRun
+from .therapist_db.models import TherapistDatabase as TherapistDatabase
+from .therapists.models import Therapist as Therapist
+from .therapists.models import therapist_practice as therapist_practice

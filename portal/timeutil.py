@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import Date, DateTime, bindparam
 from sqlalchemy.types import TypeDecorator
 
@@ -40,6 +41,22 @@ def utcnow() -> datetime:
 def today_berlin() -> date:
     """Today's date as a practice in Germany sees it."""
     return utcnow().astimezone(BERLIN).date()
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (or earlier), or the month's last day when that month is
+    shorter: 31 January + 1 month is 28 or 29 February. Every month step of the portal comes here."""
+    return day + relativedelta(months=months)
+
+
+def add_years(day: date, years: int) -> date:
+    """The same day ``years`` later; 29 February becomes 28 February in a year without it."""
+    return day + relativedelta(years=years)
+
+
+def month_start(day: date) -> date:
+    """The first day of the day's month (how the portal names a month)."""
+    return day.replace(day=1)
 
 
 def as_utc(value: datetime) -> datetime:

@@ -1,19 +1,25 @@
-"""Web plumbing every feature shares: bounded ids, page numbers and dates from URLs, one URL
-answering a page or an htmx fragment, the redirect after a change, the addresses htmx is told
-to push, and CSV downloads that spreadsheets cannot turn into formulas."""
+"""Web plumbing every feature shares: bounded ids, page numbers and dates from URLs, a list's
+page, one URL answering a page or an htmx fragment, the redirect after a change, the addresses
+htmx is told to push, CSV downloads that spreadsheets cannot turn into formulas, and PDF and
+JSON files."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
+from functools import wraps
 
 from flask import Flask, Response, flash, g, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
+from sqlalchemy import Select, func, select
 from werkzeug.routing import IntegerConverter
 
-from .extensions import htmx
+from .extensions import db, htmx
 from .i18n import N_, translate
 from .timeutil import EARLIEST_DAY, LATEST_DAY
 
@@ -58,15 +64,20 @@ def ignored_arguments() -> list[str]:
     return list(g.get("bad_args", []))
 
 
-def arg_id(name: str, label: str) -> int | None:
-    """An id filter from the query string; None when absent, and when not a valid id (noted)."""
+def _arg(name: str, label: str, parse: Callable[[str], object]):
+    """A query argument through ``parse``; None when absent, and when ``parse`` finds nothing in it (noted)."""
     value = request.args.get(name, "")
     if value == "":
         return None
-    number = parse_id(value)
-    if number is None:
+    parsed = parse(value)
+    if parsed is None:
         _ignored(label)
-    return number
+    return parsed
+
+
+def arg_id(name: str, label: str) -> int | None:
+    """An id filter from the query string; None when absent, and when not a valid id (noted)."""
+    return _arg(name, label, parse_id)
 
 
 def arg_page(name: str = "page") -> int:
@@ -86,20 +97,37 @@ def page_within(page: int, total: int, per_page: int) -> tuple[int, int]:
     return min(page, pages), pages
 
 
-def arg_day(name: str, label: str) -> date | None:
-    """A date (YYYY-MM-DD) from the query string within the years the portal handles; None when
-    absent, and when not understood (noted)."""
-    value = request.args.get(name, "")
-    if value == "":
-        return None
+@dataclass(frozen=True)
+class Paged:
+    """One page of a list: its rows, the page shown, how many pages and rows there are."""
+
+    items: list
+    page: int
+    pages: int
+    total: int
+
+
+def paginate(query: Select, page: int, per_page: int) -> Paged:
+    """The page of an ordered query's rows (a page past the end shows the last, as ``page_within``)."""
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    page, pages = page_within(page, total, per_page)
+    items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
+    return Paged(list(items), page, pages, total)
+
+
+def parse_day(value: str) -> date | None:
+    """A date (YYYY-MM-DD) within the years the portal handles, else None."""
     try:
         day = date.fromisoformat(value)
     except ValueError:
-        day = None
-    if day is None or not EARLIEST_DAY <= day <= LATEST_DAY:
-        _ignored(label)
         return None
-    return day
+    return day if EARLIEST_DAY <= day <= LATEST_DAY else None
+
+
+def arg_day(name: str, label: str) -> date | None:
+    """A date (YYYY-MM-DD) from the query string within the years the portal handles; None when
+    absent, and when not understood (noted)."""
+    return _arg(name, label, parse_day)
 
 
 MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
@@ -120,13 +148,7 @@ def parse_month(value: str) -> date | None:
 def arg_month(name: str, label: str) -> date | None:
     """A month (YYYY-MM) from the query string as its first day; None when absent, and when not
     understood (noted). Every month of a URL comes through here."""
-    value = request.args.get(name, "")
-    if value == "":
-        return None
-    month = parse_month(value)
-    if month is None:
-        _ignored(label)
-    return month
+    return _arg(name, label, parse_month)
 
 
 def page_or_fragment(page: str, fragment: str, status: int = 200, headers: dict | None = None, **context):
@@ -140,6 +162,25 @@ def done(message: str, category: str, url: str):
     """After a change made without htmx: the message as a flash, then back to a page (POST/redirect/GET)."""
     flash(message, category)
     return redirect(url)
+
+
+def redirect_unless_htmx(back: str | Callable[..., str]):
+    """Decorator for the function that renders a page or its htmx section after a change: called
+    with ``message=`` (status 200) outside htmx, by a plain form post, it flashes the message (with
+    ``category=``, "success" by default) and redirects instead (POST/redirect/GET) to the endpoint
+    ``back``, or to the URL ``back(*args, **kwargs)`` builds. A refusal (another status) renders."""
+
+    def decorate(render):
+        @wraps(render)
+        def wrapped(*args, **kwargs):
+            if kwargs.get("message") and not htmx and kwargs.get("status", 200) == 200:
+                url = back(*args, **kwargs) if callable(back) else url_for(back)
+                return done(kwargs["message"], kwargs.get("category", "success"), url)
+            return render(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
 
 
 def push_url(endpoint: str, **values) -> dict:
@@ -181,3 +222,15 @@ def csv_download(filename: str, header: list[str], rows) -> Response:
     writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
     return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={filename}", "Cache-Control": "no-store"})
+
+
+def pdf_download(content: bytes, filename: str) -> Response:
+    """A PDF shown in the browser, never kept in a cache."""
+    return Response(content, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"})
+
+
+def json_download(data, filename: str) -> Response:
+    """JSON as a file to save (German text kept readable), never kept in a cache."""
+    return Response(json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})

@@ -3,9 +3,8 @@ the shared core, never back; no route module imports another feature's; no new c
 packages. grimp reads the import graph (tools/arch_figures.py prints its figures); import-linter checks
 the contracts in pyproject.toml.
 
-Each allow-list below names imports that break a rule today, with the reason. A line ending in
-"removed by issue 25 part A" goes once that part has landed: the test then fails on the line
-itself, saying it allows nothing any more."""
+Each allow-list below names imports that break a rule today, with the reason. A line that allows
+nothing any more fails the test, which says to delete it."""
 
 from __future__ import annotations
 
@@ -19,13 +18,9 @@ from tools.arch_figures import FACTORY, Import, Layout, shortest_cycle, strongly
 
 ROOT = Path(__file__).resolve().parents[1]
 
-ROUTE_IMPORTS_ALLOWED = [
-    Import("portal.accounts.routes", "portal.auth.routes"),  # removed by issue 25 part A
-]
+ROUTE_IMPORTS_ALLOWED: list[Import] = []
 
-FACTORY_TAKES_FROM_ROUTES_ALLOWED = [
-    ("portal.auth.routes", "init_login_manager"),  # removed by issue 25 part A
-]
+FACTORY_TAKES_FROM_ROUTES_ALLOWED: list[tuple[str, str]] = []  # (route module, name)
 
 COMPOSITION = {FACTORY, "portal.cli", "portal.models", "portal.recurring", "portal.cron_config"}
 """The core modules that put the features together (the app, its commands, every table, the recurring
@@ -33,15 +28,15 @@ jobs): they may import any feature, and no feature imports them."""
 
 ABOVE_FEATURES = {"portal.readiness"}
 """Core modules that answer a question reading several features, so they sit above them (the readiness
-rules, which issue 25 part A moves here from therapists/): they may import features, and features' views
-may import them."""
+rules): they may import features, and features' views may import them."""
 
 CORE_IMPORTS_ALLOWED = [
-    Import("portal.errors", "portal.api.errors"),  # removed by issue 25 part A
     # the 403 page names the colleagues who may do what was refused (auth.permissions knows the roles)
     Import("portal.errors", "portal.auth.permissions"),
     # a job carries the id of the request that enqueued it (monitoring.logs keeps that id)
     Import("portal.jobs", "portal.monitoring.logs"),
+    # the account limit keys on a keyed hash of the typed address, made as the sign-in links' hashes are
+    Import("portal.limits", "portal.auth.tokens"),
 ]
 
 FEATURE_IMPORTS_OF_COMPOSITION_ALLOWED = [
@@ -51,9 +46,7 @@ FEATURE_IMPORTS_OF_COMPOSITION_ALLOWED = [
     Import("portal.monitoring.metrics", "portal.recurring"),
 ]
 
-DEVTOOLS_IMPORTS_ALLOWED = [
-    Import("portal.cli", "portal.devtools.demo"),  # removed by issue 25 part A
-]
+DEVTOOLS_IMPORTS_ALLOWED: list[Import] = []
 
 CYCLE_EDGES_ALLOWED = [
     # The imports between features that close a cycle today, each pointing the wrong way. Without
@@ -68,25 +61,22 @@ CYCLE_EDGES_ALLOWED = [
     ("audit", "groups"),
     ("audit", "schedule"),
     ("audit", "therapists"),
-    # monitoring too: features log through monitoring.logs, while /metrics counts codes and mails
-    # (a cycle only through codes -> bounces -> monitoring)
-    ("monitoring", "codes"),  # removed by issue 25 part A
     # auth holds the user model (a user belongs to a group) and the permissions every view checks
     ("groups", "auth"),
     # groups' services change their practices' therapists and courses (group-wide renames, licences)
     ("groups", "schedule"),
     ("groups", "therapists"),
-    # a therapist's pages and readiness read the features about therapists: calendars (failing
-    # feeds), devices, the schedule, the therapist database
+    # a therapist's list, dialog and services read the features about therapists: calendars
+    # (failing feeds), devices (signed-in devices, ended on withdrawal), the therapist database
+    # (generated on activation)
     ("therapists", "calendars"),
     ("therapists", "devices"),
-    ("therapists", "schedule"),  # removed by issue 25 part A
     ("therapists", "therapist_db"),
     # the schedule's course page shows the course's calendar section
     ("schedule", "calendars"),
-    # codes and therapists, codes and bounces import each other
-    ("therapists", "codes"),  # removed by issue 25 part A
-    ("bounces", "codes"),  # removed by issue 25 part A
+    # codes name their therapist, while the therapist list and dialog read codes' status and
+    # activation requests a code (therapists.queries, routes, services)
+    ("therapists", "codes"),
 ]
 
 

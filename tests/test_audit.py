@@ -10,7 +10,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from portal.audit.labels import ACTIONS, DETAILS, HIDDEN
-from portal.checkin.services import add_membership, cancel_attendance, check_in
+from portal.checkin.records import add_membership
+from portal.checkin.services import cancel_attendance, check_in
 from portal.extensions import db
 from portal.models import Course, Participant, Therapist, User
 from portal.therapists.services import Withdrawal, withdraw_authorisation

@@ -19,12 +19,12 @@ from sqlalchemy import select
 
 from portal.bounces import imap, webhooks
 from portal.bounces.models import Bounce, BounceKind, Intake
-from portal.bounces.services import envelope_sender, tag_for
 from portal.codes.models import CodeRequest
 from portal.devtools import bounce_samples
 from portal.extensions import db
 from portal.models import AuditEvent, Therapist
 from portal.outbox.delivery import Delivery
+from portal.outbox.return_path import envelope_sender, tag_for
 from portal.timeutil import clock, utcnow
 
 from .conftest import make_app

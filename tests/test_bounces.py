@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from portal.bounces.models import Bounce, BounceKind, Intake
 from portal.bounces.parser import AUTO_REPLY, NOT_A_REPORT, read
 from portal.bounces.receiver import BounceReceiver
-from portal.bounces.services import FORGED, OTHER_RECIPIENT, UNTAGGED, envelope_sender, take
+from portal.bounces.services import FORGED, OTHER_RECIPIENT, UNTAGGED, take
 from portal.codes.models import CodeRequest
 from portal.devtools import bounce_samples
 from portal.devtools.embedded_redis import free_port
@@ -24,6 +24,7 @@ from portal.devtools.smtp_sink import SmtpSink
 from portal.extensions import db
 from portal.models import AuditEvent, Therapist
 from portal.outbox.delivery import Delivery
+from portal.outbox.return_path import envelope_sender
 
 from . import factories as f
 from .conftest import make_app

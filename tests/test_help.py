@@ -11,7 +11,7 @@ from portal.devices.models import DeviceState
 from portal.extensions import db
 from portal.help.content import ORDER
 from portal.models import Therapist
-from portal.therapists.readiness import HELP_PAGE, RULES
+from portal.readiness import HELP_PAGE, RULES
 
 from .helpers import HX
 

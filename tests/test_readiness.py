@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Licence, PracticeGroup, Role, Therapist, TherapistDatabase
-from portal.therapists.readiness import RULES, sign_in_refusal
+from portal.readiness import RULES, sign_in_refusal
 from portal.timeutil import clock, utcnow
 
 from . import factories as f

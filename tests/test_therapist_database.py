@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy import select
 
 from portal.checkin.privacy import restrict
-from portal.checkin.services import add_membership, update_participant
+from portal.checkin.records import add_membership, update_participant
 from portal.extensions import db
 from portal.models import Course, Participant, Practice, Therapist, TherapistDatabase
 from portal.therapist_db import generator, jobs

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy import ForeignKey, LargeBinary, String, and_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import Role, User
@@ -40,9 +41,15 @@ class Invitation(db.Model):
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     mails: Mapped[list[AccountMail]] = relationship(back_populates="invitation", order_by="AccountMail.id")
 
-    @property
+    @hybrid_property
     def open(self) -> bool:
+        """Neither accepted nor withdrawn (yet)."""
         return self.accepted_at is None and self.withdrawn_at is None
+
+    @open.inplace.expression
+    @classmethod
+    def _open_expression(cls):
+        return and_(cls.accepted_at.is_(None), cls.withdrawn_at.is_(None))
 
     @property
     def latest_mail(self) -> AccountMail | None:

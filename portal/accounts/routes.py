@@ -4,30 +4,21 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from functools import wraps
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from .. import url_secrets
+from .. import limits, url_secrets
 from ..auth import passkeys, second_factor, sessions, throttle
+from ..auth.login import home_url_for
 from ..auth.models import Passkey, UserSession
 from ..auth.permissions import Permission, requires
-from ..auth.routes import home_url_for
 from ..extensions import db, htmx, limiter
-from ..forms import ConfirmForm
+from ..forms import ConfirmForm, confirmed_or_400
 from ..timeutil import utcnow
 from .forms import (
     ForgotPasswordForm,
@@ -39,7 +30,7 @@ from .forms import (
     TotpForm,
 )
 from .mails import valid_link
-from .models import MailKind
+from .models import AccountMail, MailKind
 from .services import (
     AccountRefused,
     accept,
@@ -77,14 +68,6 @@ def second_factor_first():
     return None
 
 
-def _link_limited(response) -> bool:
-    return response.status_code not in (200, 302) or request.method != "POST"
-
-
-def _own_key() -> str:
-    return f"own-account:{current_user.get_id()}"
-
-
 # --- joining, and a new password by mail ----------------------------------------------------------
 
 def _link_invalid(kind: MailKind, status: int = 404, message: str | None = None):
@@ -100,27 +83,48 @@ def _take_link(token: str, kind: MailKind, endpoint: str):
     return url_secrets.take(kind.value, token, endpoint)
 
 
-@bp.get("/einladung/<token>")
-def join_link(token: str):
-    return _take_link(token, MailKind.INVITATION, ".join")
+def _link_page(rule: str, kind: MailKind, usable: Callable[[AccountMail], bool]):
+    """A page a mail's link opens. ``rule/<token>`` (endpoint ``<view>_link``) takes the token
+    (``_take_link``); the page at ``rule`` gets the mail its link is for while the link works and
+    ``usable(mail)`` holds, else the link's error page. Its failed POSTs count against the link limit."""
+    def decorate(view):
+        endpoint = view.__name__
+        bp.add_url_rule(f"{rule}/<token>", f"{endpoint}_link", methods=["GET"],
+                        view_func=lambda token: _take_link(token, kind, f".{endpoint}"))
+
+        @wraps(view)
+        def page():
+            mail = valid_link(url_secrets.held(kind.value), kind)
+            if mail is None or not usable(mail):
+                return _link_invalid(kind)
+            return view(mail)
+
+        limited = limiter.limit(limits.setting("LINK_LIMIT"), methods=["POST"], deduct_when=limits.unsuccessful)
+        return bp.route(rule, methods=["GET", "POST"])(limited(page))
+    return decorate
 
 
-@bp.route("/einladung", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LINK_LIMIT"], methods=["POST"], deduct_when=_link_limited)
-def join():
+def _use_link(kind: MailKind, change, *args):
+    """Make the change a link's page is for (joining, a new password) and commit: (its result,
+    None), or (None, the link's error page) when it is refused, e.g. the link was used meanwhile."""
+    try:
+        result = change(*args)
+    except AccountRefused as refused:
+        db.session.rollback()
+        return None, _link_invalid(kind, 409, str(refused))
+    db.session.commit()
+    return result, None
+
+
+@_link_page("/einladung", MailKind.INVITATION, lambda mail: mail.invitation.open)
+def join(mail: AccountMail):
     """The invitation's page: choose a password, and be signed in."""
-    mail = valid_link(url_secrets.held(MailKind.INVITATION.value), MailKind.INVITATION)
-    if mail is None or not mail.invitation.open:
-        return _link_invalid(MailKind.INVITATION)
     invitation = mail.invitation
     form = JoinForm(email=invitation.email)
     if form.validate_on_submit():
-        try:
-            user = accept(mail, form.name.data, form.password.data)
-        except AccountRefused as refused:
-            db.session.rollback()
-            return _link_invalid(MailKind.INVITATION, 409, str(refused))
-        db.session.commit()
+        user, refusal = _use_link(MailKind.INVITATION, accept, mail, form.name.data, form.password.data)
+        if refusal is not None:
+            return refusal
         sessions.start(user)
         flash(_("Willkommen! Ihr Zugang für „%(group)s“ ist eingerichtet.", group=invitation.group.name), "success")
         return throttle.remember_device(redirect(home_url_for(user)), user)
@@ -129,8 +133,8 @@ def join():
 
 
 @bp.route("/passwort-vergessen", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RESET_REQUEST_LIMIT"], methods=["POST"])
-@limiter.limit(lambda: current_app.config["RESET_ADDRESS_LIMIT"], methods=["POST"], key_func=throttle.account_key)
+@limiter.limit(limits.setting("RESET_REQUEST_LIMIT"), methods=["POST"])
+@limiter.limit(limits.setting("RESET_ADDRESS_LIMIT"), methods=["POST"], key_func=limits.typed_address)
 def forgot_password():
     """The same answer, in the same time, whether the address has an account or not. The address is
     looked up here: the job that sends the mail carries only the mail's id."""
@@ -144,26 +148,14 @@ def forgot_password():
     return render_template("accounts/forgot.html", form=form), 200 if request.method == "GET" else 422
 
 
-@bp.get("/passwort/neu/<token>")
-def new_password_link(token: str):
-    return _take_link(token, MailKind.RESET, ".new_password")
-
-
-@bp.route("/passwort/neu", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LINK_LIMIT"], methods=["POST"], deduct_when=_link_limited)
-def new_password():
+@_link_page("/passwort/neu", MailKind.RESET, lambda mail: mail.user is not None and mail.user.active)
+def new_password(mail: AccountMail):
     """The reset link's page: a new password; every session of the account ends."""
-    mail = valid_link(url_secrets.held(MailKind.RESET.value), MailKind.RESET)
-    if mail is None or mail.user is None or not mail.user.active:
-        return _link_invalid(MailKind.RESET)
     form = NewPasswordForm(email=mail.email)
     if form.validate_on_submit():
-        try:
-            reset_password(mail, form.password.data)
-        except AccountRefused as refused:
-            db.session.rollback()
-            return _link_invalid(MailKind.RESET, 409, str(refused))
-        db.session.commit()
+        _user, refusal = _use_link(MailKind.RESET, reset_password, mail, form.password.data)
+        if refusal is not None:
+            return refusal
         url_secrets.pop(MailKind.RESET.value)
         flash(_("Ihr neues Passwort gilt. Alle Anmeldungen Ihres Zugangs wurden beendet; bitte melden Sie sich "
                 "neu an."), "success")
@@ -224,8 +216,7 @@ def change_password_view():
 @bp.post("/konto/sitzungen/<int:session_id>/beenden")
 @requires(Permission.OWN_ACCOUNT)
 def end_session(session_id: int):
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    confirmed_or_400()
     row = db.session.get(UserSession, session_id)
     if row is None or row.user_id != current_user.id or row.ended_at is not None:
         abort(404)
@@ -241,8 +232,7 @@ def end_session(session_id: int):
 @bp.post("/konto/sitzungen/andere-beenden")
 @requires(Permission.OWN_ACCOUNT)
 def end_other_sessions():
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    confirmed_or_400()
     this = sessions.current()
     ended = end_sessions(current_user, [row for row in sessions.live(current_user.id)
                                         if this is None or row.id != this.id])
@@ -264,8 +254,8 @@ def second_factor_page():
 
 @bp.route("/konto/zweiter-faktor/app", methods=["GET", "POST"])
 @requires(Permission.OWN_ACCOUNT)
-@limiter.limit(lambda: current_app.config["SECOND_FACTOR_LIMIT"], methods=["POST"], key_func=_own_key,
-               deduct_when=_link_limited)
+@limiter.limit(limits.setting("SECOND_FACTOR_LIMIT"), methods=["POST"], key_func=limits.own_account,
+               deduct_when=limits.unsuccessful)
 def totp_setup():
     """The authenticator app: its QR code and the key as text; the first right code switches it on.
     Replacing an app asks for the password too, or a passkey confirms it."""

@@ -11,6 +11,7 @@ from ..auth import sessions
 from ..auth.models import Role, User
 from ..extensions import db
 from ..groups.models import Licence, LicenceKind, PracticeGroup
+from ..sorting import sort_key
 from ..timeutil import today_berlin, utcnow
 from .mails import request_mail, use_link, void_reset_links
 from .models import AccountMail, Invitation, MailKind
@@ -26,8 +27,18 @@ def user_by_email(email: str) -> User | None:
 
 def open_invitation(group_id: int, email: str) -> Invitation | None:
     return db.session.scalar(select(Invitation).where(
-        Invitation.group_id == group_id, func.lower(Invitation.email) == email.lower(),
-        Invitation.accepted_at.is_(None), Invitation.withdrawn_at.is_(None)))
+        Invitation.group_id == group_id, func.lower(Invitation.email) == email.lower(), Invitation.open))
+
+
+def users_of(group_id: int) -> list[User]:
+    """The group's portal users, by e-mail address (the users lists)."""
+    return sorted(db.session.scalars(select(User).where(User.group_id == group_id)), key=lambda u: sort_key(u.email))
+
+
+def open_invitations(group_id: int) -> list[Invitation]:
+    """The group's invitations nobody accepted or withdrew yet, newest first (the users lists)."""
+    return list(db.session.scalars(select(Invitation).where(Invitation.group_id == group_id, Invitation.open)
+                                   .order_by(Invitation.created_at.desc())))
 
 
 def invite(group: PracticeGroup, email: str, role: Role, actor) -> Invitation:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
+from ..errors import retry_after
 from ..help.links import help_page_url
 
 # code: (HTTP status, German message, help section)
@@ -43,6 +44,23 @@ def api_error(code: str, **extra):
         challenge = 'Bearer realm="therapeuten-app"'
         response.headers["WWW-Authenticate"] = challenge + (', error="invalid_token"' if code != "invalid_code" else "")
     return response
+
+
+HTTP_ERRORS = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large", 429: "too_many_attempts"}
+
+
+def http_error(status: int, otherwise: str = "invalid_request"):
+    """The JSON answer for an HTTP error status (``otherwise`` for one without its own code);
+    a 429 says when to try again."""
+    response = api_error(HTTP_ERRORS.get(status, otherwise))
+    if status == 429:
+        response.headers.update(retry_after())
+    return response
+
+
+def app_error(status: int):
+    """The JSON answer for an error the app's handlers give (e.g. an unknown URL under the API)."""
+    return http_error(status, "server_error" if status >= 500 else "invalid_request")
 
 
 class ApiError(Exception):

@@ -7,25 +7,21 @@ import time
 from flask import Blueprint, current_app, jsonify, request, send_file, url_for
 from werkzeug.exceptions import HTTPException
 
+from .. import limits
 from ..codes.self_service import request_by_therapist
 from ..devices import services as devices
-from ..errors import retry_after
+from ..errors import answer_errors_under
 from ..extensions import csrf, db, limiter
 from ..help.links import help_page_url
-from ..therapist_db import generator
-from .errors import ApiError, api_error
+from .errors import ApiError, api_error, app_error, http_error
 from .openapi import document
 
 bp = Blueprint("api", __name__, url_prefix="/api/app/v1")
 csrf.exempt(bp)
 
 
-def _limit():
-    return current_app.config["API_RATE_LIMIT"]
-
-
 # one budget per client address across the whole API (not one per endpoint)
-limiter.shared_limit(_limit, scope="app-api", key_func=lambda: request.remote_addr or "unknown",
+limiter.shared_limit(limits.setting("API_RATE_LIMIT"), scope="app-api", key_func=limits.client_address,
                      error_message="too_many_attempts")(bp)
 
 
@@ -38,12 +34,11 @@ def _refused(error):
 
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException):
-    if error.code == 429:
-        response = api_error("too_many_attempts")
-        response.headers.update(retry_after())
-        return response
-    return api_error({404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}.get(
-        error.code, "invalid_request"))
+    return http_error(error.code)
+
+
+# every error under /api/ answers in JSON, an unknown URL too
+bp.record_once(lambda state: answer_errors_under(state.app, "/api/", app_error))
 
 
 def _json_body(fields: dict[str, int]) -> dict[str, str]:
@@ -99,17 +94,14 @@ def request_code():
 @bp.get("/database")
 def database():
     device = devices.authenticate(_bearer_token())
-    if not device.database_ready:
-        raise ApiError("database_not_ready")
-    devices.note_contact(device)
+    path = devices.sync(device)
     etag = device.database_sha256
     if etag in request.if_none_match:
         response = current_app.response_class(status=304)
         response.set_etag(etag)
         return response
-    response = send_file(generator.path_for(device.group_id, device.therapist_id), mimetype="application/vnd.sqlite3",
-                         as_attachment=True, download_name="therapeuten-datenbank.sqlite", etag=False,
-                         max_age=0)
+    response = send_file(path, mimetype="application/vnd.sqlite3", as_attachment=True,
+                         download_name="therapeuten-datenbank.sqlite", etag=False, max_age=0)
     response.set_etag(etag)
     return response
 
@@ -118,9 +110,7 @@ def database():
 def sync():
     device = devices.authenticate(_bearer_token())
     _json_body({"version": 64})
-    if not device.database_ready:
-        raise ApiError("database_not_ready")
-    devices.note_contact(device)
+    devices.sync(device)
     return jsonify(status="ok", database=_database_info(device.database_sha256))
 
 

@@ -20,7 +20,7 @@ from ..i18n import N_, datetime_filter, translate
 from ..sorting import sort_key
 from ..therapists.models import Therapist
 from ..timeutil import BERLIN
-from ..web import arg_day, arg_id, arg_page, csv_download, ignored_arguments, page_within
+from ..web import arg_day, arg_id, arg_page, csv_download, ignored_arguments, paginate
 from .labels import action_label, actor_name, actor_role, details_text, subject
 from .models import AuditEvent
 from .names import names_for
@@ -81,10 +81,8 @@ class AuditFilter:
 def index():
     filters = AuditFilter.from_request()
     conditions = filters.conditions()
-    total = db.session.scalar(select(func.count(AuditEvent.id)).where(*conditions)) or 0
-    filters.page, pages = page_within(filters.page, total, PER_PAGE)
-    entries = db.session.scalars(select(AuditEvent).where(*conditions).order_by(AuditEvent.id.desc())
-                                 .limit(PER_PAGE).offset((filters.page - 1) * PER_PAGE)).all()
+    shown_page = paginate(select(AuditEvent).where(*conditions).order_by(AuditEvent.id.desc()), filters.page, PER_PAGE)
+    filters.page, pages, total, entries = shown_page.page, shown_page.pages, shown_page.total, shown_page.items
     visible = [AuditEvent.group_id == filters.group] if filters.group is not None else []
     actions = db.session.scalars(select(AuditEvent.action).where(*visible).distinct()
                                  .order_by(AuditEvent.action)).all()

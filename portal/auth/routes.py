@@ -5,53 +5,22 @@ from __future__ import annotations
 
 import time
 
-from flask import (
-    Blueprint,
-    current_app,
-    flash,
-    g,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
 
-from ..extensions import db, htmx, limiter
+from .. import limits
+from ..extensions import db, limiter
 from ..forms import ConfirmForm
 from . import passkeys, second_factor, sessions, throttle
 from .forms import LanguageForm, LoginForm, SecondFactorForm
-from .models import Role, User
+from .login import home_url_for
+from .models import User
 from .services import authenticate, safe_next_url
 
 bp = Blueprint("auth", __name__)
 PENDING = "pending_sign_in"  # the Flask session's key: password right, second factor still to come
 PENDING_SECONDS = 5 * 60
-
-
-def init_login_manager(login_manager) -> None:
-    login_manager.login_view = "auth.login"
-    login_manager.login_message = _l("Bitte melden Sie sich an.")
-    login_manager.login_message_category = "info"
-    login_manager.user_loader(sessions.load)
-
-    @login_manager.unauthorized_handler
-    def unauthorized():
-        login_url = url_for("auth.login", next=request.full_path.rstrip("?"))
-        if htmx:
-            return "", 401, {"HX-Redirect": login_url}
-        flash(login_manager.login_message, "info")
-        return redirect(login_url)
-
-
-def home_url_for(user) -> str:
-    if user.role == Role.SUPPORT:
-        return url_for("support.index")
-    return url_for("therapists.index")
 
 
 @bp.get("/")
@@ -136,7 +105,7 @@ def _second_factor_passed(user: User):
 
 
 @bp.post("/anmelden/passkey/optionen")
-@limiter.limit(lambda: current_app.config["SECOND_FACTOR_LIMIT"], exempt_when=SECOND_FACTOR.known)
+@limiter.limit(limits.setting("SECOND_FACTOR_LIMIT"), exempt_when=SECOND_FACTOR.known)
 def passkey_options():
     user = _pending_user()
     if user is None or not user.passkeys:

@@ -28,10 +28,10 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
+from .. import limits
 from ..audit.services import record
 from ..extensions import db, limiter
 from .models import User
-from .tokens import keyed_hash
 
 COOKIE = "portal_known"
 KNOWN_PER_BROWSER = 5  # accounts a shared browser remembers
@@ -73,29 +73,10 @@ def remember_device(response, user: User):
     return response
 
 
-def typed_email() -> str:
-    return (request.form.get("email") or "").strip().casefold()[:254]
-
-
-def account_key() -> str:
-    """The per-account limits' key for the address typed, known or not (so it reveals nothing), as
-    a keyed hash: no address is written to Redis."""
-    return "account:" + keyed_hash("limit", typed_email()).hex()[:40]
-
-
 def typed_account() -> tuple[str, User | None]:
     """The sign-in form's account: its limit key, and the user when the address has one."""
-    user = db.session.scalar(select(User).where(func.lower(User.email) == typed_email()))
-    return account_key(), user
-
-
-def failed(response) -> bool:
-    """What the limits of a door count: a wrong password or code, and any refusal but their own."""
-    return g.get("sign_in_failed", False) or response.status_code not in (200, 302, 429)
-
-
-def _setting(name: str) -> Callable[[], str]:
-    return lambda: current_app.config[name]
+    user = db.session.scalar(select(User).where(func.lower(User.email) == limits.typed_email()))
+    return limits.typed_address(), user
 
 
 @dataclass(frozen=True)
@@ -135,17 +116,17 @@ class Door:
     def guard(self, view):
         """The door's limits on a view's POSTs: per client address and per account for new
         browsers, per known browser, and the account's ceiling for all."""
-        limits = (
-            limiter.limit(_setting("LOGIN_FAILURE_LIMIT"), methods=["POST"], deduct_when=failed,
-                          exempt_when=self.known),
-            limiter.limit(_setting(self.new_browsers), methods=["POST"], key_func=self.account_key,
+        setting, failed = limits.setting, limits.failed_sign_in
+        guards = (
+            limiter.limit(setting("LOGIN_FAILURE_LIMIT"), methods=["POST"], deduct_when=failed, exempt_when=self.known),
+            limiter.limit(setting(self.new_browsers), methods=["POST"], key_func=self.account_key,
                           deduct_when=failed, exempt_when=self.known),
-            limiter.limit(_setting(self.known_browser), methods=["POST"], key_func=self.browser_key,
+            limiter.limit(setting(self.known_browser), methods=["POST"], key_func=self.browser_key,
                           deduct_when=failed, exempt_when=self.unknown),
-            limiter.limit(_setting(self.ceiling), methods=["POST"], key_func=self.ceiling_key, deduct_when=failed),
+            limiter.limit(setting(self.ceiling), methods=["POST"], key_func=self.ceiling_key, deduct_when=failed),
         )
-        for limit in reversed(limits):
-            view = limit(view)
+        for guard in reversed(guards):
+            view = guard(view)
         return view
 
 

@@ -13,17 +13,21 @@ from ..i18n import N_, LabelledEnum
 from ..timeutil import UTCDateTime, utcnow
 
 
-class BounceKind(LabelledEnum):
-    HARD = "hard", N_("Zustellung gescheitert")
-    SOFT = "soft", N_("Zustellung verzögert")
-    IGNORED = "ignored", N_("nicht berücksichtigt")
-
-
 class Intake(LabelledEnum):
+    """Which way the report came in: our SMTP intake, the IMAP mailbox, or a provider's webhook."""
+
     SMTP = "smtp", N_("SMTP-Empfang")
     IMAP = "imap", N_("IMAP-Postfach")
     POSTMARK = "postmark", N_("Postmark")
     SES = "ses", N_("Amazon SES")
+
+
+class BounceKind(LabelledEnum):
+    """What a report does to its code mail: void it (hard), delay it (soft), or nothing (ignored)."""
+
+    HARD = "hard", N_("Zustellung gescheitert")
+    SOFT = "soft", N_("Zustellung verzögert")
+    IGNORED = "ignored", N_("nicht berücksichtigt")
 
 
 class Bounce(db.Model):

@@ -4,13 +4,10 @@ the delivery is delayed)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from collections.abc import Iterable
 from dataclasses import replace
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -18,6 +15,7 @@ from ..audit.services import record
 from ..codes.models import CodeRequest
 from ..extensions import db
 from ..outbox.delivery import Delivery
+from ..outbox.return_path import TAG, bounce_address, genuine, tagged_id
 from ..timeutil import utcnow
 from .models import Bounce, BounceKind, Intake
 from .parser import Report
@@ -29,37 +27,10 @@ UNMATCHED = "keiner Code-Mail zuzuordnen"
 ACTOR = "Zustellberichte"
 
 
-def _tag_mac(request_id: int) -> str:
-    key = hmac.new(current_app.config["SECRET_KEY"].encode(), b"bounce-tag-v1", hashlib.sha256).digest()
-    return hmac.new(key, str(request_id).encode(), hashlib.sha256).hexdigest()[:16]
-
-
-def tag_for(request_id: int) -> str:
-    """The tag naming a code request in a VERP address or a provider's metadata: id and HMAC."""
-    return f"{request_id}-{_tag_mac(request_id)}"
-
-
 def request_for_tag(tag: str) -> CodeRequest | None:
     """The code request a genuine tag names; None for no tag or a forged one."""
-    match = re.fullmatch(r"(\d{1,19})-([0-9a-f]{16})", tag or "")
-    if match is None or not hmac.compare_digest(match.group(2), _tag_mac(int(match.group(1)))):
-        return None
-    return db.session.get(CodeRequest, int(match.group(1)))
-
-
-def bounce_address() -> str | None:
-    """Where reports about code mails go back to: MAIL_BOUNCE_ADDRESS (VERP), else the sender."""
-    return current_app.config.get("MAIL_BOUNCE_ADDRESS")
-
-
-def envelope_sender(request_id: int) -> str | None:
-    """The code mail's envelope sender with VERP, ``local+<id>-<hmac>@domain``; None without
-    MAIL_BOUNCE_ADDRESS (reports then find their mail by the Message-ID they quote)."""
-    address = bounce_address()
-    if not address:
-        return None
-    local, _, domain = address.partition("@")
-    return f"{local}+{tag_for(request_id)}@{domain}"
+    request_id = tagged_id(tag)
+    return db.session.get(CodeRequest, request_id) if request_id is not None else None
 
 
 def accepts(address: str) -> bool:
@@ -78,7 +49,7 @@ def _tagged_request(addresses: Iterable[str]) -> tuple[int | None, bool]:
     if not configured:
         return None, False
     local, _, domain = configured.lower().partition("@")
-    pattern = re.compile(rf"^{re.escape(local)}\+(\d{{1,19}})-([0-9a-f]{{16}})@{re.escape(domain)}$")
+    pattern = re.compile(rf"^{re.escape(local)}\+{TAG}@{re.escape(domain)}$")
     forged = False
     for address in addresses:
         match = pattern.match(address.strip("<>").lower())
@@ -86,7 +57,7 @@ def _tagged_request(addresses: Iterable[str]) -> tuple[int | None, bool]:
             forged = forged or address.lower().startswith(local + "+")
             continue
         request_id = int(match.group(1))
-        if hmac.compare_digest(match.group(2), _tag_mac(request_id)):
+        if genuine(request_id, match.group(2)):
             return request_id, False
         forged = True
     return None, forged

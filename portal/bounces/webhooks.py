@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from flask import Blueprint, abort, current_app, jsonify, request
 from sqlalchemy import func, select
 
+from .. import limits
 from ..codes.models import CodeRequest
 from ..errors import retry_after
 from ..extensions import csrf, db, limiter
@@ -33,7 +34,7 @@ from .services import request_for_tag, take
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks/mail")
 csrf.exempt(bp)
 # one budget per client address for all mail webhooks (a provider retries what is refused)
-limiter.shared_limit(lambda: current_app.config["WEBHOOK_LIMIT"], scope="mail-webhooks")(bp)
+limiter.shared_limit(limits.setting("WEBHOOK_LIMIT"), scope="mail-webhooks")(bp)
 
 POSTMARK_HARD = {"HardBounce", "BadEmailAddress", "ManuallyDeactivated", "Blocked", "DMARCPolicy"}
 POSTMARK_SOFT = {"SoftBounce", "Transient", "DnsError", "Unknown"}

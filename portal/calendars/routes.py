@@ -6,7 +6,7 @@ from flask_login import current_user
 from .. import jobs
 from ..auth.permissions import Permission, get_or_404, requires
 from ..extensions import db, htmx
-from ..forms import ConfirmForm
+from ..forms import ConfirmForm, confirmed_or_400, posted_form
 from ..therapists.models import Therapist
 from ..web import done
 from . import messages
@@ -25,8 +25,12 @@ bp.add_app_template_filter(messages.error_fix, "calendar_fix")
 bp.add_app_template_filter(messages.skip_reason, "calendar_skip_reason")
 
 
+def _therapist(therapist_id: int) -> Therapist:
+    return get_or_404(Therapist, therapist_id)
+
+
 def _calendar(therapist_id: int, calendar_id: int) -> tuple[Therapist, CalendarSubscription]:
-    therapist = get_or_404(Therapist, therapist_id)
+    therapist = _therapist(therapist_id)
     return therapist, get_or_404(CalendarSubscription, calendar_id, therapist_id=therapist.id)
 
 
@@ -51,11 +55,9 @@ def _handed_over(message: str) -> str:
 
 @bp.post("")
 @requires(Permission.EDIT_THERAPISTS)
-def subscribe_view(therapist_id: int):
-    therapist = get_or_404(Therapist, therapist_id)
-    form = SubscribeForm(practices=therapist.group.practices)
-    if not form.validate_on_submit():
-        return _section(therapist, status=422, subscribe_form=form)
+@posted_form(_therapist, lambda therapist: SubscribeForm(practices=therapist.group.practices), "subscribe_form",
+             _section)
+def subscribe_view(therapist: Therapist, form: SubscribeForm):
     try:
         subscribe(therapist, form.practice_id.data, form.address.data, current_user)
     except AlreadySubscribed:
@@ -67,11 +69,8 @@ def subscribe_view(therapist_id: int):
 
 @bp.post("/hochladen")
 @requires(Permission.EDIT_THERAPISTS)
-def upload_view(therapist_id: int):
-    therapist = get_or_404(Therapist, therapist_id)
-    form = UploadForm(practices=therapist.group.practices)
-    if not form.validate_on_submit():
-        return _section(therapist, status=422, upload_form=form)
+@posted_form(_therapist, lambda therapist: UploadForm(practices=therapist.group.practices), "upload_form", _section)
+def upload_view(therapist: Therapist, form: UploadForm):
     try:
         calendar, counts = upload(therapist, form.practice_id.data, form.filename, form.body, current_user)
     except NotACalendar:
@@ -87,7 +86,8 @@ def upload_view(therapist_id: int):
 @requires(Permission.EDIT_THERAPISTS)
 def fetch_view(therapist_id: int, calendar_id: int):
     therapist, calendar = _calendar(therapist_id, calendar_id)
-    if not ConfirmForm().validate_on_submit() or not calendar.is_feed:
+    confirmed_or_400()
+    if not calendar.is_feed:
         abort(400)
     request_fetch(calendar)
     db.session.commit()
@@ -98,8 +98,7 @@ def fetch_view(therapist_id: int, calendar_id: int):
 @requires(Permission.EDIT_THERAPISTS)
 def remove_view(therapist_id: int, calendar_id: int):
     therapist, calendar = _calendar(therapist_id, calendar_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    confirmed_or_400()
     count = remove(calendar, current_user)
     db.session.commit()
     message = ngettext("Kalender entfernt und mit ihm %(num)s Termin.",

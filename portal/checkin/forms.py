@@ -1,6 +1,7 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from sqlalchemy import select
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -211,3 +212,32 @@ class MembershipForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.course_id.choices = [please_choose()] + choices(
             (c.id, f"{c.name} ({c.kind.label}, {weekday_filter(c.weekday)} {c.start_time:%H:%M})") for c in courses)
+
+
+class DataExportForm(FlaskForm):
+    """"Datenauskunft" as JSON (also without a choice) or as PDF; anything else is no valid request."""
+
+    format = SelectField(choices=choices([("json", "JSON"), ("pdf", "PDF")]), default="json")
+
+
+class ErasureForm(FlaskForm):
+    """"Löschen" with its tick: without it nothing is erased."""
+
+    bestaetigt = StringField()
+
+    @property
+    def ticked(self) -> bool:
+        return self.bestaetigt.data == "ja"
+
+
+class ImportForm(FlaskForm):
+    """A CSV file to check, or the checked content (base64) sent back with "Importieren"."""
+
+    datei = FileField()
+    inhalt = HiddenField(default="")
+    importieren = StringField()
+
+    @property
+    def to_save(self) -> bool:
+        """"Importieren" pressed on a preview (a new upload is only checked)."""
+        return not self.datei.data and self.importieren.data == "ja"

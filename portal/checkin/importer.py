@@ -19,7 +19,8 @@ from ..extensions import db
 from ..i18n import N_, date_filter, translate
 from ..timeutil import EARLIEST_DAY, today_berlin
 from .models import Participant
-from .services import create_participant, folded
+from .records import create_participant
+from .services import folded
 
 MAX_BYTES = 512 * 1024
 MAX_LINES = 2000

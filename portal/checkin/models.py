@@ -19,20 +19,19 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..columns import EnumText
+from ..columns import EnumText, GroupOwned
 from ..extensions import db
 from ..schedule.models import Course, CourseKind
-from ..timeutil import UTCDateTime, utcnow
+from ..timeutil import UTCDateTime, add_months, utcnow
 
 
-class Participant(db.Model):
+class Participant(GroupOwned, db.Model):
     __tablename__ = "participant"
     __table_args__ = (UniqueConstraint("group_id", "chip_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("practice_group.id", ondelete="CASCADE"), index=True)
     first_name: Mapped[str] = mapped_column(String(80))
     last_name: Mapped[str] = mapped_column(String(80))
     birth_date: Mapped[date] = mapped_column(Date)
@@ -43,6 +42,17 @@ class Participant(db.Model):
 
     prescriptions: Mapped[list[Prescription]] = relationship(back_populates="participant",
                                                              order_by="Prescription.id")
+
+    @hybrid_property
+    def restricted(self) -> bool:
+        """Processing restricted (Art. 18 DSGVO): no new check-in, signature, prescription, group or
+        chip. The one definition; in SQL too (``~Participant.restricted`` for those who are not)."""
+        return self.restricted_at is not None
+
+    @restricted.inplace.expression
+    @classmethod
+    def _restricted_expression(cls):
+        return cls.restricted_at.is_not(None)
 
     @property
     def full_name(self) -> str:
@@ -59,13 +69,11 @@ class Participant(db.Model):
 PRESCRIPTION_DEFAULTS = {CourseKind.REHASPORT: (50, 18), CourseKind.FUNKTIONSTRAINING: (104, 12)}
 
 
-class Prescription(db.Model):
+class Prescription(GroupOwned, db.Model):
     """A Verordnung: approved units of one course type, valid for some months from the first session."""
 
     __tablename__ = "prescription"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("practice_group.id", ondelete="CASCADE"), index=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"), index=True)
     kind: Mapped[CourseKind] = mapped_column(EnumText(CourseKind))
     units_approved: Mapped[int] = mapped_column(Integer, default=50)
@@ -86,11 +94,7 @@ class Prescription(db.Model):
         when a correction asks what it would be (None before the first session)."""
         if self.first_session_on is None:
             return None
-        month = self.first_session_on.month - 1 + (self.valid_months if valid_months is None else valid_months)
-        year, month = self.first_session_on.year + month // 12, month % 12 + 1
-        day = min(self.first_session_on.day, [31, 29 if year % 4 == 0 else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
-                                              31][month - 1])
-        return date(year, month, day)
+        return add_months(self.first_session_on, self.valid_months if valid_months is None else valid_months)
 
 
 class CourseMember(db.Model):
@@ -102,12 +106,10 @@ class CourseMember(db.Model):
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"), primary_key=True)
 
 
-class CourseSession(db.Model):
+class CourseSession(GroupOwned, db.Model):
     __tablename__ = "course_session"
     __table_args__ = (UniqueConstraint("course_id", "day"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("practice_group.id", ondelete="CASCADE"), index=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"))
     day: Mapped[date] = mapped_column(Date)
     start_time: Mapped[time] = mapped_column(Time)
@@ -115,7 +117,7 @@ class CourseSession(db.Model):
     course: Mapped[Course] = relationship()
 
 
-class Attendance(db.Model):
+class Attendance(GroupOwned, db.Model):
     """A check-in with its signature. A mistaken one is cancelled, never deleted: it stays, struck
     through, with its reason, and no longer counts (a person is in a session once, cancelled rows aside)."""
 
@@ -123,8 +125,6 @@ class Attendance(db.Model):
     __table_args__ = (Index("uq_attendance_session_participant_active", "session_id", "participant_id", unique=True,
                             postgresql_where=text("cancelled_at IS NULL"), sqlite_where=text("cancelled_at IS NULL")),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("practice_group.id", ondelete="CASCADE"), index=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("course_session.id", ondelete="CASCADE"), index=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"), index=True)
     prescription_id: Mapped[int] = mapped_column(ForeignKey("prescription.id", ondelete="CASCADE"), index=True)
@@ -150,12 +150,10 @@ class Attendance(db.Model):
         return self.cancelled_at is not None
 
 
-class Terminal(db.Model):
+class Terminal(GroupOwned, db.Model):
     __tablename__ = "terminal"
     __table_args__ = (UniqueConstraint("group_id", "terminal_key"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("practice_group.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(80))
     terminal_key: Mapped[str] = mapped_column(String(40))
     pairing_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
@@ -168,6 +166,12 @@ class Terminal(db.Model):
     refused_after_lock: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_refused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    @property
+    def locked(self) -> bool:
+        """Locked by the practice ("Sperren"): the terminal is let in nowhere and hands over nothing
+        (the one definition; a new pairing lifts it)."""
+        return self.revoked_at is not None
+
 
 class OfflineStatus(enum.StrEnum):
     APPLIED = "applied"  # the rules allowed it: an attendance exists
@@ -176,7 +180,7 @@ class OfflineStatus(enum.StrEnum):
     DISCARDED = "discarded"  # resolved by the practice: not an attendance
 
 
-class OfflineCheckIn(db.Model):
+class OfflineCheckIn(GroupOwned, db.Model):
     """A check-in the tablet made without a connection and sent later, once per tablet and id: a
     replay finds this row and changes nothing. One the rules refused waits here, with its signature,
     until the practice resolves it; an applied one keeps no signature of its own (the attendance has it)."""
@@ -184,8 +188,6 @@ class OfflineCheckIn(db.Model):
     __tablename__ = "offline_checkin"
     __table_args__ = (UniqueConstraint("terminal_id", "client_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("practice_group.id", ondelete="CASCADE"), index=True)
     terminal_id: Mapped[int] = mapped_column(ForeignKey("terminal.id", ondelete="CASCADE"))
     client_id: Mapped[str] = mapped_column(String(36))
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"))

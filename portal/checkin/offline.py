@@ -1,10 +1,9 @@
 """The terminal without a connection: what the tablet keeps for a day (today's courses and what
-identification needs), the check-ins it queued offline applied once per id when they arrive, and
-the "Zu klären" list of those the rules refused afterwards, resolved by the practice."""
+identification needs) and the check-ins it queued offline, applied once per id when they arrive;
+those the rules refuse then wait in "Zu klären" (``clarify``) for the practice."""
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import hmac
@@ -23,7 +22,7 @@ from ..audit.services import record
 from ..extensions import db
 from ..i18n import N_, date_filter, translate
 from ..schedule.models import Course
-from ..timeutil import BERLIN, parse_instant, today_berlin, utcnow
+from ..timeutil import BERLIN, parse_instant, utcnow
 from .models import (
     Attendance,
     CourseMember,
@@ -37,7 +36,6 @@ from .models import (
 from .services import (
     ACTIVE,
     CheckInRefused,
-    CheckInResult,
     check_in,
     courses_on,
     decode_signature,
@@ -64,7 +62,7 @@ def identification_key(terminal: Terminal) -> bytes:
 
 def derive(key: bytes, salt: bytes, kind: str, value: str) -> str:
     """What the tablet compares for one person: Argon2id (KDF) of HMAC-SHA256(key, "kind|value"),
-    with the person's salt, as hex. terminal-identity.js computes the same from what is typed."""
+    with the person's salt, as hex. static/terminal/identity.js computes the same from what is typed."""
     secret = hmac.new(key, f"{kind}|{value}".encode(), hashlib.sha256).digest()
     return hash_secret_raw(secret, salt, time_cost=KDF["iterations"], memory_cost=KDF["memory_kib"],
                            parallelism=KDF["parallelism"], hash_len=KDF["length"], type=Type.ID).hex()
@@ -72,7 +70,7 @@ def derive(key: bytes, salt: bytes, kind: str, value: str) -> str:
 
 def person_key(last_name: str, birth_date: str) -> str:
     """What identification by name compares: the folded last name and the ISO date of birth
-    (terminal-identity.js builds the same from what is typed)."""
+    (static/terminal/identity.js builds the same from what is typed)."""
     return f"{folded(last_name)}|{birth_date}"
 
 
@@ -279,7 +277,7 @@ def _apply(terminal: Terminal, queued: Queued, now: datetime) -> Replayed:
     row = OfflineCheckIn(group_id=terminal.group_id, terminal_id=terminal.id, client_id=queued.client_id,
                          course_id=course.id, participant_id=person.id, day=day, signed_at=queued.signed_at,
                          received_at=now)
-    if person.restricted_at is not None:  # erasure asked for: no new signature is kept, nothing to decide
+    if person.restricted:  # erasure asked for: no new signature is kept, nothing to decide
         row.status, row.resolved_at = OfflineStatus.DISCARDED, now
         row.message = row.resolution_note = translate(N_("Verarbeitung eingeschränkt (Art. 18 DSGVO): nicht "
                                                          "gezählt, Unterschrift nicht gespeichert."))
@@ -318,49 +316,3 @@ def _refusal(day: date, signed_at: datetime, now: datetime) -> CheckInRefused | 
         return CheckInRefused(translate(N_("Unterschrieben am %(day)s, übertragen erst jetzt: Bitte prüfen Sie, ob "
                                            "die Teilnahme stimmt."), day=date_filter(day)))
     return None
-
-
-def open_items(group_id: int) -> list[OfflineCheckIn]:
-    """The "Zu klären" list: refused offline check-ins not yet resolved, oldest first."""
-    return list(db.session.scalars(select(OfflineCheckIn).where(
-        OfflineCheckIn.group_id == group_id, OfflineCheckIn.status == OfflineStatus.OPEN)
-        .order_by(OfflineCheckIn.signed_at, OfflineCheckIn.id)))
-
-
-def signature_base64(row: OfflineCheckIn) -> str:
-    return base64.b64encode(row.signature_png or b"").decode()
-
-
-def _resolve(row: OfflineCheckIn, status: OfflineStatus, user, note: str | None) -> None:
-    row.status, row.resolved_at, row.resolved_by_id = status, utcnow(), user.id
-    row.resolution_note, row.signature_png = note, None
-
-
-def accept(row: OfflineCheckIn, user, *, springer_reason: str | None = None,
-           extra_reason: str | None = None) -> CheckInResult:
-    """Take a refused offline check-in as an attendance after all, through the check-in service
-    (with a reason where the rules ask for one); a refusal changes nothing. The caller commits."""
-    if row.status != OfflineStatus.OPEN:
-        raise CheckInRefused(translate(N_("Dieser Check-in ist bereits geklärt.")))
-    if row.day > today_berlin():
-        raise CheckInRefused(translate(N_("Ein Check-in für einen Tag in der Zukunft kann nicht zählen.")))
-    with db.session.begin_nested():
-        result = check_in(row.participant, row.course, row.day, row.signature_png, springer_reason=springer_reason,
-                          extra_reason=extra_reason, user=user, now=row.signed_at)
-    row.attendance_id = result.attendance.id
-    _resolve(row, OfflineStatus.ACCEPTED, user, (springer_reason or extra_reason or "").strip() or None)
-    record("checkin.offline_accepted", group_id=row.group_id, actor=user,
-           details={"offline_id": row.id, "attendance_id": result.attendance.id, "participant_id": row.participant_id})
-    return result
-
-
-def discard(row: OfflineCheckIn, user, note: str) -> None:
-    """Resolve a refused offline check-in as no attendance, with a note; its signature goes."""
-    note = (note or "").strip()
-    if row.status != OfflineStatus.OPEN:
-        raise CheckInRefused(translate(N_("Dieser Check-in ist bereits geklärt.")))
-    if not note:
-        raise CheckInRefused(translate(N_("Bitte geben Sie an, warum der Check-in nicht gezählt wird.")))
-    _resolve(row, OfflineStatus.DISCARDED, user, note)
-    record("checkin.offline_discarded", group_id=row.group_id, actor=user,
-           details={"offline_id": row.id, "participant_id": row.participant_id, "note": note})

@@ -19,27 +19,12 @@ from ..i18n import N_, date_filter, translate
 from ..jobs import fresh_session
 from ..schedule.models import Course
 from ..signals import course_members_changed
-from ..timeutil import BERLIN, today_berlin, utcnow
-from .models import (
-    Attendance,
-    CourseMember,
-    CourseSession,
-    OfflineCheckIn,
-    OfflineStatus,
-    Participant,
-    Prescription,
-)
+from ..timeutil import BERLIN, add_years, today_berlin, utcnow
+from .models import Attendance, CourseMember, CourseSession, OfflineCheckIn, OfflineStatus, Participant, Prescription
 
 ANONYMOUS = "anonymisiert"
 PLACEHOLDER_BIRTH_DATE = date(1900, 1, 1)
 JOB_ACTOR = "Aufbewahrungsfristen"
-
-
-def _plus_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
 
 
 def prescription_end(prescription: Prescription) -> date:
@@ -49,7 +34,7 @@ def prescription_end(prescription: Prescription) -> date:
 
 def kept_until(prescription: Prescription) -> date:
     """The last day the prescription's billing proof must be kept (the retention rule, once)."""
-    return _plus_years(prescription_end(prescription), current_app.config["CHECKIN_RETENTION_YEARS"])
+    return add_years(prescription_end(prescription), current_app.config["CHECKIN_RETENTION_YEARS"])
 
 
 def keep_until(person: Participant) -> date | None:
@@ -159,7 +144,7 @@ def erase(person: Participant, actor) -> date | None:
 def restrict(person: Participant, actor, until: date) -> None:
     """Keep only what the billing proof needs: the person can no longer check in or be identified
     by chip, belongs to no course group, and no offline check-in of theirs waits. Audited."""
-    if person.restricted_at is None:
+    if not person.restricted:
         person.restricted_at = utcnow()
         record("participant.restricted", group_id=person.group_id, actor=actor,
                details={"participant_id": person.id, "until": until.isoformat()})

@@ -6,18 +6,17 @@ from __future__ import annotations
 import base64
 import binascii
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..audit.services import apply_changes, record
+from ..audit.services import record
 from ..extensions import db
-from ..i18n import N_, date_filter, translate
+from ..i18n import N_, count_word, date_filter, ordinal_word, translate
 from ..schedule.models import Course, CourseKind
-from ..signals import course_members_changed, schedule_changed
-from ..sorting import sort_key
 from ..timeutil import utcnow
 from .models import Attendance, CourseMember, CourseSession, Participant, Prescription
 
@@ -45,81 +44,10 @@ class CheckInResult:
     expires_on: date | None
 
 
-@dataclass(frozen=True)
-class DaySession:
-    """A course meeting on a day: its session row once somebody checked in, who did, and who is
-    expected: the group's members with a prescription of the course's kind that a check-in that
-    day could count against (members without one are listed apart: the rules would refuse them)."""
-
-    course: Course
-    day: date
-    session: CourseSession | None
-    attendances: list[Attendance]
-    expected: list[Participant] = field(default_factory=list)
-    without_prescription: list[Participant] = field(default_factory=list)
-
-    @property
-    def active(self) -> list[Attendance]:
-        """The check-ins that count (cancelled ones stay listed, struck through)."""
-        return [attendance for attendance in self.attendances if not attendance.cancelled]
-
-    @property
-    def springers(self) -> int:
-        return sum(1 for attendance in self.active if attendance.springer)
-
-    @property
-    def came(self) -> dict[int, Attendance]:
-        """Who is checked in (and counts), by participant id: they are not offered again."""
-        return {attendance.participant_id: attendance for attendance in self.active}
-
-    @property
-    def awaited(self) -> list[Participant]:
-        """The expected who have not checked in yet."""
-        came = self.came
-        return [person for person in self.expected if person.id not in came]
-
-
 def courses_on(group_id: int, day: date) -> list[Course]:
     """The group's courses that meet on that day, by start time."""
     return list(db.session.scalars(select(Course).where(Course.group_id == group_id, Course.weekday == day.weekday())
                                    .order_by(Course.start_time, Course.id)))
-
-
-def day_overview(group_id: int, day: date) -> list[DaySession]:
-    """Every course of the day with its check-ins so far; reads only (a session row is created by
-    the first check-in, never by looking)."""
-    courses = courses_on(group_id, day)
-    sessions = {s.course_id: s for s in db.session.scalars(
-        select(CourseSession).where(CourseSession.course_id.in_([c.id for c in courses]), CourseSession.day == day))}
-    attendances: dict[int, list[Attendance]] = {}
-    if sessions:
-        for attendance in db.session.scalars(select(Attendance).where(
-                Attendance.session_id.in_([s.id for s in sessions.values()])).order_by(Attendance.checked_in_at)):
-            attendances.setdefault(attendance.session_id, []).append(attendance)
-    members = _members(courses, day)
-    return [DaySession(course, day, sessions.get(course.id),
-                       attendances.get(sessions[course.id].id, []) if course.id in sessions else [],
-                       *members.get(course.id, ([], [])))
-            for course in courses]
-
-
-def _members(courses: list[Course], day: date) -> dict[int, tuple[list[Participant], list[Participant]]]:
-    """Per course: its members a check-in that day could count for (a usable prescription of the
-    course's kind), and those it could not; people whose processing is restricted are neither."""
-    rows = db.session.execute(
-        select(CourseMember.course_id, Participant).join(Participant, Participant.id == CourseMember.participant_id)
-        .where(CourseMember.course_id.in_([c.id for c in courses]), Participant.restricted_at.is_(None))).all()
-    usable_kinds: dict[int, set[str]] = {}
-    if rows:
-        for prescription, used in with_units_used(Prescription.participant_id.in_({p.id for _, p in rows})):
-            if usable(prescription, used, day):
-                usable_kinds.setdefault(prescription.participant_id, set()).add(prescription.kind)
-    kinds = {course.id: course.kind for course in courses}
-    found: dict[int, tuple[list[Participant], list[Participant]]] = {}
-    for course_id, person in sorted(rows, key=lambda row: (sort_key(row[1].last_name), sort_key(row[1].first_name))):
-        expected, without = found.setdefault(course_id, ([], []))
-        (expected if kinds[course_id] in usable_kinds.get(person.id, ()) else without).append(person)
-    return found
 
 
 def existing_session(course: Course, day: date) -> CourseSession | None:
@@ -174,7 +102,8 @@ FOLDS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ς": "σ
 def folded(name: str) -> str:
     """A name as typed, for comparing: composed the same way, in lower case, umlauts and ß as typed
     on a keyboard without them ("Mueller" is "Müller", "STRASSE" is "Straße"), trimmed. Only what
-    JavaScript does alike: terminal-identity.js folds the same way, offline."""
+    JavaScript does alike: static/terminal/fold.js folds the same way, offline; both are tested
+    against one table, tests/data/name_folding.json."""
     return unicodedata.normalize("NFC", name).lower().translate(FOLDS).strip()
 
 
@@ -247,7 +176,7 @@ def evaluate(participant: Participant, course: Course, day: date, *, springer_re
     name = participant.short_name if at_terminal else participant.full_name
     if participant.group_id != course.group_id:
         raise CheckInRefused(translate(N_("Diese Person gehört nicht zu Ihrer Praxisgruppe.")))
-    if participant.restricted_at is not None:
+    if participant.restricted:
         if at_terminal:  # whoever types a name learns nothing about the person
             raise CheckInRefused(translate(N_("Check-in nicht möglich. Bitte wenden Sie sich an den Empfang.")))
         raise CheckInRefused(translate(N_("Die Verarbeitung der Daten von %(name)s ist eingeschränkt (Art. 18 "
@@ -270,8 +199,11 @@ def evaluate(participant: Participant, course: Course, day: date, *, springer_re
         raise CheckInRefused(translate(N_("In dieser Woche sind bereits %(n)s Teilnahmen erfasst; mehr sind nicht "
                                           "möglich."), n=this_week))
     if this_week >= WEEKLY_LIMIT and not (extra_reason or "").strip():
-        raise CheckInRefused(translate(N_("In dieser Woche sind bereits zwei Teilnahmen erfasst. Eine dritte ist nur "
-                                          "mit Begründung möglich.")), need="extra_reason")
+        raise CheckInRefused(ngettext("In dieser Woche ist bereits %(count)s Teilnahme erfasst. Eine %(next)s ist nur "
+                                      "mit Begründung möglich.",
+                                      "In dieser Woche sind bereits %(count)s Teilnahmen erfasst. Eine %(next)s ist "
+                                      "nur mit Begründung möglich.", WEEKLY_LIMIT, count=count_word(WEEKLY_LIMIT),
+                                      next=ordinal_word(WEEKLY_LIMIT + 1)), need="extra_reason")
     member_of = set(db.session.scalars(select(CourseMember.course_id)
                                        .where(CourseMember.participant_id == participant.id)))
     springer = course.id not in member_of
@@ -358,7 +290,7 @@ def check_in(participant: Participant, course: Course, day: date, signature_png:
 
 # --- corrections ----------------------------------------------------------------------------------
 
-def _counted_day(prescription: Prescription, extreme=func.min) -> date | None:
+def counted_day(prescription: Prescription, extreme=func.min) -> date | None:
     """The first (or, with ``func.max``, the last) day a check-in on the prescription counts."""
     return db.session.scalar(select(extreme(CourseSession.day)).join(
         Attendance, Attendance.session_id == CourseSession.id).where(Attendance.prescription_id == prescription.id,
@@ -371,7 +303,7 @@ def _withdraw(attendance: Attendance, reason: str, user, now: datetime) -> None:
     attendance.cancelled_at, attendance.cancel_reason = now, reason
     attendance.cancelled_by_id = user.id if user else None
     db.session.flush()
-    attendance.prescription.first_session_on = _counted_day(attendance.prescription)
+    attendance.prescription.first_session_on = counted_day(attendance.prescription)
 
 
 def cancel_attendance(attendance: Attendance, reason: str, user, *, now: datetime | None = None) -> None:
@@ -413,87 +345,3 @@ def move_attendance(attendance: Attendance, course: Course, user, *, springer_re
                     "participant_id": attendance.participant_id, "from_session_id": source.id,
                     "to_session_id": result.attendance.session_id})
     return result
-
-
-def update_participant(person: Participant, actor, **values) -> list[str]:
-    """Correct a participant's name, date of birth or chip; audited with what changed (the old
-    values stay out of the log: it is no second copy of personal data). The caller commits."""
-    changed = list(apply_changes(person, values))
-    if {"first_name", "last_name"} & set(changed):  # the therapists' databases list the course groups' names
-        course_members_changed.send(participant_ids=[person.id])
-    if changed:
-        record("participant.updated", group_id=person.group_id, actor=actor,
-               details={"participant_id": person.id, "fields": changed})
-    return changed
-
-
-def update_prescription(prescription: Prescription, actor, *, units_approved: int, valid_months: int,
-                        payer: str, **payer_details) -> list[str]:
-    """Correct a prescription (and its details for the payer: ``prescribed_on``, ``approved_on``,
-    ``approval_number``, ``insurance_number``). The approved units cannot drop below those already
-    taken, and the validity may not end before a check-in that counts. The caller commits."""
-    used = used_units(prescription)
-    if units_approved < used:
-        raise CheckInRefused(translate(N_("Es sind bereits %(n)s Einheiten genommen; so viele müssen mindestens "
-                                          "genehmigt sein."), n=used))
-    last, expires = _counted_day(prescription, func.max), prescription.expires_on(valid_months)
-    if last is not None and expires is not None and last > expires:
-        raise CheckInRefused(translate(N_("Mit dieser Gültigkeit endete die Verordnung am %(day)s, vor der letzten "
-                                          "Teilnahme am %(last)s."), day=date_filter(expires),
-                                       last=date_filter(last)))
-    values = {"units_approved": units_approved, "valid_months": valid_months, "payer": payer or "", **payer_details}
-    changed = list(apply_changes(prescription, values))
-    if changed:
-        record("prescription.updated", group_id=prescription.group_id, actor=actor,
-               details={"prescription_id": prescription.id, "participant_id": prescription.participant_id,
-                        "changes": {name: _stored(values[name]) for name in changed}})
-    return changed
-
-
-def _stored(value):
-    """A value as the audit log keeps it (JSON: a date as its ISO form)."""
-    return value.isoformat() if isinstance(value, date) else value
-
-
-
-def create_participant(group_id: int, first_name: str, last_name: str, birth_date: date,
-                       chip_id: str | None, actor) -> Participant:
-    """Add a course participant to the group. The caller commits."""
-    participant = Participant(group_id=group_id, first_name=first_name, last_name=last_name, birth_date=birth_date,
-                              chip_id=chip_id or None)
-    db.session.add(participant)
-    db.session.flush()
-    record("participant.created", group_id=group_id, details={"participant_id": participant.id}, actor=actor)
-    return participant
-
-
-def add_prescription(participant: Participant, kind: str, units_approved: int, valid_months: int, payer: str,
-                     actor, **payer_details) -> Prescription:
-    """Record a prescription (Verordnung) of the participant, with what of its details for the
-    payer is known (see ``update_prescription``). The caller commits."""
-    prescription = Prescription(group_id=participant.group_id, participant_id=participant.id, kind=kind,
-                                units_approved=units_approved, valid_months=valid_months, payer=payer or "",
-                                **payer_details)
-    db.session.add(prescription)
-    db.session.flush()
-    record("prescription.created", group_id=participant.group_id, actor=actor,
-           details={"participant_id": participant.id, "prescription_id": prescription.id, "kind": str(kind),
-                    "units": units_approved})
-    return prescription
-
-
-def add_membership(participant: Participant, course: Course, actor) -> bool:
-    """Make the participant a regular member of the course group; False when already one."""
-    if db.session.get(CourseMember, (course.id, participant.id)) is not None:
-        return False
-    db.session.add(CourseMember(course_id=course.id, participant_id=participant.id))
-    schedule_changed.send(therapist_ids=[course.therapist_id])
-    record("course_member.added", group_id=participant.group_id, actor=actor,
-           details={"participant_id": participant.id, "course_id": course.id})
-    return True
-
-
-def participants_of(group_id: int) -> list[Participant]:
-    """The group's participants in German dictionary order ("Özdemir" between "Otto" and "Peters")."""
-    found = db.session.scalars(select(Participant).where(Participant.group_id == group_id).order_by(Participant.id))
-    return sorted(found, key=lambda p: (sort_key(p.last_name), sort_key(p.first_name), p.id))

@@ -8,10 +8,10 @@ from email.utils import make_msgid
 from flask import current_app
 
 from ..audit.services import record
-from ..bounces.services import envelope_sender
 from ..extensions import db
 from ..jobs import fresh_session
 from ..outbox import delivery, smtp
+from ..outbox.return_path import envelope_sender
 from ..timeutil import utcnow
 from . import hashing
 from .mailer import build_message

@@ -8,8 +8,8 @@ from flask import current_app
 from flask_mail import Message
 
 from ..accounts.mails import base_url
-from ..bounces.services import tag_for
 from ..i18n import datetime_filter
+from ..outbox.return_path import tag_for
 from ..outbox.smtp import compose
 from .models import CodeRequest
 

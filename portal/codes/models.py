@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, false
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, and_, false
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..bounces.models import Bounce
 from ..extensions import db
-from ..outbox.delivery import DeliveryColumns
+from ..outbox.delivery import Delivery, DeliveryColumns
 from ..therapists.models import Therapist
 from ..timeutil import UTCDateTime, utcnow
 
@@ -39,4 +39,17 @@ class CodeRequest(DeliveryColumns, db.Model):
     delayed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     therapist: Mapped[Therapist] = relationship()
-    bounces: Mapped[list[Bounce]] = relationship(order_by="Bounce.id", lazy="selectin", viewonly=True)
+    # the delivery reports about this mail, by name: bounces build on codes, not the other way round
+    bounces = relationship("Bounce", order_by="Bounce.id", lazy="selectin", viewonly=True)
+
+    @hybrid_method
+    def usable(self, now: datetime) -> bool:
+        """The code can still sign a device in: accepted by the mail server (not refused or reported
+        undeliverable), not used, not replaced by a newer one, not locked and not expired."""
+        return (self.delivery == Delivery.ACCEPTED and self.used_at is None and self.superseded_at is None
+                and self.locked_at is None and self.expires_at is not None and now < self.expires_at)
+
+    @usable.expression
+    def usable(cls, now):
+        return and_(cls.delivery == Delivery.ACCEPTED, cls.used_at.is_(None), cls.superseded_at.is_(None),
+                    cls.locked_at.is_(None), cls.expires_at > now)

@@ -1,17 +1,17 @@
 from types import SimpleNamespace
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..accounts.models import AccountMail
 from ..auth.permissions import Permission, can, get_or_404, requires
 from ..extensions import db, htmx
-from ..forms import ConfirmForm
+from ..forms import confirmed_or_400
 from ..i18n import N_, translate
+from ..readiness import checklist, unmet_for
 from ..therapists.models import Therapist
-from ..therapists.readiness import checklist, unmet_for
-from ..web import arg_id, arg_page, done, page_within
+from ..web import arg_id, arg_page, done, paginate
 from .models import CodeRequest
 from .request import request_code
 from .status import status_for
@@ -54,8 +54,7 @@ def resend(therapist_id: int):
     """The arrow: a new code for the therapist, at most one mail per 30 seconds. To an address that
     a mail server refused or reported undeliverable it sends only after "Trotzdem senden"."""
     therapist = get_or_404(Therapist, therapist_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    confirmed_or_400()
     if therapist.email_refused and therapist.app_enabled and request.form.get("trotzdem") != "ja":
         context = {"therapist": therapist, "scope": _scope()}
         if not htmx:
@@ -79,12 +78,9 @@ def mail_log():
     therapist = get_or_404(Therapist, therapist_id) if therapist_id else None
     if therapist is not None:
         conditions.append(CodeRequest.therapist_id == therapist.id)
-    total = db.session.scalar(select(func.count(CodeRequest.id)).where(*conditions)) or 0
-    page, pages = page_within(page, total, MAIL_LOG_PER_PAGE)
-    entries = db.session.scalars(
-        select(CodeRequest).where(*conditions).order_by(CodeRequest.id.desc())
-        .limit(MAIL_LOG_PER_PAGE).offset((page - 1) * MAIL_LOG_PER_PAGE)
-    ).all()
+    shown_page = paginate(select(CodeRequest).where(*conditions).order_by(CodeRequest.id.desc()), page,
+                          MAIL_LOG_PER_PAGE)
+    page, pages, total, entries = shown_page.page, shown_page.pages, shown_page.total, shown_page.items
     shown = therapist is None and can(current_user, Permission.MANAGE_USERS)  # the chef's: about the group's users
     account_mails = None if not shown else db.session.scalars(
         select(AccountMail).where(AccountMail.group_id == current_user.group_id)

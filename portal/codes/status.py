@@ -114,20 +114,18 @@ def status_of(request: CodeRequest | None, last_sent_at: datetime | None, now: d
         key, poll = StatusKey.VOIDED, None
     elif request.locked_at is not None:
         key, poll = StatusKey.LOCKED, None
-    elif request.delivery in (Delivery.PENDING, Delivery.SENDING):
-        key, poll = StatusKey.SENDING, 1
-    elif request.delivery == Delivery.RETRYING:
-        key, poll = StatusKey.RETRYING, 10
+    elif request.usable(now):
+        # a delivery report may still come back: look again every half minute until the code expires
+        key = StatusKey.DELAYED if request.delayed_at is not None else StatusKey.VALID
+        poll = max(1, min(BOUNCE_WATCH_SECONDS, int((request.expires_at - now).total_seconds()) + 1))
+    elif request.delivery_in_flight:
+        key, poll = (StatusKey.RETRYING, 10) if request.delivery == Delivery.RETRYING else (StatusKey.SENDING, 1)
     elif request.delivery == Delivery.REFUSED:
         key, poll = StatusKey.REFUSED, None
     elif request.delivery == Delivery.BOUNCED:
         key, poll = StatusKey.BOUNCED, None
     elif request.delivery in (Delivery.FAILED, Delivery.CANCELLED):
         key, poll = StatusKey.FAILED, None
-    elif request.expires_at is not None and now < request.expires_at:
-        # a delivery report may still come back: look again every half minute until the code expires
-        key = StatusKey.DELAYED if request.delayed_at is not None else StatusKey.VALID
-        poll = max(1, min(BOUNCE_WATCH_SECONDS, int((request.expires_at - now).total_seconds()) + 1))
     else:
         key, poll = StatusKey.EXPIRED, None
     return CodeStatus(key, request, last_sent_at, poll)

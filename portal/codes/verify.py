@@ -9,7 +9,6 @@ from flask import current_app
 from sqlalchemy import case, func, select, update
 
 from ..extensions import db
-from ..outbox.delivery import Delivery
 from ..therapists.models import Therapist
 from . import hashing
 from .models import CodeRequest
@@ -19,16 +18,6 @@ from .models import CodeRequest
 class CodeMatch:
     request_id: int
     therapist_id: int
-
-
-def _usable(now: datetime) -> list:
-    return [
-        CodeRequest.delivery == Delivery.ACCEPTED,
-        CodeRequest.used_at.is_(None),
-        CodeRequest.superseded_at.is_(None),
-        CodeRequest.locked_at.is_(None),
-        CodeRequest.expires_at > now,
-    ]
 
 
 def match_code(email: str, code: str, now: datetime) -> CodeMatch | None:
@@ -43,7 +32,7 @@ def match_code(email: str, code: str, now: datetime) -> CodeMatch | None:
     candidates = db.session.execute(
         select(CodeRequest.id, CodeRequest.code_hash, CodeRequest.therapist_id)
         .join(Therapist, Therapist.id == CodeRequest.therapist_id)
-        .where(func.lower(Therapist.email) == email, CodeRequest.email == Therapist.email, *_usable(now))
+        .where(func.lower(Therapist.email) == email, CodeRequest.email == Therapist.email, CodeRequest.usable(now))
     ).all() if email else []
     hashing.code_hash(0, code)  # the same work when there is no candidate at all
     match = next((c for c in candidates if hashing.matches(c.code_hash, c.id, code)), None)
@@ -57,7 +46,7 @@ def consume(match: CodeMatch, now: datetime, used_by: str | None) -> bool:
     """Mark the code used with one conditional UPDATE, so of two racing sign-ins exactly one wins.
     The caller commits (with whatever the sign-in creates)."""
     return db.session.execute(
-        update(CodeRequest).where(CodeRequest.id == match.request_id, *_usable(now))
+        update(CodeRequest).where(CodeRequest.id == match.request_id, CodeRequest.usable(now))
         .values(used_at=now, used_by=used_by)
     ).rowcount == 1
 

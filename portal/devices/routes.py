@@ -1,12 +1,12 @@
 """The devices of a therapist in the portal: the list in the dialog, and ending one session."""
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth.permissions import Permission, get_or_404, requires
 from ..extensions import db
-from ..forms import ConfirmForm
+from ..forms import ConfirmForm, confirmed_or_400
 from ..therapists.models import Therapist
 from .models import Device
 from .services import devices_of, end_session
@@ -30,8 +30,7 @@ def index(therapist_id: int):
 def end(therapist_id: int, device_id: int):
     therapist = get_or_404(Therapist, therapist_id)
     device = get_or_404(Device, device_id, therapist_id=therapist.id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    confirmed_or_400()
     end_session(device, current_user)
     db.session.commit()
     return _render(therapist, _("Die Sitzung auf „%(name)s“ ist beendet. Beim nächsten Kontakt löscht die App ihre "

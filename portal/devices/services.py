@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from pathlib import Path
 
 from sqlalchemy import Date, bindparam, func, select, update
 
@@ -15,12 +16,11 @@ from ..audit.services import record
 from ..codes import verify
 from ..extensions import db
 from ..groups.models import app_licences_active
+from ..readiness import sign_in_refusal
 from ..signals import database_requested
-from ..therapist_db.generator import path_for
 from ..therapist_db.models import TherapistDatabase
-from ..therapist_db.services import lost, ready_database
+from ..therapist_db.services import database_file, lost, ready_database
 from ..therapists.models import Therapist
-from ..therapists.readiness import sign_in_refusal
 from ..timeutil import today_berlin, utcnow
 from .models import Device
 
@@ -96,17 +96,6 @@ class DeviceSession:
     locked_at: datetime | None
     database_sha256: str | None
 
-    @property
-    def database_ready(self) -> bool:
-        """Generated and on disk; a file gone missing is generated again (see ``lost``)."""
-        if self.database_sha256 is None:
-            return False
-        if not path_for(self.group_id, self.therapist_id).exists():
-            lost(self.therapist_id)
-            db.session.commit()
-            return False
-        return True
-
 
 @lru_cache(maxsize=1)
 def _device_query():
@@ -123,7 +112,8 @@ def _device_query():
 
 
 def authenticate(token: str | None, *, allow_locked: bool = False) -> DeviceSession:
-    """The device behind a bearer token, checked the way the spec's table says."""
+    """The device behind a bearer token, checked the way the spec's table says. Writes once: the
+    first request of a device whose therapist's app was deactivated locks it (and commits)."""
     if not token:
         raise Refused("invalid_token")
     row = db.session.execute(_device_query(), {"token_hash": token_hash(token), "today": today_berlin()}).first()
@@ -144,6 +134,21 @@ def authenticate(token: str | None, *, allow_locked: bool = False) -> DeviceSess
     if not row.licences_ok:
         raise Refused("no_license")
     return session  # a locked device that got here was reactivated: note_contact unlocks it
+
+
+def sync(session: DeviceSession) -> Path:
+    """A sync or download of the app: the device's database file, once it is generated and on disk,
+    and the device's contact recorded (``note_contact``). Writes and commits: a file gone missing
+    is generated again (``lost``) and refused as not ready meanwhile."""
+    if session.database_sha256 is None:
+        raise Refused("database_not_ready")
+    path = database_file(session.group_id, session.therapist_id)
+    if not path.exists():
+        lost(session.therapist_id)
+        db.session.commit()
+        raise Refused("database_not_ready")
+    note_contact(session)
+    return path
 
 
 def note_contact(session: DeviceSession) -> None:

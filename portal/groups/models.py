@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, String, UniqueConstraint, and_
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..columns import EnumText
+from ..columns import EnumText, GroupOwned
 from ..extensions import db
 from ..i18n import N_, LabelledEnum
 from ..sorting import sort_key
@@ -97,12 +97,10 @@ def app_licences_active(group_id, on):
     ).scalar_subquery() == len(APP_LICENCES)
 
 
-class Practice(db.Model):
+class Practice(GroupOwned, db.Model):
     __tablename__ = "practice"
     __table_args__ = (UniqueConstraint("group_id", "name"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("practice_group.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     city: Mapped[str] = mapped_column(String(80), default="")
     # what a payer needs on billing proof: the address and the Institutionskennzeichen (IK)

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import Integer, String, Text, or_, select, update
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import jobs
@@ -38,6 +39,7 @@ class Delivery(LabelledEnum):
 
 
 WAITING = (Delivery.PENDING, Delivery.RETRYING)  # not yet with a worker: still to be cancelled when superseded
+IN_FLIGHT = (Delivery.PENDING, Delivery.SENDING, Delivery.RETRYING)  # on its way: not yet accepted, refused or given up
 
 
 class DeliveryColumns:
@@ -52,6 +54,16 @@ class DeliveryColumns:
     message_id: Mapped[str | None] = mapped_column(String(255))
     smtp_response: Mapped[str | None] = mapped_column(Text)
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @hybrid_property
+    def delivery_in_flight(self) -> bool:
+        """The mail is still on its way to the SMTP server (waiting, being sent or to be retried)."""
+        return self.delivery in IN_FLIGHT
+
+    @delivery_in_flight.inplace.expression
+    @classmethod
+    def _delivery_in_flight_expression(cls):
+        return cls.delivery.in_(IN_FLIGHT)
 
     @property
     def delivery_label(self) -> str:

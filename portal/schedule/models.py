@@ -7,7 +7,7 @@ from datetime import datetime, time
 from sqlalchemy import ForeignKey, Integer, SmallInteger, String, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..columns import EnumText
+from ..columns import EnumText, GroupOwned
 from ..extensions import db
 from ..groups.models import Practice
 from ..i18n import N_, LabelledEnum
@@ -20,13 +20,11 @@ class CourseKind(LabelledEnum):
     FUNKTIONSTRAINING = "funktionstraining", N_("Funktionstraining")
 
 
-class Appointment(db.Model):
+class Appointment(GroupOwned, db.Model):
     __tablename__ = "appointment"
     # an appointment from a calendar is one occurrence of an event: its UID and recurrence id
     __table_args__ = (UniqueConstraint("calendar_id", "calendar_uid", "calendar_recurrence"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("practice_group.id", ondelete="CASCADE"), index=True)
     therapist_id: Mapped[int] = mapped_column(ForeignKey("therapist.id", ondelete="CASCADE"), index=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(120))
@@ -45,11 +43,9 @@ class Appointment(db.Model):
         return self.calendar_id is not None
 
 
-class Course(db.Model):
+class Course(GroupOwned, db.Model):
     __tablename__ = "course"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("practice_group.id", ondelete="CASCADE"), index=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id", ondelete="CASCADE"))
     therapist_id: Mapped[int | None] = mapped_column(
         ForeignKey("therapist.id", ondelete="SET NULL"), index=True

@@ -1,13 +1,13 @@
 from datetime import datetime, time
 
-from flask import Blueprint, abort, render_template, url_for
+from flask import Blueprint, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import case, func, or_, select
 
 from ..auth.permissions import Permission, get_or_404, requires
 from ..calendars.section import section_context
 from ..extensions import db, htmx
-from ..forms import ConfirmForm
+from ..forms import ConfirmForm, confirmed_or_400, posted_form
 from ..i18n import time_filter, weekday_filter, weekday_names
 from ..therapists.models import Therapist
 from ..timeutil import BERLIN, today_berlin
@@ -79,69 +79,73 @@ def _respond(therapist: Therapist, message: str | None = None, status: int = 200
     return render_template("schedule/page.html", **context), status
 
 
+def _therapist(therapist_id: int) -> Therapist:
+    return get_or_404(Therapist, therapist_id)
+
+
+def _assignable_choices(therapist: Therapist) -> list[tuple[int, str]]:
+    return [(c.id, c.name) for c in db.session.scalars(select(Course).where(Course.group_id == therapist.group_id))]
+
+
+def _changed(therapist: Therapist, message: str):
+    """After a change: committed, then the section with the message (a redirect after a plain post)."""
+    db.session.commit()
+    return _respond(therapist, message)
+
+
+def _removed(therapist_id: int, model, object_id: int, remove, message, **attributes):
+    """A bare button that takes one of the therapist's appointments or courses away: confirmed,
+    removed by ``remove``, and the section again with ``message(removed)``."""
+    therapist = _therapist(therapist_id)
+    removed = get_or_404(model, object_id, therapist_id=therapist.id, **attributes)
+    confirmed_or_400()
+    remove(removed)
+    return _changed(therapist, message(removed))
+
+
 @bp.get("/termine")
 @requires(Permission.VIEW_THERAPISTS)
 def page(therapist_id: int):
-    return _respond(get_or_404(Therapist, therapist_id))
+    return _respond(_therapist(therapist_id))
 
 
 @bp.post("/termine")
 @requires(Permission.EDIT_THERAPISTS)
-def add_appointment_view(therapist_id: int):
-    therapist = get_or_404(Therapist, therapist_id)
-    form = AppointmentForm(practices=therapist.group.practices)
-    if not form.validate_on_submit():
-        return _respond(therapist, status=422, appointment_form=form)
+@posted_form(_therapist, lambda therapist: AppointmentForm(practices=therapist.group.practices), "appointment_form",
+             _respond)
+def add_appointment_view(therapist: Therapist, form: AppointmentForm):
     appointment = add_appointment(therapist, form.data)
-    db.session.commit()
-    return _respond(therapist, _("Termin „%(title)s“ hinzugefügt.", title=appointment.title))
+    return _changed(therapist, _("Termin „%(title)s“ hinzugefügt.", title=appointment.title))
 
 
 @bp.post("/termine/<int:appointment_id>/entfernen")
 @requires(Permission.EDIT_THERAPISTS)
 def remove_appointment_view(therapist_id: int, appointment_id: int):
-    therapist = get_or_404(Therapist, therapist_id)
-    appointment = get_or_404(Appointment, appointment_id, therapist_id=therapist.id, calendar_id=None)  # read-only
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    remove_appointment(appointment)
-    db.session.commit()
-    return _respond(therapist, _("Termin entfernt."))
+    return _removed(therapist_id, Appointment, appointment_id, remove_appointment,
+                    lambda appointment: _("Termin entfernt."), calendar_id=None)  # a calendar's are read-only
 
 
 @bp.post("/kurse")
 @requires(Permission.EDIT_THERAPISTS)
-def create_course_view(therapist_id: int):
-    therapist = get_or_404(Therapist, therapist_id)
-    form = CourseForm(practices=therapist.group.practices, weekdays=weekday_names())
-    if not form.validate_on_submit():
-        return _respond(therapist, status=422, course_form=form)
+@posted_form(_therapist, lambda therapist: CourseForm(practices=therapist.group.practices, weekdays=weekday_names()),
+             "course_form", _respond)
+def create_course_view(therapist: Therapist, form: CourseForm):
     course = create_course(therapist, form.data)
-    db.session.commit()
-    return _respond(therapist, _("Kurs „%(name)s“ angelegt.", name=course.name))
+    return _changed(therapist, _("Kurs „%(name)s“ angelegt.", name=course.name))
 
 
 @bp.post("/kurse/zuordnen")
 @requires(Permission.EDIT_THERAPISTS)
-def assign_course_view(therapist_id: int):
-    therapist = get_or_404(Therapist, therapist_id)
-    choices = [(c.id, c.name) for c in db.session.scalars(select(Course).where(Course.group_id == therapist.group_id))]
-    form = AssignCourseForm(course_choices=choices)
-    if not form.validate_on_submit():
-        return _respond(therapist, status=422, assign_form=form)
+@posted_form(_therapist, lambda therapist: AssignCourseForm(course_choices=_assignable_choices(therapist)),
+             "assign_form", _respond)
+def assign_course_view(therapist: Therapist, form: AssignCourseForm):
     course = get_or_404(Course, form.course_id.data)
     assign_course(therapist, course)
-    db.session.commit()
-    return _respond(therapist, _("Kurs „%(name)s“ zugeordnet.", name=course.name))
+    return _changed(therapist, _("Kurs „%(name)s“ zugeordnet.", name=course.name))
 
 
 @bp.post("/kurse/<int:course_id>/entfernen")
 @requires(Permission.EDIT_THERAPISTS)
 def unassign_course_view(therapist_id: int, course_id: int):
-    therapist = get_or_404(Therapist, therapist_id)
-    course = get_or_404(Course, course_id, therapist_id=therapist.id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    unassign_course(course)
-    db.session.commit()
-    return _respond(therapist, _("Kurs „%(name)s“ ist diesem Therapeuten nicht mehr zugeordnet.", name=course.name))
+    return _removed(therapist_id, Course, course_id, unassign_course,
+                    lambda course: _("Kurs „%(name)s“ ist diesem Therapeuten nicht mehr zugeordnet.", name=course.name))

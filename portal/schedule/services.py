@@ -24,64 +24,48 @@ def _practice_in_group(group_id: int, practice_id: int) -> Practice:
     return practice
 
 
+def _announced(action: str, group_id: int, therapist_id: int | None, details: dict,
+               therapist_ids: list[int | None]) -> None:
+    """A schedule change audited and announced (the therapist database of each therapist listens)."""
+    record(action, group_id=group_id, therapist_id=therapist_id, details=details)
+    schedule_changed.send(therapist_ids=therapist_ids)
+
+
+def _created(therapist: Therapist, model, practice_id: int, **values):
+    """A new appointment or course of the therapist at a practice of the group, flushed (it has its id)."""
+    row = model(group_id=therapist.group_id, therapist=therapist,
+                practice=_practice_in_group(therapist.group_id, practice_id), **values)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
 def add_appointment(therapist: Therapist, data: dict) -> Appointment:
     """Create an appointment for the therapist; ``day``/``start`` are Berlin local time."""
-    practice = _practice_in_group(therapist.group_id, data["practice_id"])
-    appointment = Appointment(
-        group_id=therapist.group_id,
-        therapist=therapist,
-        practice=practice,
-        title=data["title"].strip(),
-        starts_at=as_utc(datetime.combine(data["day"], data["start"])),
-        duration_minutes=data["duration_minutes"],
-    )
-    db.session.add(appointment)
-    db.session.flush()
-    record(
-        "appointment.added",
-        group_id=therapist.group_id,
-        therapist_id=therapist.id,
-        details={"appointment_id": appointment.id, "title": appointment.title,
-                 "starts_at": appointment.starts_at.isoformat(), "practice": practice.name},
-    )
-    schedule_changed.send(therapist_ids=[therapist.id])
+    appointment = _created(therapist, Appointment, data["practice_id"], title=data["title"].strip(),
+                           starts_at=as_utc(datetime.combine(data["day"], data["start"])),
+                           duration_minutes=data["duration_minutes"])
+    _announced("appointment.added", therapist.group_id, therapist.id,
+               {"appointment_id": appointment.id, "title": appointment.title,
+                "starts_at": appointment.starts_at.isoformat(), "practice": appointment.practice.name},
+               [therapist.id])
     return appointment
 
 
 def remove_appointment(appointment: Appointment) -> None:
-    record(
-        "appointment.removed",
-        group_id=appointment.group_id,
-        therapist_id=appointment.therapist_id,
-        details={"appointment_id": appointment.id, "title": appointment.title,
-                 "starts_at": appointment.starts_at.isoformat()},
-    )
-    schedule_changed.send(therapist_ids=[appointment.therapist_id])
+    _announced("appointment.removed", appointment.group_id, appointment.therapist_id,
+               {"appointment_id": appointment.id, "title": appointment.title,
+                "starts_at": appointment.starts_at.isoformat()}, [appointment.therapist_id])
     db.session.delete(appointment)
 
 
 def create_course(therapist: Therapist, data: dict) -> Course:
     """Create a course of the group, led by the therapist."""
-    practice = _practice_in_group(therapist.group_id, data["practice_id"])
-    course = Course(
-        group_id=therapist.group_id,
-        therapist=therapist,
-        practice=practice,
-        kind=data["kind"],
-        name=data["name"].strip(),
-        weekday=data["weekday"],
-        start_time=data["start_time"],
-        duration_minutes=data["duration_minutes"],
-    )
-    db.session.add(course)
-    db.session.flush()
-    record(
-        "course.created",
-        group_id=therapist.group_id,
-        therapist_id=therapist.id,
-        details={"course_id": course.id, "name": course.name, "kind": course.kind},
-    )
-    schedule_changed.send(therapist_ids=[therapist.id])
+    course = _created(therapist, Course, data["practice_id"], kind=data["kind"], name=data["name"].strip(),
+                      weekday=data["weekday"], start_time=data["start_time"],
+                      duration_minutes=data["duration_minutes"])
+    _announced("course.created", therapist.group_id, therapist.id,
+               {"course_id": course.id, "name": course.name, "kind": course.kind}, [therapist.id])
     return course
 
 
@@ -89,22 +73,13 @@ def assign_course(therapist: Therapist, course: Course) -> None:
     """Make the therapist the course's instructor (a course has one)."""
     previous = course.therapist_id
     course.therapist_id = therapist.id
-    record(
-        "course.assigned",
-        group_id=therapist.group_id,
-        therapist_id=therapist.id,
-        details={"course_id": course.id, "name": course.name, "previous_therapist_id": previous},
-    )
-    schedule_changed.send(therapist_ids=[therapist.id, previous])
+    _announced("course.assigned", therapist.group_id, therapist.id,
+               {"course_id": course.id, "name": course.name, "previous_therapist_id": previous},
+               [therapist.id, previous])
 
 
 def unassign_course(course: Course) -> None:
     """Remove the therapist from the course; the course itself stays with the group."""
-    record(
-        "course.unassigned",
-        group_id=course.group_id,
-        therapist_id=course.therapist_id,
-        details={"course_id": course.id, "name": course.name},
-    )
-    schedule_changed.send(therapist_ids=[course.therapist_id])
+    _announced("course.unassigned", course.group_id, course.therapist_id, {"course_id": course.id, "name": course.name},
+               [course.therapist_id])
     course.therapist_id = None

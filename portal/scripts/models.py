@@ -15,6 +15,8 @@ from ..timeutil import UTCDateTime, utcnow
 
 
 class RunStatus(LabelledEnum):
+    """Where a run is; the scripts page shows the label."""
+
     QUEUED = "queued", N_("wartet auf den Hintergrunddienst")
     RUNNING = "running", N_("läuft")
     DONE = "done", N_("fertig")
@@ -22,6 +24,9 @@ class RunStatus(LabelledEnum):
 
 
 class ScriptRun(db.Model):
+    """One run of a script: who started it and when, its progress (``done`` of ``total``, which the
+    page polls) and its result; the job carries the run's id only."""
+
     __tablename__ = "script_run"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,13 +1,13 @@
 """Bereitgestellte Scripts: maintenance a chef may run for the group, with progress and history."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import jobs
 from ..auth.permissions import Permission, get_or_404, requires
 from ..extensions import db, htmx
-from ..forms import ConfirmForm
+from ..forms import ConfirmForm, confirmed_or_400
 from ..therapist_db.services import missing_for
 from .models import ScriptRun
 from .services import history, start_run
@@ -26,8 +26,7 @@ def index():
 @requires(Permission.RUN_SCRIPTS)
 def generate_missing():
     """"Fehlende Therapeuten-Datenbanken jetzt erzeugen" for the group, as an RQ job."""
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    confirmed_or_400()
     run = start_run(current_user.group_id, current_user)
     db.session.commit()
     if htmx:

@@ -67,7 +67,7 @@
     if (!page) {
       return;
     }
-    var seconds = Number(page.dataset.returnAfter) || 60;
+    var seconds = Number(page.dataset.returnAfter);  // TERMINAL_RESULT_SECONDS or TERMINAL_IDLE_SECONDS
     var timer;
     function arm() {
       window.clearTimeout(timer);

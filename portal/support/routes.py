@@ -6,8 +6,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
 from ..accounts.forms import InvitationForm
-from ..accounts.models import Invitation
-from ..accounts.services import AccountRefused, create_group, invite, second_factor_changed
+from ..accounts.services import AccountRefused, create_group, invite, open_invitations, second_factor_changed, users_of
 from ..auth import second_factor
 from ..auth.models import Role, User
 from ..auth.permissions import ANY_GROUP, Permission, get_or_404, requires
@@ -15,17 +14,17 @@ from ..codes.models import CodeRequest
 from ..codes.status import status_for
 from ..devices.services import devices_of
 from ..extensions import db, htmx
-from ..forms import ConfirmForm
+from ..forms import ConfirmForm, confirmed_or_400
 from ..groups.forms import LicenceForm
 from ..groups.models import LicenceKind, PracticeGroup
 from ..groups.services import set_licence
+from ..readiness import checklist
 from ..sorting import sort_key
 from ..therapists.forms import WithdrawForm
 from ..therapists.models import Therapist
-from ..therapists.readiness import checklist
 from ..therapists.services import withdraw_authorisation
 from ..timeutil import utcnow
-from ..web import done, page_or_fragment, push_url
+from ..web import page_or_fragment, push_url, redirect_unless_htmx
 from .forms import NewGroupForm
 from .jobs import overview, requeue_failed
 from .services import search
@@ -92,20 +91,12 @@ def _group_page(group: PracticeGroup, forms: dict | None = None, status: int = 2
     licence_rows = [(kind, group.licence(kind),
                      forms.get(kind) or LicenceForm(formdata=None, obj=group.licence(kind), prefix=kind.value))
                     for kind in LicenceKind]
-    users = sorted(db.session.scalars(select(User).where(User.group_id == group.id)), key=lambda u: sort_key(u.email))
-    invitations = db.session.scalars(select(Invitation).where(
-        Invitation.group_id == group.id, Invitation.accepted_at.is_(None), Invitation.withdrawn_at.is_(None))
-        .order_by(Invitation.created_at.desc())).all()
+    users = users_of(group.id)
+    invitations = open_invitations(group.id)
     return render_template("support/group.html", group=group, users=users, invitations=invitations,
                            licence_rows=licence_rows, confirm_form=ConfirmForm(),
                            invitation_form=forms.get("invitation") or InvitationForm(formdata=None), now=utcnow(),
                            **extra), status
-
-
-@bp.get("/gruppen/<int:group_id>")
-@requires(Permission.SUPPORT_CONSOLE)
-def group(group_id: int):
-    return _group_page(get_or_404(PracticeGroup, group_id, group_id=ANY_GROUP))
 
 
 @bp.post("/gruppen/<int:group_id>/lizenzen/<any(sync, app, checkin):kind>")
@@ -119,6 +110,12 @@ def licence(group_id: int, kind: str):
     set_licence(group, kind, form.valid_from.data, form.valid_until.data, current_user)
     db.session.commit()
     return _group_page(group, message=_("Lizenz „%(label)s“ gespeichert.", label=kind.label))
+
+
+@bp.get("/gruppen/<int:group_id>")
+@requires(Permission.SUPPORT_CONSOLE)
+def group(group_id: int):
+    return _group_page(get_or_404(PracticeGroup, group_id, group_id=ANY_GROUP))
 
 
 @bp.route("/gruppen/neu", methods=["GET", "POST"])
@@ -163,8 +160,7 @@ def reset_second_factor(user_id: int):
     """A user lost phone and codes: support removes their second factor (audited, and the user is
     told by mail); a user who needs one sets it up again at the next sign-in."""
     user = get_or_404(User, user_id, group_id=ANY_GROUP)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    confirmed_or_400()
     if user.id == current_user.id:
         abort(403)
     second_factor.remove_all(user)
@@ -177,11 +173,10 @@ def reset_second_factor(user_id: int):
     return _group_page(db.session.get(PracticeGroup, user.group_id), message=message)
 
 
-def _jobs_page(message: str | None = None, category: str = "success"):
+@redirect_unless_htmx(".jobs")
+def _jobs_page(*, message: str | None = None, category: str = "success"):
     """The job queues (htmx: the section); after a plain form post, a redirect with the message.
     With Redis down the page says so instead of failing."""
-    if message and not htmx:
-        return done(message, category, url_for(".jobs"))
     try:
         queues = overview()
     except RedisError:
@@ -202,8 +197,7 @@ def jobs():
 @requires(Permission.SUPPORT_CONSOLE)
 def requeue(job_id: str | None):
     """"Erneut versuchen": one failed job, or every failed one, back to the queue (audited)."""
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    confirmed_or_400()
     try:
         count = requeue_failed(None if job_id is None else [job_id], current_user)
     except RedisError:
@@ -211,7 +205,7 @@ def requeue(job_id: str | None):
         return _jobs_page()
     db.session.commit()
     if not count:
-        return _jobs_page(_("Dieser Auftrag ist nicht mehr unter den fehlgeschlagenen.") if job_id else
-                          _("Es gibt keine fehlgeschlagenen Aufträge mehr."), "warning")
-    return _jobs_page(ngettext("%(num)s Auftrag wird erneut versucht.", "%(num)s Aufträge werden erneut versucht.",
-                               count))
+        return _jobs_page(message=_("Dieser Auftrag ist nicht mehr unter den fehlgeschlagenen.") if job_id else
+                          _("Es gibt keine fehlgeschlagenen Aufträge mehr."), category="warning")
+    return _jobs_page(message=ngettext("%(num)s Auftrag wird erneut versucht.",
+                                       "%(num)s Aufträge werden erneut versucht.", count))

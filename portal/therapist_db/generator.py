@@ -103,7 +103,7 @@ def collect_rows(therapist: Therapist) -> dict[str, list[tuple]]:
     participants = db.session.execute(
         select(CourseMember.course_id, Participant.id, Participant.first_name, Participant.last_name)
         .join(Participant, Participant.id == CourseMember.participant_id)
-        .where(CourseMember.course_id.in_([c.id for c in courses]), Participant.restricted_at.is_(None))
+        .where(CourseMember.course_id.in_([c.id for c in courses]), ~Participant.restricted)
         .order_by(CourseMember.course_id, Participant.id)
     ).all() if courses else []
     last_day = end.astimezone(BERLIN).date() - timedelta(days=1)

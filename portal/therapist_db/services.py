@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -84,7 +85,7 @@ def mark_older_schemas_stale() -> None:
 def request_generation(therapist: Therapist) -> None:
     """On activation: (re)generate the database when it is missing or stale."""
     record = db.session.get(TherapistDatabase, therapist.id)
-    if record is None or record.stale or not generator.path_for(therapist.group_id, therapist.id).exists():
+    if record is None or record.stale or not database_file(therapist.group_id, therapist.id).exists():
         mark_stale([therapist.id])
 
 
@@ -93,7 +94,7 @@ def is_current(therapist: Therapist) -> bool:
     record = db.session.get(TherapistDatabase, therapist.id)
     return (record is not None and not record.stale and record.sha256 is not None
             and record.schema_version == generator.SCHEMA_VERSION
-            and generator.path_for(therapist.group_id, therapist.id).exists())
+            and database_file(therapist.group_id, therapist.id).exists())
 
 
 def generate_once(therapist: Therapist) -> TherapistDatabase | None:
@@ -120,7 +121,7 @@ def generate(therapist: Therapist) -> TherapistDatabase:
     """Write the therapist's database now and record its version; a change made meanwhile
     leaves it stale so the next run picks that up. The caller commits."""
     started = utcnow()
-    sha256, size = generator.write_file(generator.path_for(therapist.group_id, therapist.id),
+    sha256, size = generator.write_file(database_file(therapist.group_id, therapist.id),
                                         generator.collect_rows(therapist))
     record = db.session.get(TherapistDatabase, therapist.id)
     if record is None:
@@ -140,10 +141,15 @@ def ready_database(therapist: Therapist) -> TherapistDatabase | None:
     record = db.session.get(TherapistDatabase, therapist.id)
     if record is None or record.sha256 is None:
         return None
-    if not generator.path_for(therapist.group_id, therapist.id).exists():
+    if not database_file(therapist.group_id, therapist.id).exists():
         lost(therapist.id)
         return None
     return record
+
+
+def database_file(group_id: int, therapist_id: int) -> Path:
+    """Where the therapist's database is written and what the app downloads."""
+    return generator.path_for(group_id, therapist_id)
 
 
 def lost(therapist_id: int) -> None:

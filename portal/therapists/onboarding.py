@@ -13,9 +13,9 @@ from ..auth.permissions import Permission, can
 from ..extensions import db
 from ..groups.models import PracticeGroup, app_licences_active
 from ..i18n import N_, translate
+from ..readiness import all_met
 from ..timeutil import today_param
 from .models import Therapist
-from .readiness import all_met
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,10 @@ from ..columns import LIKE_ESCAPE, contains
 from ..extensions import db
 from ..groups.models import Practice
 from ..i18n import N_, translate
+from ..readiness import RULES, met_columns, not_ready, unmet_keys
 from ..sorting import sort_key
 from ..web import arg_id, arg_page
 from .models import PersonName, Therapist, therapist_practice
-from .readiness import RULES, met_columns, not_ready, unmet_keys
 
 SORTS = {
     "name": (Therapist.sort_last, Therapist.sort_first, Therapist.id),

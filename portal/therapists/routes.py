@@ -1,4 +1,4 @@
-from flask import Blueprint, abort, current_app, render_template, request, session, url_for
+from flask import Blueprint, current_app, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -7,15 +7,15 @@ from ..calendars.queries import failing_calendars
 from ..codes.status import status_for
 from ..devices.services import devices_of
 from ..extensions import db, htmx
-from ..forms import ConfirmForm
+from ..forms import ConfirmForm, confirmed_or_400
 from ..groups.models import PracticeGroup
+from ..readiness import checklist
 from ..signals import database_requested
 from ..web import done, page_or_fragment, push_url
 from .forms import TherapistForm, WithdrawForm
 from .models import Therapist
 from .onboarding import onboarding_steps
 from .queries import ListParams, list_therapists, new_rows, therapist_row
-from .readiness import checklist
 from .services import create_therapist, update_therapist, withdraw_authorisation
 
 bp = Blueprint("therapists", __name__, url_prefix="/therapeuten")
@@ -134,8 +134,7 @@ def checklist_view(therapist_id: int):
 def generate_database(therapist_id: int):
     """The checklist's fix: (re)generate this therapist's database now."""
     therapist = get_or_404(Therapist, therapist_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    confirmed_or_400()
     database_requested.send(therapist_ids=[therapist.id])
     db.session.commit()
     message = _("Die Therapeuten-Datenbank wird erzeugt.") if therapist.app_enabled else _(

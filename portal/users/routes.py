@@ -1,37 +1,32 @@
 """The group's portal users: invite by e-mail (nobody sets another person's password), re-send or
 withdraw an invitation, (de)activate a user, require a second factor of everyone."""
 
-from flask import Blueprint, abort, render_template, url_for
+from flask import Blueprint, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from ..accounts.forms import InvitationForm
 from ..accounts.models import Invitation
-from ..accounts.services import AccountRefused, invite, resend, withdraw
+from ..accounts.services import AccountRefused, invite, open_invitations, resend, users_of, withdraw
 from ..auth.models import Role, User
 from ..auth.permissions import Permission, get_or_404, requires
-from ..extensions import db, htmx
-from ..forms import ConfirmForm
+from ..extensions import db
+from ..forms import ConfirmForm, confirmed_or_400
 from ..groups.models import PracticeGroup
-from ..sorting import sort_key
 from ..timeutil import utcnow
-from ..web import done, page_or_fragment
+from ..web import page_or_fragment, redirect_unless_htmx
 from .forms import GroupSecurityForm
 from .services import set_second_factor_required, set_user_active
 
 bp = Blueprint("users", __name__, url_prefix="/benutzer")
 
 
-def _render(form=None, status=200, message=None, category="success"):
+@redirect_unless_htmx(".index")
+def _render(form=None, status=200, *, message=None, category="success"):
     """The users section (htmx) or the page; after a plain form post, a redirect with the message."""
-    if message and not htmx:
-        return done(message, category, url_for(".index"))
     group = db.session.get(PracticeGroup, current_user.group_id)
-    users = sorted(db.session.scalars(select(User).where(User.group_id == group.id)), key=lambda u: sort_key(u.email))
-    invitations = db.session.scalars(select(Invitation).where(
-        Invitation.group_id == group.id, Invitation.accepted_at.is_(None), Invitation.withdrawn_at.is_(None))
-        .order_by(Invitation.created_at.desc())).all()
+    users = users_of(group.id)
+    invitations = open_invitations(group.id)
     return page_or_fragment("users/index.html", "users/_users.html", status, users=users, invitations=invitations,
                             group=group, form=form or InvitationForm(formdata=None),
                             security_form=GroupSecurityForm(formdata=None, obj=group),
@@ -73,8 +68,7 @@ def invitation_row(invitation_id: int):
 @requires(Permission.MANAGE_USERS)
 def invitation_action(invitation_id: int, action: str):
     invitation = get_or_404(Invitation, invitation_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    confirmed_or_400()
     try:
         (resend if action == "erneut" else withdraw)(invitation, current_user)
     except AccountRefused as refused:
@@ -90,8 +84,7 @@ def invitation_action(invitation_id: int, action: str):
 @requires(Permission.MANAGE_USERS)
 def set_active(user_id: int, action: str):
     user = get_or_404(User, user_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    confirmed_or_400()
     if user.id == current_user.id:
         return _render(message=_("Sie können Ihren eigenen Zugang nicht deaktivieren."), category="error")
     set_user_active(user, action == "aktivieren")
@@ -106,9 +99,7 @@ def set_active(user_id: int, action: str):
 @requires(Permission.MANAGE_USERS)
 def security():
     """The chef requires (or no longer requires) a second factor of every user of the group."""
-    form = GroupSecurityForm()
-    if not form.validate_on_submit():
-        abort(400)
+    form = confirmed_or_400(GroupSecurityForm())
     group = db.session.get(PracticeGroup, current_user.group_id)
     set_second_factor_required(group, bool(form.require_second_factor.data))
     db.session.commit()

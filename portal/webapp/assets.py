@@ -14,7 +14,8 @@ SQL_JS = "vendor/sql-wasm-1.16.0.js"
 SQL_WASM = "vendor/sql-wasm-1.16.0.wasm"
 # besides every file under static/app/
 SHARED = ("vendor/pico-2.1.1.min.css", "app.css", SQL_JS, SQL_WASM, "icons/app-192.png", "icons/app-512.png")
-TEMPLATES = ("templates/webapp/index.html", "templates/webapp/sw.js", "translations/en/LC_MESSAGES/messages.mo")
+TEMPLATES = ("templates/_document.html", "templates/webapp/index.html", "templates/webapp/sw.js",
+             "translations/en/LC_MESSAGES/messages.mo")
 
 
 @dataclass(frozen=True)

@@ -182,11 +182,58 @@ def test_a_mistaken_check_in_is_cancelled_and_another_moved(page, live_server, w
     expect(heart.locator("li.cancelled")).to_contain_text("Verschoben nach „Rücken fit“")
 
 
+def test_the_offline_screens_are_the_pages_own_and_lead_through_a_check_in(page, live_server, world, app):
+    """Without a connection the open page's own form identifies, the overview lists today's courses,
+    a missing signature is asked for, the result and the idle timeouts are the configuration's, and a
+    reload shows the service worker's offline page, which goes on from what the tablet keeps."""
+    with app.app_context():
+        ids = f.course_day(world.group_a, world.practice_a1)
+        seconds = str(app.config["TERMINAL_RESULT_SECONDS"])
+    tablet, terminal = _paired_tablet(page, live_server, world)
+    errors = []
+    terminal.on("pageerror", lambda error: errors.append(str(error)))
+    terminal.goto(f"{live_server}/terminal/kurs/{ids['back']}")
+    expect(terminal.locator("body")).to_have_attribute("data-offline-ready", today_berlin().isoformat())
+    expect(terminal.locator("body")).to_have_attribute("data-result-seconds", seconds)
+    tablet.set_offline(True)
+    terminal.get_by_label("Chip").fill("9999")
+    terminal.get_by_label("Chip").press("Enter")  # the page's own form, sent without a connection
+    expect(terminal.locator(".notice.error")).to_contain_text("Niemand gefunden")
+    expect(terminal.get_by_role("heading", name="Rücken fit, 09:00")).to_be_visible()
+    terminal.get_by_role("button", name="Andere Kurse von heute").click()
+    expect(terminal.get_by_role("heading", name="Check-in ohne Verbindung")).to_be_visible()
+    expect(terminal.locator(".session-button").first).to_contain_text("09:00 Uhr")
+    assert serious_accessibility_violations(terminal) == []
+    terminal.get_by_role("button", name=re.compile("Rücken fit")).click()
+    expect(terminal.get_by_label("Chip")).to_be_focused()
+    expect(terminal.locator(".notice.error")).to_have_count(0)
+    terminal.get_by_label("Nachname").fill("pohl")
+    terminal.get_by_label("Geburtsdatum").fill("1950-05-01")
+    terminal.get_by_role("button", name="Weiter").last.click()
+    expect(terminal.get_by_role("heading", name="Hallo Petra P.")).to_be_visible()
+    terminal.get_by_role("button", name="Einchecken").click()  # nothing drawn yet
+    expect(terminal.locator(".notice.error")).to_contain_text("Bitte unterschreiben Sie")
+    sign_on_the_pad(terminal)
+    terminal.get_by_role("button", name="Einchecken").click()
+    expect(terminal.get_by_role("heading", name="Danke, Petra P.!")).to_be_visible()
+    terminal.get_by_role("button", name="Nächste Person").click()
+    expect(terminal.get_by_role("heading", name="Rücken fit, 09:00")).to_be_visible()
+    terminal.reload()  # without a connection: the service worker's offline page takes over
+    expect(terminal.get_by_role("heading", name="Check-in ohne Verbindung")).to_be_visible()
+    expect(terminal.locator(".terminal-header")).to_contain_text("Tresen")
+    expect(terminal.locator("#terminal-queue")).to_have_text("1 Check-in wartet auf die Übertragung.")
+    tablet.set_offline(False)  # back: the queue goes out, the tablet returns to today's courses
+    expect(terminal.get_by_role("heading", name="Heutige Kurse")).to_be_visible()
+    assert terminal.evaluate(QUEUED) == [] and _attendances(app) == 1
+    assert errors == []
+    tablet.close()
+
+
 TABLE = json.loads((Path(__file__).parents[1] / "data/identification.json").read_text())
 
 
 def test_the_tablet_derives_what_the_portal_derives_for_the_shared_table(page, live_server):
-    """terminal-identity.js under the terminal's own CSP (WebAssembly allowed, nothing else): every
+    """static/terminal/identity.js under the terminal's own CSP (WebAssembly allowed, nothing else): every
     stored name and chip of the table, and every way of typing it, reaches the portal's value."""
     context = page.context.browser.new_context(locale="de-DE")  # the page's CSP in force (no bypass)
     tablet = context.new_page()
@@ -206,3 +253,15 @@ def test_the_tablet_derives_what_the_portal_derives_for_the_shared_table(page, l
     context.close()
     for case, values in zip(TABLE["cases"], derived, strict=True):
         assert set(values) == {case["derived"]}, case
+
+
+def test_the_tablet_folds_names_as_the_portal_does_for_the_shared_table(page, live_server):
+    """static/terminal/fold.js in the browser (its own Unicode tables) against tests/data/name_folding.json,
+    which tests/test_name_folding.py checks the portal's folding against."""
+    cases = json.loads((Path(__file__).parents[1] / "data/name_folding.json").read_text())["cases"]
+    page.goto(f"{live_server}/terminal/offline")
+    folded = page.evaluate("""async (cases) => {
+      const { folded } = await import("/static/terminal/fold.js");
+      return cases.map(([typed]) => [typed, folded(typed)]);
+    }""", cases)
+    assert folded == cases

@@ -82,7 +82,7 @@ def pair(code: str) -> tuple[Terminal, str] | None:
     if not code:
         return None
     terminal = db.session.scalar(select(Terminal).where(Terminal.pairing_hash == _hash(code)))
-    if terminal is None or terminal.revoked_at is not None or terminal.pairing_expires_at < utcnow():
+    if terminal is None or terminal.locked or terminal.pairing_expires_at < utcnow():
         return None
     token = secrets.token_urlsafe(32)
     terminal.token_hash, terminal.paired_at = _hash(token), utcnow()

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, redirect, render
 from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeSerializer
 
-from ... import url_secrets
+from ... import limits, url_secrets
 from ...auth.permissions import get_or_404
 from ...extensions import csrf, db, limiter
 from ...schedule.models import Course
@@ -35,36 +35,23 @@ TICKET_SECONDS = 10 * 60  # from identification to the signature
 TERMINAL_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'")
 
 
-def paired(view):
-    """The terminal of the cookie, or the pairing page; a revoked terminal is refused at once."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        terminal = pairing.current_terminal()
-        if terminal is None:
-            return redirect(url_for(".pair"))
-        if terminal.revoked_at is not None:
-            return render_template("checkin/terminal/revoked.html", terminal=terminal), 403
-        g.terminal = terminal
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
-def paired_json(view=None, *, locked_too: bool = False):
-    """For the tablet's background calls: the terminal of the cookie, else a JSON refusal the
-    tablet understands (a locked terminal clears what it keeps). ``locked_too`` lets a locked
-    terminal in; the view decides what it may still do."""
+def paired(view=None, *, json: bool = False, locked_too: bool = False):
+    """The terminal of the cookie, as ``g.terminal``. Without one: the pairing page, or for the
+    tablet's background calls (``json``) a JSON refusal it understands; a locked terminal is
+    refused at once (as JSON it clears what it keeps). ``locked_too`` lets a locked terminal in;
+    the view decides what it may still do."""
     if view is None:
-        return lambda inner: paired_json(inner, locked_too=locked_too)
+        return lambda inner: paired(inner, json=json, locked_too=locked_too)
 
     @wraps(view)
     def wrapped(*args, **kwargs):
         terminal = pairing.current_terminal()
         if terminal is None:
-            return jsonify(error="unpaired"), 401
-        if terminal.revoked_at is not None and not locked_too:
-            return jsonify(error="locked"), 403
+            return (jsonify(error="unpaired"), 401) if json else redirect(url_for(".pair"))
+        if terminal.locked and not locked_too:
+            if json:
+                return jsonify(error="locked"), 403
+            return render_template("checkin/terminal/revoked.html", terminal=terminal), 403
         g.terminal = terminal
         return view(*args, **kwargs)
 
@@ -83,8 +70,16 @@ def _allow_webassembly(response):
 def _identification():
     """The pairing's identification key, for the paired tablet's own pages only (offline.identification_key)."""
     terminal = g.get("terminal")
-    usable = terminal is not None and terminal.revoked_at is None and terminal.token_hash is not None
+    usable = terminal is not None and not terminal.locked and terminal.token_hash is not None
     return {"identify_key": offline.identification_key(terminal).hex() if usable else None}
+
+
+@bp.context_processor
+def _offline_screens():
+    """What the offline screens (_offline_screens.html, in every paired terminal page) are rendered
+    from: an empty identification form and the words only the offline terminal says."""
+    return {"offline_identify_form": lambda: IdentifyForm(formdata=None, meta={"csrf": False}),
+            "offline_words": _offline_words}
 
 
 def _todays_course(course_id) -> Course:
@@ -92,18 +87,11 @@ def _todays_course(course_id) -> Course:
     return get_or_404(Course, course_id, group_id=g.terminal.group_id, weekday=today_berlin().weekday())
 
 
-def _tablet() -> str:
-    """Who a rate limit counts: the paired tablet (its cookie, hashed), else the client address."""
-    token = request.cookies.get(pairing.COOKIE)
-    return "tablet:" + hashlib.sha256(token.encode()).hexdigest() if token else "addr:" + (request.remote_addr or "?")
-
-
-def _refused(response) -> bool:
-    return response.status_code == 422
+_tablet = limits.cookie_holder(pairing.COOKIE, "tablet")  # whom a rate limit counts: the paired tablet
 
 
 @bp.route("/koppeln", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["TERMINAL_PAIRING_LIMIT"], methods=["POST"], deduct_when=_refused)
+@limiter.limit(limits.setting("TERMINAL_PAIRING_LIMIT"), methods=["POST"], deduct_when=limits.refused)
 def pair():
     if "code" in request.args:  # the QR code's address: the code moves into the session at once
         return url_secrets.take("pairing-code", request.args["code"][:20], ".pair")
@@ -130,9 +118,9 @@ def index():
 
 
 @bp.route("/kurs/<int:course_id>", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["TERMINAL_LOOKUP_LIMIT"], methods=["POST"], key_func=_tablet)
-@limiter.limit(lambda: current_app.config["TERMINAL_MISS_LIMIT"], methods=["POST"], key_func=_tablet,
-               deduct_when=_refused)
+@limiter.limit(limits.setting("TERMINAL_LOOKUP_LIMIT"), methods=["POST"], key_func=_tablet)
+@limiter.limit(limits.setting("TERMINAL_MISS_LIMIT"), methods=["POST"], key_func=_tablet,
+               deduct_when=limits.refused)
 @paired
 def identify(course_id: int):
     """Step 1: the participant identifies by chip or by last name and date of birth."""
@@ -213,7 +201,9 @@ def sign(course_id: int):
 
 # What the service worker keeps for a reload without a connection: the offline page and its assets.
 OFFLINE_ASSETS = ("vendor/pico-2.1.1.min.css", "app.css", "vendor/signature_pad-5.1.4.umd.min.js", "terminal.js",
-                  "vendor/hash-wasm-argon2-4.13.0.umd.min.js", "terminal-identity.js", "terminal-offline.js",
+                  "vendor/hash-wasm-argon2-4.13.0.umd.min.js", "terminal-offline.js",
+                  *(f"terminal/{module}.js" for module in ("fold", "identity", "page", "store", "sync", "screens",
+                                                           "offline")),
                   "icons/terminal-192.png")
 
 
@@ -223,7 +213,9 @@ def _assets_version(static_folder: str) -> str:
     digest = hashlib.sha256()
     for name in OFFLINE_ASSETS:
         digest.update((Path(static_folder) / name).read_bytes())
-    digest.update((Path(current_app.root_path) / "templates/checkin/terminal/offline.html").read_bytes())
+    for name in ("_document.html", *(f"checkin/terminal/{page}.html" for page in (  # the offline page
+            "base", "offline", "_offline_screens", "_screens"))):
+        digest.update((Path(current_app.root_path) / "templates" / name).read_bytes())
     return digest.hexdigest()[:12]
 
 
@@ -260,8 +252,8 @@ def offline_page():
 
 
 def _offline_words() -> dict[str, str]:
-    """The words of the offline terminal (terminal-offline.js), in the tablet's language; kept on
-    the tablet with the day's data, since offline no page can bring them."""
+    """The words of the offline terminal (terminal-offline.js), in the tablet's language: the offline
+    screens of every terminal page are rendered with them, and the messages come with the day's data."""
     return {
         "offline_title": _("Check-in ohne Verbindung"),
         "offline_notice": _("Keine Verbindung zum Portal. Check-ins werden auf diesem Tablet gespeichert und "
@@ -289,7 +281,7 @@ def _offline_words() -> dict[str, str]:
 
 
 @bp.get("/heute.json")
-@paired_json
+@paired(json=True)
 def day_snapshot():
     """Today's courses and what identification needs, for the tablet to keep until tomorrow."""
     response = jsonify(offline.snapshot(g.terminal, today_berlin(), utcnow()) | {"texts": _offline_words()})
@@ -303,16 +295,16 @@ def _same_origin() -> bool:
 
 
 @bp.post("/nachtrag")
-@limiter.limit(lambda: current_app.config["TERMINAL_REPLAY_LIMIT"], key_func=_tablet)
+@limiter.limit(limits.setting("TERMINAL_REPLAY_LIMIT"), key_func=_tablet)
 @csrf.exempt  # JSON only, from this origin, with the tablet's SameSite=Strict cookie; tokens would expire offline
-@paired_json(locked_too=True)
+@paired(json=True, locked_too=True)
 def replay():
     """One check-in the tablet queued without a connection: applied once per id; a replay changes
     nothing and gets the first answer again. A locked terminal hands over nothing at all (who holds
     the tablet after a lock could sign anything): each attempt is refused and counted for the practice."""
     if not request.is_json or not _same_origin():
         return jsonify(error="bad_request", message=_("Check-ins nimmt das Portal nur vom Terminal selbst an.")), 400
-    if g.terminal.revoked_at is not None:
+    if g.terminal.locked:
         offline.refuse_after_lock(g.terminal)
         db.session.commit()
         message = _("Dieses Terminal ist gesperrt und übergibt keine Check-ins mehr.")

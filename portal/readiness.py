@@ -1,7 +1,8 @@
 """Can the therapist use the app? The spec's rules 1–2, a refused address and a withdrawal, as one
 table of rules. The list's readiness mark, the "nicht bereit" filter, the checklist in the dialog
 and in support's view, the onboarding panel and the app's sign-in refusal all read this table;
-each rule's SQL expression is its only definition."""
+each rule's SQL expression is its only definition. It reads several features (therapists, codes,
+groups, schedule, the therapist database), so it lives above them, not inside one of them."""
 
 from __future__ import annotations
 
@@ -14,18 +15,18 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import exists, not_, or_, select
 
-from ..auth.permissions import Permission, can
-from ..codes.models import CodeRequest
-from ..codes.status import status_for
-from ..extensions import db
-from ..groups.models import app_licences_active
-from ..help.links import help_page_url
-from ..i18n import N_, datetime_filter, translate
-from ..outbox.delivery import Delivery
-from ..schedule.models import Appointment, Course
-from ..therapist_db.models import TherapistDatabase
-from ..timeutil import now_param, today_param
-from .models import Therapist
+from .auth.permissions import Permission, can
+from .codes.models import CodeRequest
+from .codes.status import status_for
+from .extensions import db
+from .groups.models import app_licences_active
+from .help.links import help_page_url
+from .i18n import N_, datetime_filter, translate
+from .outbox.delivery import IN_FLIGHT
+from .schedule.models import Appointment, Course
+from .therapist_db.models import TherapistDatabase
+from .therapists.models import Therapist
+from .timeutil import now_param, today_param
 
 HELP_PAGE = "kann-sich-nicht-anmelden"
 
@@ -105,15 +106,14 @@ def _code_usable(t, _day):
     used = exists().where(CodeRequest.therapist_id == t.id, CodeRequest.email == t.email,
                           CodeRequest.used_at.is_not(None))
     valid = exists().where(CodeRequest.therapist_id == t.id, CodeRequest.email == t.email,
-                           CodeRequest.delivery == Delivery.ACCEPTED, CodeRequest.expires_at > now_param(),
-                           CodeRequest.superseded_at.is_(None), CodeRequest.locked_at.is_(None))
+                           CodeRequest.usable(now_param()))
     return or_(used, valid)
 
 
 def _code_on_its_way(t):
     latest = select(CodeRequest.delivery).where(CodeRequest.therapist_id == t.id).order_by(
         CodeRequest.id.desc()).limit(1).scalar_subquery()
-    return latest.in_([Delivery.PENDING, Delivery.SENDING, Delivery.RETRYING])
+    return latest.in_(IN_FLIGHT)
 
 
 def _code_detail(therapist: Therapist) -> str | None:
