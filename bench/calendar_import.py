@@ -33,7 +33,7 @@ from portal.devtools.embedded_redis import EmbeddedRedis  # noqa: E402
 from portal.devtools.schema import rebuild  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Appointment, Licence, LicenceKind, Practice, PracticeGroup, Therapist  # noqa: E402
-from portal.therapist_db import generator  # noqa: E402
+from portal.therapist_db import window as held  # noqa: E402
 from portal.timeutil import today_berlin  # noqa: E402
 
 TITLES = ("Krankengymnastik", "Manuelle Therapie", "Lymphdrainage", "KG-ZNS", "Massage", "Befundaufnahme")
@@ -42,8 +42,8 @@ TITLES = ("Krankengymnastik", "Manuelle Therapie", "Lymphdrainage", "KG-ZNS", "M
 def feed(events: int, today: date) -> bytes:
     """A calendar as a practice software exports it: single appointments spread over the window,
     every third event a weekly series of ten (some run past the window's end)."""
-    first = datetime.combine(today - timedelta(days=generator.WINDOW_PAST_DAYS), datetime.min.time())
-    days = generator.WINDOW_PAST_DAYS + generator.WINDOW_FUTURE_DAYS
+    first = datetime.combine(today - timedelta(days=held.WINDOW_PAST_DAYS), datetime.min.time())
+    days = held.WINDOW_PAST_DAYS + held.WINDOW_FUTURE_DAYS
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Bench//Terminbuch//DE", "METHOD:PUBLISH",
              "BEGIN:VTIMEZONE", "TZID:Europe/Berlin", "BEGIN:DAYLIGHT", "TZOFFSETFROM:+0100", "TZOFFSETTO:+0200",
              "DTSTART:19700329T020000", "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU", "END:DAYLIGHT",
@@ -136,7 +136,7 @@ def main() -> None:
         calendar_id = setup(app)
         body = feed(args.events, today_berlin())
         with app.app_context():
-            start, end = generator.window()
+            start, end = held.window()
             backend = db.engine.url.get_backend_name()
         print(f"{backend}: {args.events} events ({args.events // 3 + (args.events % 3 > 0)} weekly series), "
               f"{len(body) / 1e6:.1f} MB, window {start:%d.%m.%Y} to {end:%d.%m.%Y}, {args.runs} runs")

@@ -47,7 +47,7 @@ from portal.models import (  # noqa: E402
     PracticeGroup,
     Therapist,
 )
-from portal.therapist_db import generator  # noqa: E402
+from portal.therapist_db import window as held  # noqa: E402
 from portal.therapist_db.services import generate  # noqa: E402
 from portal.timeutil import BERLIN, today_berlin, utcnow  # noqa: E402
 
@@ -81,8 +81,8 @@ def build(app, appointments: int, courses: int) -> int:
                               practices=group.practices)
         db.session.add(therapist)
         db.session.flush()
-        first = today_berlin() - timedelta(days=generator.WINDOW_PAST_DAYS)
-        days = generator.WINDOW_PAST_DAYS + generator.WINDOW_FUTURE_DAYS
+        first = today_berlin() - timedelta(days=held.WINDOW_PAST_DAYS)
+        days = held.WINDOW_PAST_DAYS + held.WINDOW_FUTURE_DAYS
         db.session.add_all(Appointment(
             group_id=group.id, therapist_id=therapist.id, practice_id=group.practices[n % 3].id,
             title=("Krankengymnastik", "Manuelle Therapie", "Lymphdrainage")[n % 3],

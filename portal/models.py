@@ -29,6 +29,8 @@ from .groups.models import Licence as Licence
 from .groups.models import LicenceKind as LicenceKind
 from .groups.models import Practice as Practice
 from .groups.models import PracticeGroup as PracticeGroup
+from .groups.models import Therapist as Therapist
+from .groups.models import therapist_practice as therapist_practice
 from .outbox.delivery import Delivery as Delivery
 from .schedule.models import Appointment as Appointment
 from .schedule.models import Course as Course
@@ -36,5 +38,3 @@ from .schedule.models import CourseKind as CourseKind
 from .scripts.models import RunStatus as RunStatus
 from .scripts.models import ScriptRun as ScriptRun
 from .therapist_db.models import TherapistDatabase as TherapistDatabase
-from .therapists.models import Therapist as Therapist
-from .therapists.models import therapist_practice as therapist_practice

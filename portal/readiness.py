@@ -19,13 +19,12 @@ from .auth.permissions import Permission, can
 from .codes.models import CodeRequest
 from .codes.status import status_for
 from .extensions import db
-from .groups.models import app_licences_active
+from .groups.models import Therapist, app_licences_active
 from .help.links import help_page_url
 from .i18n import N_, datetime_filter, translate
 from .outbox.delivery import IN_FLIGHT
 from .schedule.models import Appointment, Course
 from .therapist_db.models import TherapistDatabase
-from .therapists.models import Therapist
 from .timeutil import now_param, today_param
 
 HELP_PAGE = "kann-sich-nicht-anmelden"

@@ -60,23 +60,12 @@ CYCLE_EDGES_ALLOWED = [
     ("audit", "checkin"),
     ("audit", "groups"),
     ("audit", "schedule"),
-    ("audit", "therapists"),
     # auth holds the user model (a user belongs to a group) and the permissions every view checks
     ("groups", "auth"),
-    # groups' services change their practices' therapists and courses (group-wide renames, licences)
+    # groups' services change their practices' courses (group-wide renames, licences)
     ("groups", "schedule"),
-    ("groups", "therapists"),
-    # a therapist's list, dialog and services read the features about therapists: calendars
-    # (failing feeds), devices (signed-in devices, ended on withdrawal), the therapist database
-    # (generated on activation)
-    ("therapists", "calendars"),
-    ("therapists", "devices"),
-    ("therapists", "therapist_db"),
     # the schedule's course page shows the course's calendar section
     ("schedule", "calendars"),
-    # codes name their therapist, while the therapist list and dialog read codes' status and
-    # activation requests a code (therapists.queries, routes, services)
-    ("therapists", "codes"),
 ]
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import or_, select
 from .. import jobs
 from ..extensions import db
 from ..jobs import fresh_session
-from ..therapist_db import generator
+from ..therapist_db.window import window
 from . import services
 from .models import CalendarKind, CalendarSubscription
 
@@ -24,7 +24,7 @@ def fetch_calendar(calendar_id: int) -> str:
 def fetch_due() -> int:
     """Every 15 minutes (rq cron): enqueue a fetch of every subscribed calendar, and of every
     uploaded file the window has moved past since it was expanded. Returns how many."""
-    window_day = generator.window()[0].date()
+    window_day = window()[0].date()
     due = db.session.scalars(select(CalendarSubscription.id).where(or_(
         CalendarSubscription.kind == CalendarKind.FEED, CalendarSubscription.window_start.is_(None),
         CalendarSubscription.window_start != window_day)).order_by(CalendarSubscription.id)).all()

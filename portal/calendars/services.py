@@ -19,12 +19,11 @@ from sqlalchemy import delete, insert, select, update
 from .. import jobs
 from ..audit.services import record
 from ..extensions import db
-from ..groups.models import Practice
+from ..groups.models import Practice, Therapist
 from ..i18n import N_
 from ..schedule.models import Appointment
 from ..signals import schedule_changed
-from ..therapist_db import generator
-from ..therapists.models import Therapist
+from ..therapist_db.window import window
 from ..timeutil import utcnow
 from . import address as addresses
 from .fetch import MAX_BYTES, TIMEOUT, FetchError, Guard, fetch
@@ -94,7 +93,7 @@ def upload(therapist: Therapist, practice_id: int, filename: str, body: bytes, a
     (moved events move, missing ones go); the file is kept to expand it again as the window moves.
     Raises NotACalendar before anything changes."""
     practice = _practice_in_group(therapist.group_id, practice_id)
-    start, end = generator.window()
+    start, end = window()
     reading = read(body, start, end)
     calendar = db.session.scalar(select(CalendarSubscription).where(
         CalendarSubscription.therapist_id == therapist.id, CalendarSubscription.practice_id == practice.id,
@@ -150,7 +149,7 @@ def refresh(calendar_id: int) -> str:
 
 
 def _refresh(calendar: CalendarSubscription) -> str:
-    start, end = generator.window()
+    start, end = window()
     etag = last_modified = None
     if calendar.is_feed:
         address = addresses.decrypt(calendar.address_encrypted or "")

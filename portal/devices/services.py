@@ -15,12 +15,11 @@ from sqlalchemy import Date, bindparam, func, select, update
 from ..audit.services import record
 from ..codes import verify
 from ..extensions import db
-from ..groups.models import app_licences_active
+from ..groups.models import Therapist, app_licences_active
 from ..readiness import sign_in_refusal
 from ..signals import database_requested
 from ..therapist_db.models import TherapistDatabase
 from ..therapist_db.services import database_file, lost, ready_database
-from ..therapists.models import Therapist
 from ..timeutil import today_berlin, utcnow
 from .models import Device
 

@@ -9,9 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..columns import EnumText, GroupOwned
 from ..extensions import db
-from ..groups.models import Practice
+from ..groups.models import Practice, Therapist
 from ..i18n import N_, LabelledEnum
-from ..therapists.models import Therapist
 from ..timeutil import UTCDateTime
 
 

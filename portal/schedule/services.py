@@ -8,9 +8,8 @@ from sqlalchemy import select
 
 from ..audit.services import record
 from ..extensions import db
-from ..groups.models import Practice
+from ..groups.models import Practice, Therapist
 from ..signals import schedule_changed
-from ..therapists.models import Therapist
 from ..timeutil import as_utc
 from .models import Appointment, Course
 

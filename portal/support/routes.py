@@ -16,12 +16,11 @@ from ..devices.services import devices_of
 from ..extensions import db, htmx
 from ..forms import ConfirmForm, confirmed_or_400
 from ..groups.forms import LicenceForm
-from ..groups.models import LicenceKind, PracticeGroup
+from ..groups.models import LicenceKind, PracticeGroup, Therapist
 from ..groups.services import set_licence
 from ..readiness import checklist
 from ..sorting import sort_key
 from ..therapists.forms import WithdrawForm
-from ..therapists.models import Therapist
 from ..therapists.services import withdraw_authorisation
 from ..timeutil import utcnow
 from ..web import page_or_fragment, push_url, redirect_unless_htmx

@@ -6,7 +6,7 @@ import hashlib
 import os
 import sqlite3
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -14,14 +14,12 @@ from sqlalchemy import select
 
 from ..checkin.models import CourseMember, Participant
 from ..extensions import db
-from ..groups.models import Practice, PracticeGroup
+from ..groups.models import Practice, PracticeGroup, Therapist, therapist_practice
 from ..schedule.models import Appointment, Course
-from ..therapists.models import Therapist, therapist_practice
-from ..timeutil import BERLIN, today_berlin, utcnow
+from ..timeutil import BERLIN, utcnow
+from .window import window
 
 SCHEMA_VERSION = 2  # 2: Berlin day and time of appointments, practice addresses, course participants, the window
-WINDOW_PAST_DAYS = 30
-WINDOW_FUTURE_DAYS = 90
 
 # Times: ``starts_at`` as an instant (UTC ISO 8601); ``day`` and ``start_time`` as the practice's
 # calendar shows them (Europe/Berlin), so a reader needs no time zone rules to list a day.
@@ -52,14 +50,6 @@ def database_root() -> Path:
 
 def path_for(group_id: int, therapist_id: int) -> Path:
     return database_root() / str(group_id) / f"therapist-{therapist_id}.sqlite"
-
-
-def window(today: date | None = None) -> tuple[datetime, datetime]:
-    """The appointment window around today, as UTC instants of Berlin midnights."""
-    today = today or today_berlin()
-    start = datetime.combine(today - timedelta(days=WINDOW_PAST_DAYS), datetime.min.time(), BERLIN)
-    end = datetime.combine(today + timedelta(days=WINDOW_FUTURE_DAYS + 1), datetime.min.time(), BERLIN)
-    return start, end
 
 
 def collect_rows(therapist: Therapist) -> dict[str, list[tuple]]:

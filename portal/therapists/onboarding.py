@@ -11,11 +11,10 @@ from sqlalchemy import bindparam, exists, select
 
 from ..auth.permissions import Permission, can
 from ..extensions import db
-from ..groups.models import PracticeGroup, app_licences_active
+from ..groups.models import PracticeGroup, Therapist, app_licences_active
 from ..i18n import N_, translate
 from ..readiness import all_met
 from ..timeutil import today_param
-from .models import Therapist
 
 
 @dataclass(frozen=True)

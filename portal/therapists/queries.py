@@ -14,12 +14,11 @@ from ..calendars.queries import calendar_failing
 from ..codes.status import CodeStatus, statuses_for
 from ..columns import LIKE_ESCAPE, contains
 from ..extensions import db
-from ..groups.models import Practice
+from ..groups.models import PersonName, Practice, Therapist, therapist_practice
 from ..i18n import N_, translate
 from ..readiness import RULES, met_columns, not_ready, unmet_keys
 from ..sorting import sort_key
 from ..web import arg_id, arg_page
-from .models import PersonName, Therapist, therapist_practice
 
 SORTS = {
     "name": (Therapist.sort_last, Therapist.sort_first, Therapist.id),

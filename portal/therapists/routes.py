@@ -8,12 +8,11 @@ from ..codes.status import status_for
 from ..devices.services import devices_of
 from ..extensions import db, htmx
 from ..forms import ConfirmForm, confirmed_or_400
-from ..groups.models import PracticeGroup
+from ..groups.models import PracticeGroup, Therapist
 from ..readiness import checklist
 from ..signals import database_requested
 from ..web import done, page_or_fragment, push_url
 from .forms import TherapistForm, WithdrawForm
-from .models import Therapist
 from .onboarding import onboarding_steps
 from .queries import ListParams, list_therapists, new_rows, therapist_row
 from .services import create_therapist, update_therapist, withdraw_authorisation
