@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import cli, errors, i18n, jobs, models, recurring, security, web  # noqa: F401
 from .accounts.routes import bp as account_bp
 from .api.routes import bp as api_bp
-from .audit.routes import bp as audit_bp
+from .audit_log.routes import bp as audit_bp
 from .auth.login import init_login_manager
 from .auth.permissions import Permission, can, reserved_for
 from .auth.routes import bp as auth_bp

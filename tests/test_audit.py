@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from portal.audit.labels import ACTIONS, DETAILS, HIDDEN
+from portal.audit_log.labels import ACTIONS, DETAILS, HIDDEN
 from portal.checkin.records import add_membership
 from portal.checkin.services import cancel_attendance, check_in
 from portal.extensions import db

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 import portal
-from portal.audit.labels import ACTIONS
 from portal.audit.models import AuditLogIsAppendOnly
 from portal.audit.services import record
+from portal.audit_log.labels import ACTIONS
 from portal.devtools.device_simulator import DeviceClient
 from portal.extensions import db
 from portal.models import AuditEvent, CodeRequest, Device, Licence, LicenceKind, Practice, PracticeGroup, Therapist

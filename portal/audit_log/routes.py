@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
+from ..audit.models import AuditEvent
 from ..auth.models import Role, User
 from ..auth.permissions import Permission, requires
 from ..errors import render_error
@@ -21,7 +22,6 @@ from ..sorting import sort_key
 from ..timeutil import BERLIN
 from ..web import arg_day, arg_id, arg_page, csv_download, ignored_arguments, paginate
 from .labels import action_label, actor_name, actor_role, details_text, subject
-from .models import AuditEvent
 from .names import names_for
 
 bp = Blueprint("audit", __name__, url_prefix="/protokoll")
