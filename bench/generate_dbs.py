@@ -28,7 +28,6 @@ from portal import create_app  # noqa: E402
 from portal.devtools.embedded_redis import EmbeddedRedis  # noqa: E402
 from portal.devtools.schema import rebuild  # noqa: E402
 from portal.extensions import db  # noqa: E402
-from portal.groups.models import search_text_for  # noqa: E402
 from portal.models import (  # noqa: E402
     Appointment,
     Licence,
@@ -39,6 +38,7 @@ from portal.models import (  # noqa: E402
     TherapistDatabase,
     therapist_practice,
 )
+from portal.tenancy import search_text_for  # noqa: E402
 from portal.therapist_db import generator, services  # noqa: E402
 
 

@@ -25,9 +25,9 @@ from sqlalchemy import insert, select, text  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.devtools.schema import rebuild  # noqa: E402
 from portal.extensions import db  # noqa: E402
-from portal.groups.models import search_text_for  # noqa: E402
 from portal.models import Practice, PracticeGroup, Therapist, therapist_practice  # noqa: E402
 from portal.support.services import matching_ids, search  # noqa: E402
+from portal.tenancy import search_text_for  # noqa: E402
 
 FIRST = ["Anna", "Jonas", "Lea", "Maximilian", "Sophie", "Paul", "Marie", "Felix", "Emma", "Lukas"]
 LAST = ["Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz", "Hoffmann"]

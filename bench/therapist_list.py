@@ -30,7 +30,6 @@ from portal import create_app  # noqa: E402
 from portal.auth.permissions import Permission  # noqa: E402
 from portal.devtools.schema import rebuild  # noqa: E402
 from portal.extensions import db  # noqa: E402
-from portal.groups.models import search_text_for  # noqa: E402
 from portal.models import (  # noqa: E402
     Appointment,
     Licence,
@@ -42,6 +41,7 @@ from portal.models import (  # noqa: E402
     User,
     therapist_practice,
 )
+from portal.tenancy import search_text_for  # noqa: E402
 from portal.therapists.queries import ListParams, list_therapists, row_labels  # noqa: E402
 
 PASSWORD = "benchmark-passwort"

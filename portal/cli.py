@@ -11,7 +11,7 @@ from .auth import passwords
 from .auth.models import Role
 from .extensions import db
 from .forms import normalise_email
-from .groups.models import PracticeGroup
+from .tenancy import PracticeGroup
 from .users.services import create_user, email_taken
 
 

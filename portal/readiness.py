@@ -19,11 +19,11 @@ from .auth.permissions import Permission, can
 from .codes.models import CodeRequest
 from .codes.status import status_for
 from .extensions import db
-from .groups.models import Therapist, app_licences_active
 from .help.links import help_page_url
 from .i18n import N_, datetime_filter, translate
 from .outbox.delivery import IN_FLIGHT
 from .schedule.models import Appointment, Course
+from .tenancy import Therapist, app_licences_active
 from .therapist_db.models import TherapistDatabase
 from .timeutil import now_param, today_param
 

@@ -12,8 +12,8 @@ from werkzeug.datastructures import MultiDict
 
 from portal.checkin.terminal.pairing import register
 from portal.extensions import db
-from portal.groups.models import SEARCH_TEXT_LENGTH
 from portal.models import Appointment, Attendance, AuditEvent, Course, Licence, Participant, PracticeGroup, Therapist
+from portal.tenancy import SEARCH_TEXT_LENGTH
 from portal.timeutil import today_berlin
 
 from . import factories as f

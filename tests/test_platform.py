@@ -13,10 +13,10 @@ from portal.audit.models import AuditLogIsAppendOnly
 from portal.audit.services import record
 from portal.devtools.demo import GROUP_NAME
 from portal.extensions import db
-from portal.groups.models import valid_ik
 from portal.i18n import datetime_filter
 from portal.models import AuditEvent, PracticeGroup, Therapist, User
 from portal.support.services import SEARCH_INDEX_OBJECTS
+from portal.tenancy import valid_ik
 from portal.therapists.services import update_therapist
 
 from . import factories as f

@@ -14,11 +14,11 @@ from .. import jobs
 from ..auth.models import User
 from ..auth.tokens import keyed_hash, new_token
 from ..extensions import db
-from ..groups.models import PracticeGroup
 from ..i18n import N_, datetime_filter
 from ..jobs import fresh_session
 from ..outbox import delivery, smtp
 from ..outbox.delivery import WAITING, Delivery
+from ..tenancy import PracticeGroup
 from ..timeutil import utcnow
 from .models import AccountMail, Invitation, MailKind
 

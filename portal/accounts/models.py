@@ -16,9 +16,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..auth.models import Role, User
 from ..columns import EnumText
 from ..extensions import db
-from ..groups.models import PracticeGroup
 from ..i18n import N_, LabelledEnum, clock_time, date_filter, datetime_filter, translate
 from ..outbox.delivery import Delivery, DeliveryColumns
+from ..tenancy import PracticeGroup
 from ..timeutil import UTCDateTime, utcnow
 
 

@@ -10,8 +10,8 @@ from ..audit.services import apply_changes, record
 from ..auth import sessions
 from ..auth.models import Role, User
 from ..extensions import db
-from ..groups.models import Licence, LicenceKind, PracticeGroup
 from ..sorting import sort_key
+from ..tenancy import Licence, LicenceKind, PracticeGroup
 from ..timeutil import today_berlin, utcnow
 from .mails import request_mail, use_link, void_reset_links
 from .models import AccountMail, Invitation, MailKind

@@ -10,9 +10,9 @@ from typing import Any
 
 from ..auth.models import Role
 from ..bounces.models import Intake
-from ..groups.models import LicenceKind
 from ..i18n import N_, date_filter, datetime_filter, translate
 from ..schedule.models import CourseKind
+from ..tenancy import LicenceKind
 from .names import ID_KEYS
 
 ACTIONS = {

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from ..auth.models import User
 from ..checkin.models import CourseSession, Participant, Prescription, Terminal
 from ..extensions import db
-from ..groups.models import Practice, Therapist
 from ..i18n import N_, date_filter, time_filter, translate
 from ..schedule.models import Course
+from ..tenancy import Practice, Therapist
 
 # detail key -> the kind of object its id names
 ID_KEYS = {

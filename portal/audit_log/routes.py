@@ -16,9 +16,9 @@ from ..auth.models import Role, User
 from ..auth.permissions import Permission, requires
 from ..errors import render_error
 from ..extensions import db
-from ..groups.models import PracticeGroup, Therapist
 from ..i18n import N_, datetime_filter, translate
 from ..sorting import sort_key
+from ..tenancy import PracticeGroup, Therapist
 from ..timeutil import BERLIN
 from ..web import arg_day, arg_id, arg_page, csv_download, ignored_arguments, paginate
 from .labels import action_label, actor_name, actor_role, details_text, subject

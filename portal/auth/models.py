@@ -10,8 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..columns import EnumText
 from ..extensions import db
-from ..groups.models import PracticeGroup
 from ..i18n import N_, LabelledEnum, translate
+from ..tenancy import PracticeGroup
 from ..timeutil import UTCDateTime, utcnow
 from . import passwords
 

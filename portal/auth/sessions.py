@@ -15,8 +15,8 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..groups.models import PracticeGroup
 from ..i18n import N_, translate
+from ..tenancy import PracticeGroup
 from ..timeutil import utcnow
 from .models import User, UserSession
 from .tokens import keyed_hash, new_token

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from ..columns import EnumText
 from ..extensions import db
-from ..groups.models import Practice, Therapist
 from ..i18n import N_, LabelledEnum
+from ..tenancy import Practice, Therapist
 from ..timeutil import UTCDateTime, utcnow
 
 FAILING_WARNING_AFTER = timedelta(days=1)  # a feed failing longer than this warns on the list and in the dialog

@@ -7,7 +7,7 @@ from .. import jobs
 from ..auth.permissions import Permission, get_or_404, requires
 from ..extensions import db, htmx
 from ..forms import ConfirmForm, confirmed_or_400, posted_form
-from ..groups.models import Therapist
+from ..tenancy import Therapist
 from ..web import done
 from . import messages
 from .forms import SubscribeForm, UploadForm

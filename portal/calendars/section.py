@@ -4,7 +4,7 @@ The tab's page and this feature's own views both render it from here."""
 from __future__ import annotations
 
 from ..forms import ConfirmForm
-from ..groups.models import Therapist
+from ..tenancy import Therapist
 from .forms import SubscribeForm, UploadForm
 from .queries import calendars_of
 

@@ -19,10 +19,10 @@ from sqlalchemy import delete, insert, select, update
 from .. import jobs
 from ..audit.services import record
 from ..extensions import db
-from ..groups.models import Practice, Therapist
 from ..i18n import N_
 from ..schedule.models import Appointment
 from ..signals import schedule_changed
+from ..tenancy import Practice, Therapist
 from ..therapist_db.window import window
 from ..timeutil import utcnow
 from . import address as addresses

@@ -18,9 +18,9 @@ from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, XPos, YPos
 from PIL import Image
 
-from ..groups.models import Practice
 from ..i18n import N_, date_filter, month_name_filter, time_filter, translate
 from ..schedule.models import Course, CourseKind
+from ..tenancy import Practice
 from ..timeutil import BERLIN, utcnow
 from .models import Attendance, Participant, Prescription
 

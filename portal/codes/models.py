@@ -9,8 +9,8 @@ from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..groups.models import Therapist
 from ..outbox.delivery import Delivery, DeliveryColumns
+from ..tenancy import Therapist
 from ..timeutil import UTCDateTime, utcnow
 
 

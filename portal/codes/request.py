@@ -11,9 +11,9 @@ from sqlalchemy import case, select, update
 from .. import jobs
 from ..audit.services import record
 from ..extensions import db
-from ..groups.models import Therapist
 from ..i18n import N_, translate
 from ..outbox.delivery import WAITING, Delivery
+from ..tenancy import Therapist
 from ..timeutil import utcnow
 from .models import CodeRequest
 

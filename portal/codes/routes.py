@@ -8,9 +8,9 @@ from ..accounts.models import AccountMail
 from ..auth.permissions import Permission, can, get_or_404, requires
 from ..extensions import db, htmx
 from ..forms import confirmed_or_400
-from ..groups.models import Therapist
 from ..i18n import N_, translate
 from ..readiness import checklist, unmet_for
+from ..tenancy import Therapist
 from ..web import arg_id, arg_page, done, paginate
 from .models import CodeRequest
 from .request import request_code

@@ -16,8 +16,8 @@ from limits import parse_many
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..groups.models import Therapist
 from ..readiness import BY_KEY
+from ..tenancy import Therapist
 from ..timeutil import today_param, utcnow
 from .models import CodeRequest
 from .request import request_code

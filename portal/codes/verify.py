@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import case, func, select, update
 
 from ..extensions import db
-from ..groups.models import Therapist
+from ..tenancy import Therapist
 from . import hashing
 from .models import CodeRequest
 

@@ -8,9 +8,9 @@ from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..groups.models import Therapist
 from ..help.links import help_page_url
 from ..i18n import N_, LabelledEnum, datetime_filter, translate
+from ..tenancy import Therapist
 from ..timeutil import UTCDateTime, utcnow
 
 

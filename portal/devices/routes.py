@@ -7,7 +7,7 @@ from flask_login import current_user
 from ..auth.permissions import Permission, get_or_404, requires
 from ..extensions import db
 from ..forms import ConfirmForm, confirmed_or_400
-from ..groups.models import Therapist
+from ..tenancy import Therapist
 from .models import Device
 from .services import devices_of, end_session
 

@@ -15,9 +15,9 @@ from sqlalchemy import Date, bindparam, func, select, update
 from ..audit.services import record
 from ..codes import verify
 from ..extensions import db
-from ..groups.models import Therapist, app_licences_active
 from ..readiness import sign_in_refusal
 from ..signals import database_requested
+from ..tenancy import Therapist, app_licences_active
 from ..therapist_db.models import TherapistDatabase
 from ..therapist_db.services import database_file, lost, ready_database
 from ..timeutil import today_berlin, utcnow

@@ -11,8 +11,8 @@ from ..calendars import address as addresses
 from ..calendars.models import CalendarKind, CalendarSubscription
 from ..checkin.models import CourseMember, Participant, Prescription
 from ..extensions import db
-from ..groups.models import Licence, LicenceKind, Practice, PracticeGroup, Therapist
 from ..schedule.models import Appointment, Course, CourseKind
+from ..tenancy import Licence, LicenceKind, Practice, PracticeGroup, Therapist
 from ..timeutil import as_utc, today_berlin, utcnow
 from . import demo_calendar
 

@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from ..extensions import db
 from ..forms import AT_MOST, INVALID_DATE, DateBetween, strip
-from .models import Practice, valid_ik
+from ..tenancy import Practice, valid_ik
 
 SEPARATORS = "-./‐‑–"
 

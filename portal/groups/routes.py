@@ -5,9 +5,9 @@ from flask_login import current_user
 from ..auth.permissions import Permission, get_or_404, requires
 from ..extensions import db
 from ..forms import ConfirmForm, confirmed_or_400
+from ..tenancy import LicenceKind, Practice, PracticeGroup
 from ..web import page_or_fragment, redirect_unless_htmx
 from .forms import PracticeForm
-from .models import LicenceKind, Practice, PracticeGroup
 from .services import PRACTICE_FIELDS, PracticeInUse, add_practice, delete_practice, update_practice
 
 bp = Blueprint("groups", __name__, url_prefix="/praxisgruppe")

@@ -8,10 +8,9 @@ from sqlalchemy import exists, select
 
 from ..audit.services import apply_changes, record
 from ..extensions import db
-from ..groups.models import therapist_practice
 from ..schedule.models import Appointment, Course
 from ..signals import schedule_changed
-from .models import Licence, LicenceKind, Practice, PracticeGroup
+from ..tenancy import Licence, LicenceKind, Practice, PracticeGroup, therapist_practice
 
 
 class PracticeInUse(Exception):

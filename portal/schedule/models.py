@@ -9,8 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..columns import EnumText, GroupOwned
 from ..extensions import db
-from ..groups.models import Practice, Therapist
 from ..i18n import N_, LabelledEnum
+from ..tenancy import Practice, Therapist
 from ..timeutil import UTCDateTime
 
 

@@ -8,8 +8,8 @@ from ..auth.permissions import Permission, get_or_404, requires
 from ..calendars.section import section_context
 from ..extensions import db, htmx
 from ..forms import ConfirmForm, confirmed_or_400, posted_form
-from ..groups.models import Therapist
 from ..i18n import time_filter, weekday_filter, weekday_names
+from ..tenancy import Therapist
 from ..timeutil import BERLIN, today_berlin
 from ..web import done
 from .forms import AppointmentForm, AssignCourseForm, CourseForm

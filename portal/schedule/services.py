@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from ..audit.services import record
 from ..extensions import db
-from ..groups.models import Practice, Therapist
 from ..signals import schedule_changed
+from ..tenancy import Practice, Therapist
 from ..timeutil import as_utc
 from .models import Appointment, Course
 

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from .. import jobs
 from ..audit.services import record
 from ..extensions import db
-from ..groups.models import PracticeGroup
 from ..i18n import N_
+from ..tenancy import PracticeGroup
 from ..timeutil import utcnow
 from .models import RunStatus, ScriptRun
 

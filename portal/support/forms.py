@@ -4,7 +4,7 @@ from wtforms import EmailField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ..forms import AT_MOST, EmailAddress, MultiCheckboxField, choices, strip
-from ..groups.models import LicenceKind
+from ..tenancy import LicenceKind
 
 
 class NewGroupForm(FlaskForm):

@@ -21,11 +21,11 @@ from sqlalchemy import select
 
 from ..audit.services import record
 from ..extensions import db
-from ..groups.models import PracticeGroup, Therapist
 from ..i18n import translate
 from ..jobs import KINDS as JOB_KINDS
 from ..monitoring import queues
 from ..monitoring.sentry import EMAIL
+from ..tenancy import PracticeGroup, Therapist
 from ..timeutil import utcnow
 from ..web import parse_id
 

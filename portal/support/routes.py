@@ -16,10 +16,10 @@ from ..devices.services import devices_of
 from ..extensions import db, htmx
 from ..forms import ConfirmForm, confirmed_or_400
 from ..groups.forms import LicenceForm
-from ..groups.models import LicenceKind, PracticeGroup, Therapist
 from ..groups.services import set_licence
 from ..readiness import checklist
 from ..sorting import sort_key
+from ..tenancy import LicenceKind, PracticeGroup, Therapist
 from ..therapists.forms import WithdrawForm
 from ..therapists.services import withdraw_authorisation
 from ..timeutil import utcnow

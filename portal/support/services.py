@@ -6,7 +6,7 @@ from sqlalchemy import literal_column, select, text, union
 
 from ..columns import LIKE_ESCAPE, contains
 from ..extensions import db
-from ..groups.models import Practice, PracticeGroup, Therapist, therapist_practice
+from ..tenancy import Practice, PracticeGroup, Therapist, therapist_practice
 
 SEARCH_INDEX_OBJECTS = {"therapist_search", "ix_therapist_search_trgm"}  # made by migration 0002
 

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from ..checkin.models import CourseMember, Participant
 from ..extensions import db
-from ..groups.models import Practice, PracticeGroup, Therapist, therapist_practice
 from ..schedule.models import Appointment, Course
+from ..tenancy import Practice, PracticeGroup, Therapist, therapist_practice
 from ..timeutil import BERLIN, utcnow
 from .window import window
 

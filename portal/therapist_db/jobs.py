@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from .. import jobs
 from ..extensions import db
-from ..groups.models import Therapist
 from ..i18n import N_
 from ..jobs import fresh_session
+from ..tenancy import Therapist
 from ..timeutil import utcnow
 from . import services
 from .models import TherapistDatabase

@@ -11,10 +11,10 @@ from sqlalchemy import select, update
 from .. import jobs
 from ..checkin.models import CourseMember
 from ..extensions import db
-from ..groups.models import Therapist
 from ..i18n import N_
 from ..schedule.models import Course
 from ..signals import course_members_changed, database_requested, schedule_changed
+from ..tenancy import Therapist
 from ..timeutil import utcnow
 from . import generator
 from .models import TherapistDatabase

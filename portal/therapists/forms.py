@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..extensions import db
 from ..forms import AT_MOST, EmailAddress, MultiCheckboxField, choices, strip
-from ..groups.models import Therapist
+from ..tenancy import Therapist
 
 
 class TherapistForm(FlaskForm):

@@ -11,9 +11,9 @@ from sqlalchemy import bindparam, exists, select
 
 from ..auth.permissions import Permission, can
 from ..extensions import db
-from ..groups.models import PracticeGroup, Therapist, app_licences_active
 from ..i18n import N_, translate
 from ..readiness import all_met
+from ..tenancy import PracticeGroup, Therapist, app_licences_active
 from ..timeutil import today_param
 
 

@@ -14,10 +14,10 @@ from ..calendars.queries import calendar_failing
 from ..codes.status import CodeStatus, statuses_for
 from ..columns import LIKE_ESCAPE, contains
 from ..extensions import db
-from ..groups.models import PersonName, Practice, Therapist, therapist_practice
 from ..i18n import N_, translate
 from ..readiness import RULES, met_columns, not_ready, unmet_keys
 from ..sorting import sort_key
+from ..tenancy import PersonName, Practice, Therapist, therapist_practice
 from ..web import arg_id, arg_page
 
 SORTS = {

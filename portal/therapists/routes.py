@@ -8,9 +8,9 @@ from ..codes.status import status_for
 from ..devices.services import devices_of
 from ..extensions import db, htmx
 from ..forms import ConfirmForm, confirmed_or_400
-from ..groups.models import PracticeGroup, Therapist
 from ..readiness import checklist
 from ..signals import database_requested
+from ..tenancy import PracticeGroup, Therapist
 from ..web import done, page_or_fragment, push_url
 from .forms import TherapistForm, WithdrawForm
 from .onboarding import onboarding_steps

@@ -11,9 +11,9 @@ from ..audit.services import apply_changes, record
 from ..codes.request import RequestOutcome, request_code, void_open_codes
 from ..devices.services import revoke_all, signed_in_count
 from ..extensions import db
-from ..groups.models import Practice, Therapist
 from ..i18n import N_, translate
 from ..signals import schedule_changed
+from ..tenancy import Practice, Therapist
 from ..therapist_db.services import request_generation
 from ..timeutil import utcnow
 

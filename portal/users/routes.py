@@ -12,7 +12,7 @@ from ..auth.models import Role, User
 from ..auth.permissions import Permission, get_or_404, requires
 from ..extensions import db
 from ..forms import ConfirmForm, confirmed_or_400
-from ..groups.models import PracticeGroup
+from ..tenancy import PracticeGroup
 from ..timeutil import utcnow
 from ..web import page_or_fragment, redirect_unless_htmx
 from .forms import GroupSecurityForm

@@ -9,7 +9,7 @@ from ..audit.services import record
 from ..auth import sessions
 from ..auth.models import Role, User
 from ..extensions import db
-from ..groups.models import PracticeGroup
+from ..tenancy import PracticeGroup
 
 
 def email_taken(email: str) -> bool:

@@ -8,7 +8,7 @@ from flask_login import current_user
 from ...auth.permissions import Permission, get_or_404, requires
 from ...extensions import db
 from ...forms import ConfirmForm, confirmed_or_400
-from ...groups.models import LicenceKind, PracticeGroup
+from ...tenancy import LicenceKind, PracticeGroup
 from ...web import page_or_fragment
 from ..forms import TerminalForm
 from ..models import Terminal

@@ -1,5 +1,6 @@
 """The tenant (Praxisgruppe), its practices, its licences and its therapists (created for the group,
-assigned to practices): the records every feature about a practice group builds on."""
+assigned to practices): the records every feature builds on, so they are part of the shared core.
+The Praxisgruppe page that edits them is portal/groups/."""
 
 from __future__ import annotations
 
@@ -24,11 +25,11 @@ from sqlalchemy import (
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..columns import EnumText, GroupOwned
-from ..extensions import db
-from ..i18n import N_, LabelledEnum
-from ..sorting import SORT_KEY_LENGTH, sort_key
-from ..timeutil import UTCDateTime, today_berlin, utcnow
+from .columns import EnumText, GroupOwned
+from .extensions import db
+from .i18n import N_, LabelledEnum
+from .sorting import SORT_KEY_LENGTH, sort_key
+from .timeutil import UTCDateTime, today_berlin, utcnow
 
 
 class LicenceKind(LabelledEnum):
