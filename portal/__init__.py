@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 # imported for what they do on import: models puts every table on the metadata, recurring names its jobs
 from . import cli, errors, i18n, jobs, models, recurring, security, web  # noqa: F401
-from .accounts.routes import bp as account_bp
+from .accounts.views import bp as account_bp
 from .api.routes import bp as api_bp
 from .audit_log.routes import bp as audit_bp
 from .auth.login import init_login_manager
@@ -23,8 +23,8 @@ from .auth.routes import bp as auth_bp
 from .bounces import receiver as bounce_receiver
 from .bounces.webhooks import bp as webhooks_bp
 from .calendars.routes import bp as calendars_bp
-from .checkin.routes import bp as checkin_bp
-from .checkin.terminal.routes import bp as terminal_bp
+from .checkin.terminal.views import bp as terminal_bp
+from .checkin.views import bp as checkin_bp
 from .codes.arrival import arrival_help
 from .codes.routes import bp as codes_bp
 from .config import CONFIGS, from_environment
