@@ -16,7 +16,7 @@ from rq.utils import import_attribute
 
 import portal
 from portal import jobs
-from portal.support.jobs import JOB_KINDS, MASK, error_line
+from portal.support.jobs import MASK, error_line
 from portal.timeutil import BERLIN, clock
 
 from .conftest import make_app
@@ -220,7 +220,7 @@ def test_every_job_the_portal_enqueues_or_schedules_has_german_words(cron_entrie
             continue
     registered = {f"{entry['func'].__module__}.{entry['func'].__qualname__}" for entry in cron_entries.values()}
     assert len(enqueued) >= 5 and len(registered) >= 6
-    assert (enqueued | registered) - set(JOB_KINDS) == set()
+    assert (enqueued | registered) - set(jobs.KINDS) == set()
 
 
 TRACEBACK = '''Traceback (most recent call last):

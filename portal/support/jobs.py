@@ -22,7 +22,7 @@ from sqlalchemy import select
 from ..audit.services import record
 from ..extensions import db
 from ..i18n import translate
-from ..jobs import KINDS as JOB_KINDS
+from ..jobs import KINDS
 from ..monitoring import queues
 from ..monitoring.sentry import EMAIL
 from ..tenancy import PracticeGroup, Therapist
@@ -84,7 +84,7 @@ class JobRow:
     @property
     def label(self) -> str:
         """What the job does in words; a job the portal does not know by its bare function name."""
-        kind = JOB_KINDS.get(self.function)
+        kind = KINDS.get(self.function)
         return translate(kind.label) if kind else scrubbed(self.function or "?")
 
 
@@ -135,12 +135,12 @@ def _subjects(jobs: list[Job]) -> dict[str, Subject]:
     """The therapist or group each job is about, by job id, looked up in one query per kind."""
     wanted: dict[str, dict[int, list[str]]] = {}
     for job in jobs:
-        kind, row_id = JOB_KINDS.get(_function(job)), _first_id(job)
+        kind, row_id = KINDS.get(_function(job)), _first_id(job)
         if kind and kind.refers_to and row_id is not None:
             wanted.setdefault(_function(job), {}).setdefault(row_id, []).append(job.id)
     found: dict[str, Subject] = {}
     for function, by_row in wanted.items():
-        column, target = JOB_KINDS[function].refers_to
+        column, target = KINDS[function].refers_to
         owner_of = dict(db.session.execute(select(column.class_.id, column).where(column.class_.id.in_(by_row))).all())
         owners = {obj.id: obj for obj in db.session.scalars(
             select(target).where(target.id.in_({owner for owner in owner_of.values() if owner is not None})))}
